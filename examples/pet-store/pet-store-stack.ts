@@ -1,0 +1,104 @@
+import * as path from 'path';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Annotations, CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Client, KeyProtectedApi, KeyValue, Tier } from '../../lib';
+
+/**
+ * keygate's example: a pet store sold in three tiers to three clients.
+ *
+ * - `GET /health` is public (Mock); `GET /pets`, `POST /pets`, `GET /pets/{id}` need a key
+ *   (Lambda); `GET /pets/types` needs a key (Mock).
+ * - Tiers Free, Basic and Premium differ in throttle and quota; Basic throttles
+ *   `POST /pets` harder.
+ * - Clients acme (Basic), globex (Premium, value in Secrets Manager), initech (Free).
+ */
+export class PetStoreStack extends Stack {
+  public readonly api: KeyProtectedApi;
+  public readonly tiers: { readonly free: Tier; readonly basic: Tier; readonly premium: Tier };
+  public readonly clients: Client[];
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    const handler = new lambda.Function(this, 'PetsHandler', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, 'handler')),
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      description: 'keygate example pet store',
+    });
+
+    this.api = new KeyProtectedApi(this, 'PetStore', {
+      restApiName: 'keygate-pet-store',
+      description: 'keygate example: a pet store protected by API keys',
+      stage: { throttle: { rateLimit: 100, burstLimit: 200 } },
+    });
+    // A demo: the key is the only check. A real API adds an authorizer (see examples/partner-api).
+    Annotations.of(this.api).acknowledgeWarning('keygate:apiKeyOnlyAuthorization', 'demo API without user accounts');
+
+    const pets = new apigw.LambdaIntegration(handler);
+    this.api.addRoute('GET /health', mock('{"status":"ok"}'), { apiKeyRequired: false, methodOptions: { methodResponses: [{ statusCode: '200' }] } });
+    this.api.addRoute('GET /pets', pets);
+    this.api.addRoute('POST /pets', pets);
+    this.api.addRoute('GET /pets/{id}', pets);
+    this.api.addRoute('GET /pets/types', mock('{"types":["dog","cat","fish"]}'), { methodOptions: { methodResponses: [{ statusCode: '200' }] } });
+
+    const free = this.api.addTier('Free', {
+      description: 'Try it out',
+      throttle: { rateLimit: 1, burstLimit: 2 },
+      quota: { limit: 100, period: apigw.Period.DAY },
+    });
+    const basic = this.api.addTier('Basic', {
+      description: 'Small teams',
+      throttle: { rateLimit: 5, burstLimit: 10 },
+      quota: { limit: 10_000, period: apigw.Period.MONTH },
+      methodThrottles: { 'POST /pets': { rateLimit: 1, burstLimit: 2 } },
+    });
+    const premium = this.api.addTier('Premium', {
+      description: 'Production use',
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      quota: { limit: 1_000_000, period: apigw.Period.MONTH },
+    });
+    this.tiers = { free, basic, premium };
+
+    this.clients = [
+      this.api.addClient('acme', { tiers: [basic], description: 'Acme Corp', customerId: 'acme-001' }),
+      this.api.addClient('globex', { tiers: [premium], keyValue: KeyValue.secretsManager(), description: 'Globex Inc' }),
+      this.api.addClient('initech', { tiers: [free], description: 'Initech evaluation' }),
+    ];
+
+    new CfnOutput(this, 'InvokeUrl', { value: this.api.url, description: 'Base URL of the prod stage' });
+    for (const client of this.clients) {
+      const name = client.clientName;
+      new CfnOutput(this, `KeyId${name}`, { value: client.apiKey.keyId, description: `API key id of ${name}` });
+      new CfnOutput(this, `ReadKey${name}`, {
+        description: `Command that prints the API key of ${name}`,
+        value: client.secret
+          ? `aws secretsmanager get-secret-value --secret-id ${client.secret.secretArn} --query SecretString --output text`
+          : `aws apigateway get-api-key --api-key ${client.apiKey.keyId} --include-value --query value --output text`,
+      });
+    }
+
+    // cdk-nag AwsSolutions findings that are by design here, each with its reason.
+    const acknowledgements: Array<[string, string]> = [
+      ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'The AWS-managed minimum for a Lambda function that writes its own logs.'],
+      ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'The AWS-managed role policy API Gateway needs to write access and execution logs.'],
+      ['AwsSolutions-APIG2', 'The handler validates the request body itself and answers 400; a model-based validator would duplicate it.'],
+      ['AwsSolutions-APIG3', 'Example stack: throttles and quotas come from usage plans; attach a WAF web ACL in production.'],
+      ['AwsSolutions-APIG4', 'Clients are identified by API keys and usage plans; the example has no end-user identities (see examples/partner-api for an authorizer).'],
+      ['AwsSolutions-COG4', 'No Cognito user pool in this example: API keys identify the clients.'],
+      ['AwsSolutions-SMG4', 'An API key value cannot change; keys rotate through new key generations (Client generations), each with its own secret.'],
+    ];
+    for (const [ruleId, reason] of acknowledgements) Validations.of(this).acknowledge({ id: `AwsSolutions::${ruleId}`, reason });
+  }
+}
+
+function mock(body: string): apigw.MockIntegration {
+  return new apigw.MockIntegration({
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': body } }],
+  });
+}

@@ -1,0 +1,243 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Annotations, Names, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { associateKey } from './association';
+import { formatProblem, KeygateError } from './errors';
+import { KeyValueClaim, registryOf } from './registry';
+import { ITier } from './tier';
+import { validateApiKeyValue, validateName } from './validation';
+
+/** Where the value of a client's API key comes from. */
+export abstract class KeyValue {
+  /**
+   * API Gateway generates the value. Read it with
+   * `aws apigateway get-api-key --api-key ID --include-value` or `keygate keys show`.
+   */
+  public static generated(): KeyValue {
+    return new (class extends KeyValue {
+      public readonly kind = 'generated';
+    })();
+  }
+
+  /**
+   * A Secrets Manager secret with a generated 40-character alphanumeric value, one per key
+   * generation. The ApiKey references it with a `{{resolve:secretsmanager:…}}` dynamic
+   * reference, so the value is in no template; consumers read the secret (`grantRead`).
+   */
+  public static secretsManager(): KeyValue {
+    return new (class extends KeyValue {
+      public readonly kind = 'secretsManager';
+    })();
+  }
+
+  /**
+   * An explicit value, e.g. `SecretValue.secretsManager('partner/acme')` or
+   * `SecretValue.ssmSecure(...)`. A plain value (`SecretValue.unsafePlainText`) would land in
+   * the template; keygate warns when it sees one.
+   */
+  public static fromSecretValue(value: SecretValue): KeyValue {
+    return new (class extends KeyValue {
+      public readonly kind = 'explicit';
+      public readonly secretValue = value;
+    })();
+  }
+
+  /** @internal */
+  public abstract readonly kind: 'generated' | 'secretsManager' | 'explicit';
+  /** @internal */
+  public readonly secretValue?: SecretValue;
+}
+
+/** Options of a client, as `api.addClient(id, options)` takes them. */
+export interface ClientOptions {
+  /** Tiers (usage plans) the client's key is in; at most one per API stage, at most 10. */
+  readonly tiers: ITier[];
+
+  /**
+   * Name of the client. The key of generation 1 is named after it, generation N
+   * `<name>-gen<N>`. Part of the key's identity: renaming replaces the key.
+   * @default - the construct id
+   */
+  readonly clientName?: string;
+
+  /**
+   * Where the key's value comes from.
+   * @default KeyValue.generated()
+   */
+  readonly keyValue?: KeyValue;
+
+  /**
+   * Whether the key is enabled. A disabled key gets 403.
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Description of the key.
+   * @default - none
+   */
+  readonly description?: string;
+
+  /**
+   * AWS Marketplace customer id of the key.
+   * @default - none
+   */
+  readonly customerId?: string;
+
+  /**
+   * Tags of the key (and of its secret).
+   * @default - keygate's own tags only (keygate:client, keygate:generation)
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * Key generations that exist. Rotation in code: deploy `[1, 2]` so that generation 2 is
+   * created beside 1 and both work during the overlap, then deploy `[2]` to delete
+   * generation 1. Each generation has its own stable logical id (and secret).
+   * @default [1]
+   */
+  readonly generations?: number[];
+
+  /**
+   * A key that exists already (e.g. `apigw.ApiKey.fromApiKeyId(...)`): keygate only
+   * associates it with the tiers. `keyValue`, `generations`, `enabled` and the other key
+   * properties then don't apply.
+   * @default - keygate creates the key
+   */
+  readonly existingKey?: apigw.IApiKey;
+}
+
+/** Properties of a Client. */
+export interface ClientProps extends ClientOptions {}
+
+/** One generation of a client's key. */
+export interface KeyGeneration {
+  /** Generation number. */
+  readonly generation: number;
+  /** The key. */
+  readonly apiKey: apigw.IApiKey;
+  /** The secret that holds its value, when the value lives in Secrets Manager. */
+  readonly secret?: secretsmanager.ISecret;
+}
+
+/**
+ * A client of the API: an API key in one or more tiers. Logical ids of the key, its secret
+ * and its tier associations derive from the client's name, the generation and the tier, so
+ * adding, removing or reordering clients never replaces another client's key.
+ */
+export class Client extends Construct {
+  /** Name of the client. */
+  public readonly clientName: string;
+  /** Live key generations, oldest first. */
+  public readonly generations: KeyGeneration[];
+
+  constructor(scope: Construct, id: string, props: ClientProps) {
+    super(scope, id);
+    this.clientName = props.clientName ?? id;
+    validateName(this, 'clientName', this.clientName);
+    if (props.tiers.length === 0) throw KeygateError.of(this, 'tiers', 'a client needs at least one tier');
+
+    if (props.existingKey) {
+      this.generations = [{ generation: 0, apiKey: props.existingKey }];
+      this.associate(this, props.existingKey, props.tiers);
+      return;
+    }
+
+    const generations = props.generations ?? [1];
+    validateGenerations(this, generations);
+    const keyValue = props.keyValue ?? KeyValue.generated();
+    if (keyValue.kind === 'explicit' && generations.length > 1) {
+      throw KeygateError.of(this, 'generations', 'an explicit keyValue is one value; rotate it with KeyValue.secretsManager() or generated keys, or by changing the SecretValue', generations);
+    }
+    this.generations = [...generations].sort((a, b) => a - b).map((generation) => this.createGeneration(generation, keyValue, props));
+  }
+
+  /** The newest key generation's key: the one to hand out. */
+  public get apiKey(): apigw.IApiKey {
+    return this.generations[this.generations.length - 1].apiKey;
+  }
+
+  /** The newest generation's secret, when the value lives in Secrets Manager. */
+  public get secret(): secretsmanager.ISecret | undefined {
+    return this.generations[this.generations.length - 1].secret;
+  }
+
+  /**
+   * Lets a consumer read the key values of every live generation: the secrets when values
+   * live in Secrets Manager, else `apigateway:GET` on the keys (GetApiKey with includeValue).
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grants = this.generations.map(({ apiKey, secret }) => secret
+      ? secret.grantRead(grantee)
+      : iam.Grant.addToPrincipal({ grantee, actions: ['apigateway:GET'], resourceArns: [apiKey.keyArn] }));
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  private createGeneration(generation: number, keyValue: KeyValue, props: ClientProps): KeyGeneration {
+    const scope = new Construct(this, `Generation${generation}`);
+    const keyName = generation === 1 ? this.clientName : `${this.clientName}-gen${generation}`;
+    const tags = { ...props.tags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
+
+    let secret: secretsmanager.Secret | undefined;
+    let value: string | undefined;
+    if (keyValue.kind === 'secretsManager') {
+      secret = new secretsmanager.Secret(scope, 'Secret', {
+        description: `API key of client ${this.clientName} (generation ${generation}) of ${Stack.of(this).stackName}`,
+        generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
+      });
+      value = secret.secretValue.unsafeUnwrap();
+    } else if (keyValue.kind === 'explicit' && keyValue.secretValue) {
+      value = keyValue.secretValue.unsafeUnwrap();
+      validateApiKeyValue(this, 'keyValue', value);
+      if (!Token.isUnresolved(value)) {
+        Annotations.of(this).addWarningV2('keygate:plainKeyValue',
+          'keyValue is a plain value, so it is written into the template; keep it in Secrets Manager or SSM (SecretValue.secretsManager / ssmSecure) or use KeyValue.secretsManager()');
+      }
+    }
+
+    const apiKey = new apigw.ApiKey(scope, 'Key', {
+      apiKeyName: keyName,
+      value,
+      enabled: props.enabled ?? true,
+      description: props.description,
+      customerId: props.customerId,
+    });
+    for (const [k, v] of Object.entries(tags)) {
+      Tags.of(apiKey).add(k, v);
+      if (secret) Tags.of(secret).add(k, v);
+    }
+    if (value !== undefined) {
+      const claim = { fingerprint: JSON.stringify(Stack.of(this).resolve(value)), scope };
+      registryOf(this).values.push(claim);
+      scope.node.addValidation({ validate: () => duplicateValueErrors(claim) });
+    }
+    this.associate(scope, apiKey, props.tiers);
+    return { generation, apiKey, secret };
+  }
+
+  private associate(scope: Construct, key: apigw.IApiKey, tiers: ITier[]): void {
+    for (const tier of tiers) associateKey(scope, `Tier${Names.uniqueId(tier)}`, key, tier);
+  }
+}
+
+function validateGenerations(client: Client, generations: number[]): void {
+  if (generations.length === 0) throw KeygateError.of(client, 'generations', 'needs at least one generation', generations);
+  for (const generation of generations) {
+    if (!Number.isInteger(generation) || generation < 1) {
+      throw KeygateError.of(client, 'generations', 'generations are whole numbers from 1', generation);
+    }
+  }
+  if (new Set(generations).size !== generations.length) {
+    throw KeygateError.of(client, 'generations', 'lists a generation twice', generations);
+  }
+}
+
+/** Two keys with the same value are the same key to API Gateway: each value must be unique. */
+function duplicateValueErrors(claim: KeyValueClaim): string[] {
+  const registry = registryOf(claim.scope);
+  const owner = registry.values.find((other) => other.fingerprint === claim.fingerprint);
+  if (!owner || owner === claim) return [];
+  return [formatProblem(claim.scope, 'keyValue', `has the same value as ${owner.scope.node.path}; API key values are unique per account and region`)];
+}

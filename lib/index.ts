@@ -1,0 +1,6 @@
+export * from './api';
+export * from './tier';
+export * from './client';
+export * from './errors';
+export { keygateAccessLogFormat } from './access-log';
+export { parseRoute, formatRoute, methodSettingsKey, ParsedRoute, HTTP_METHODS } from './route';

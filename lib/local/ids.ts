@@ -1,0 +1,36 @@
+/** IDs and values shaped like API Gateway's. */
+import { createHash, randomBytes } from 'crypto';
+
+const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function fromBytes(bytes: Buffer, alphabet: string, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += alphabet[bytes[i % bytes.length] % alphabet.length];
+  return s;
+}
+
+/** A random lowercase alphanumeric id (API Gateway's ids: 10 chars for APIs and keys, 6 for resources, plans, stages' deployments). */
+export function randomId(length = 10): string {
+  return fromBytes(randomBytes(length), ALNUM_LOWER, length);
+}
+
+/** A deterministic id from a seed, so the same template gives the same URLs across restarts. */
+export function stableId(seed: string, length = 10): string {
+  return fromBytes(createHash('sha256').update(seed).digest(), ALNUM_LOWER, length);
+}
+
+/** A generated API key value: 40 alphanumeric characters, like API Gateway's. */
+export function generateKeyValue(): string {
+  return fromBytes(randomBytes(40), ALNUM, 40);
+}
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** A deterministic UUID-shaped string from a seed. */
+export function stableUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

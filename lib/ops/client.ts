@@ -1,0 +1,80 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { applyControlPlaneLimits, ControlPlaneLimiter } from './rate-limit';
+import { UsageError } from './errors';
+
+export interface ConnectionOptions {
+  readonly region?: string;
+  readonly profile?: string;
+  /** An API Gateway endpoint, e.g. the local gateway's `controlPlane` URL. */
+  readonly endpoint?: string;
+  /** Total attempts per call, including the first (adaptive retry). Default 8. */
+  readonly maxAttempts?: number;
+}
+
+export interface OpsClients {
+  readonly apigw: APIGatewayClient;
+  readonly secrets: SecretsManagerClient;
+  readonly region: string;
+  readonly endpoint?: string;
+  destroy(): void;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/** Placeholder credentials for a loopback endpoint (the local gateway does not check signatures). */
+const LOCAL_CREDENTIALS = { accessKeyId: 'keygatelocal', secretAccessKey: 'keygatelocal' };
+
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+function hasAmbientCredentials(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+}
+
+/**
+ * Builds the API Gateway and Secrets Manager clients from --region/--profile/--endpoint:
+ * adaptive retry (client-side backoff on 429 TooManyRequests) and the control-plane limiter.
+ * Against a loopback endpoint without configured credentials, placeholder credentials are used.
+ */
+export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): OpsClients {
+  if (options.endpoint !== undefined) {
+    try {
+      new URL(options.endpoint);
+    } catch {
+      throw new UsageError(`--endpoint ${options.endpoint} is not a URL (expected e.g. http://127.0.0.1:4566).`);
+    }
+  }
+  const local = options.endpoint !== undefined && isLoopbackEndpoint(options.endpoint);
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
+  if (!region) throw new UsageError('No AWS region: pass --region REGION or set AWS_REGION.');
+  const useLocalCredentials = local && !options.profile && !hasAmbientCredentials(env);
+  const common = {
+    region,
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(useLocalCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
+  };
+  const apigw = applyControlPlaneLimits(
+    new APIGatewayClient({ ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }),
+    new ControlPlaneLimiter(),
+  );
+  const secrets = new SecretsManagerClient(common);
+  return {
+    apigw,
+    secrets,
+    region,
+    endpoint: options.endpoint,
+    destroy() {
+      apigw.destroy();
+      secrets.destroy();
+    },
+  };
+}

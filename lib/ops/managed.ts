@@ -1,0 +1,30 @@
+import type { ApiKey } from '@aws-sdk/client-api-gateway';
+
+/** Tag that keygate's bulk client set puts on the keys it manages. */
+export const CLIENT_SET_TAG = 'keygate:client-set';
+/** Description prefix that keygate's bulk client set puts on the keys it manages. */
+export const CLIENT_SET_DESCRIPTION_PREFIX = '[keygate:client-set';
+
+export type KeyLike = Pick<ApiKey, 'tags' | 'description'>;
+
+/**
+ * Why a key is managed by infrastructure as code (a CloudFormation stack or keygate's bulk
+ * client set), or undefined when it is not. Such keys must not be changed out of band.
+ */
+export function managedKeyReason(key: KeyLike): string | undefined {
+  const tags = key.tags ?? {};
+  const stack = tags['aws:cloudformation:stack-name'];
+  const cfn = Object.keys(tags).find((t) => t.startsWith('aws:cloudformation:'));
+  if (cfn) {
+    const logicalId = tags['aws:cloudformation:logical-id'];
+    return `it belongs to the CloudFormation stack ${stack ?? '(unknown)'}${logicalId ? ` (logical id ${logicalId})` : ''}`;
+  }
+  if (tags[CLIENT_SET_TAG] !== undefined) return `it belongs to the keygate client set ${tags[CLIENT_SET_TAG]}`;
+  if ((key.description ?? '').startsWith(CLIENT_SET_DESCRIPTION_PREFIX)) return 'it belongs to a keygate client set (see its description)';
+  return undefined;
+}
+
+/** True when the key is managed by a CloudFormation stack or by keygate's bulk client set. */
+export function isManagedKey(key: KeyLike): boolean {
+  return managedKeyReason(key) !== undefined;
+}

@@ -1,0 +1,301 @@
+import {
+  APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand,
+  TagResourceCommand, UpdateApiKeyCommand,
+} from '@aws-sdk/client-api-gateway';
+import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'crypto';
+import { isConflict, isNotFound, OpsError, UsageError } from './errors';
+import { managedKeyReason } from './managed';
+import { listApiKeys, listUsagePlans } from './paginate';
+import { resolveKey } from './resolve';
+
+export const TAG_ROTATION_OF = 'keygate:rotation-of';
+export const TAG_ROTATED_TO = 'keygate:rotated-to';
+export const TAG_RETIRE_AFTER = 'keygate:retire-after';
+export const TAG_GENERATION = 'keygate:generation';
+export const TAG_BASE_NAME = 'keygate:base-name';
+/** A key whose value is kept in Secrets Manager names the secret with this tag. */
+export const TAG_SECRET_ARN = 'keygate:secret-arn';
+
+/** Tags that describe one key's place in a rotation and are not copied to the successor. */
+const ROTATION_TAGS = [TAG_ROTATION_OF, TAG_ROTATED_TO, TAG_RETIRE_AFTER, TAG_GENERATION, TAG_BASE_NAME];
+
+/** Parses `7d`, `36h`, `90m`, `2w`, `30s` or `0` into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(w|d|h|m|s)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`Invalid duration "${text}": use a number with a unit, e.g. 7d, 36h, 90m (w, d, h, m, s).`);
+  const unit = (m[2] ?? 'd').toLowerCase();
+  const factor = { w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[unit] ?? 86_400_000;
+  return Math.round(Number(m[1]) * factor);
+}
+
+/** A random 40-character alphanumeric key value. */
+export function generateKeyValue(length = 40): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  for (let i = 0; i < bytes.length && out.length < length; i++) {
+    if (bytes[i] < 248) out += alphabet[bytes[i] % 62]; // 248 = 4 × 62: no modulo bias
+  }
+  return out.length === length ? out : generateKeyValue(length);
+}
+
+function generationOf(key: ApiKey): number {
+  const n = Number(key.tags?.[TAG_GENERATION] ?? '1');
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** The successor's name: `<base>-g<N>`, base being the first generation's name. */
+export function successorName(key: ApiKey): string {
+  const base = key.tags?.[TAG_BASE_NAME] ?? key.name ?? key.id ?? 'key';
+  return `${base}-g${generationOf(key) + 1}`;
+}
+
+export function apiKeyArn(region: string, keyId: string): string {
+  return `arn:aws:apigateway:${region}::/apikeys/${keyId}`;
+}
+
+function refuseManaged(key: ApiKey, what: string): void {
+  const reason = managedKeyReason(key);
+  if (reason) {
+    throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}. A change made here would drift from the code that manages it. `
+      + 'Rotate it in code instead: add a new key generation to the client in the CDK app (`generations` on the client), deploy, move the '
+      + 'client to the new value, then remove the old generation and deploy again.');
+  }
+}
+
+export type StepStatus = 'done' | 'already done' | 'skipped';
+
+export interface RotationStep {
+  readonly step: string;
+  readonly status: StepStatus;
+  readonly detail?: string;
+}
+
+export interface RotateOptions {
+  /** How long the predecessor keeps working, in ms. Default 7 days. */
+  readonly overlapMs?: number;
+  /** Return the successor's value in the result. */
+  readonly showValue?: boolean;
+  readonly secrets?: SecretsManagerClient;
+  readonly now?: () => Date;
+  /** Value generator (tests). */
+  readonly newValue?: () => string;
+}
+
+export interface RotateResult {
+  readonly predecessor: { id: string; name: string };
+  readonly successor: { id: string; name: string; enabled: boolean; value?: string };
+  readonly plans: { id: string; name: string }[];
+  readonly retireAfter: string;
+  readonly secretArn?: string;
+  readonly steps: RotationStep[];
+}
+
+/** Finds the successor of `keyId` by its `keygate:rotation-of` tag (or the predecessor's `rotated-to`). */
+export async function findSuccessor(client: APIGatewayClient, key: ApiKey, options: { includeValue?: boolean } = {}): Promise<ApiKey | undefined> {
+  const pointed = key.tags?.[TAG_ROTATED_TO];
+  if (pointed) {
+    try {
+      const s = await client.send(new GetApiKeyCommand({ apiKey: pointed, includeValue: options.includeValue }));
+      if (s?.id) return s;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  const all = await listApiKeys(client, { includeValues: options.includeValue });
+  const found = all.filter((k) => k.tags?.[TAG_ROTATION_OF] === key.id);
+  if (found.length > 1) {
+    throw new OpsError(`Key ${key.id} has ${found.length} successors (${found.map((k) => `${k.name} ${k.id}`).join(', ')}); delete the extra ones with \`keygate keys delete ID\` and re-run.`);
+  }
+  return found[0];
+}
+
+/** Writes `value` into the secret, keeping a JSON secret's shape. Returns false when it already held it. */
+async function writeSecret(secrets: SecretsManagerClient, secretArn: string, oldValue: string | undefined, value: string, token: string): Promise<boolean> {
+  let current: string | undefined;
+  try {
+    current = (await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  let next = value;
+  if (current !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(current);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        const obj = parsed as Record<string, unknown>;
+        const field = Object.keys(obj).find((k) => obj[k] === oldValue || obj[k] === value)
+          ?? ['apiKey', 'value', 'key', 'api_key'].find((k) => typeof obj[k] === 'string');
+        if (field) {
+          if (obj[field] === value) return false;
+          next = JSON.stringify({ ...obj, [field]: value });
+        }
+      }
+    } catch {
+      // a plain string secret
+    }
+    if (current === value) return false;
+  }
+  await secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: next, ClientRequestToken: token }));
+  return true;
+}
+
+/**
+ * Rotates a key: creates the successor (same plans, tags, enabled state, linked through tags),
+ * writes its value to the key's secret if it has one, and marks the predecessor with its
+ * successor and the end of the overlap. Every step checks what is already there, so a re-run
+ * after a failure completes the rotation instead of creating a second successor.
+ */
+export async function rotateKey(client: APIGatewayClient, ref: string, options: RotateOptions = {}): Promise<RotateResult> {
+  const now = options.now ?? (() => new Date());
+  const steps: RotationStep[] = [];
+  const old = await resolveKey(client, ref, { includeValue: true });
+  refuseManaged(old, 'rotating');
+  const oldId = old.id ?? '';
+  const oldPlans = await listUsagePlans(client, oldId);
+  const secretArn = old.tags?.[TAG_SECRET_ARN];
+  if (secretArn && !options.secrets) throw new OpsError(`Key ${old.name} keeps its value in ${secretArn} but no Secrets Manager client was given.`);
+
+  // 1. the successor
+  let successor = await findSuccessor(client, old, { includeValue: true });
+  if (successor) {
+    steps.push({ step: 'create successor', status: 'already done', detail: `${successor.name} (${successor.id})` });
+  } else {
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(old.tags ?? {})) {
+      if (!ROTATION_TAGS.includes(k) && !k.startsWith('aws:')) tags[k] = v;
+    }
+    tags[TAG_ROTATION_OF] = oldId;
+    tags[TAG_GENERATION] = String(generationOf(old) + 1);
+    tags[TAG_BASE_NAME] = old.tags?.[TAG_BASE_NAME] ?? old.name ?? oldId;
+    successor = await client.send(new CreateApiKeyCommand({
+      name: successorName(old),
+      description: old.description,
+      enabled: old.enabled ?? false,
+      customerId: old.customerId,
+      value: (options.newValue ?? generateKeyValue)(),
+      tags,
+    }));
+    steps.push({ step: 'create successor', status: 'done', detail: `${successor.name} (${successor.id})` });
+  }
+  const newId = successor.id ?? '';
+
+  // 2. same enabled state (a re-run after someone toggled the predecessor)
+  if ((successor.enabled ?? false) !== (old.enabled ?? false)) {
+    await client.send(new UpdateApiKeyCommand({ apiKey: newId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(old.enabled ?? false) }] }));
+    steps.push({ step: 'match enabled state', status: 'done', detail: String(old.enabled ?? false) });
+  }
+
+  // 3. same plans (one association at a time)
+  const newPlanIds = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
+  const added: string[] = [];
+  for (const plan of oldPlans) {
+    if (newPlanIds.has(plan.id)) continue;
+    try {
+      await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan.id, keyId: newId, keyType: 'API_KEY' }));
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    added.push(plan.name ?? plan.id ?? '');
+  }
+  steps.push({ step: 'add to plans', status: added.length > 0 ? 'done' : 'already done', detail: oldPlans.map((p) => p.name ?? p.id).join(', ') || '(no plans)' });
+
+  // 4. the secret
+  let value = successor.value;
+  if (value === undefined) value = (await client.send(new GetApiKeyCommand({ apiKey: newId, includeValue: true }))).value;
+  if (secretArn && options.secrets) {
+    if (value === undefined) throw new OpsError(`Could not read the value of ${newId} to store it in ${secretArn}.`);
+    const wrote = await writeSecret(options.secrets, secretArn, old.value, value, `keygate-rotation-${newId}-secret-value`);
+    steps.push({ step: 'write secret', status: wrote ? 'done' : 'already done', detail: secretArn });
+  }
+
+  // 5. mark the predecessor
+  let retireAfter = old.tags?.[TAG_RETIRE_AFTER];
+  if (old.tags?.[TAG_ROTATED_TO] === newId && retireAfter) {
+    steps.push({ step: 'mark predecessor', status: 'already done', detail: `retire after ${retireAfter}` });
+  } else {
+    retireAfter = retireAfter ?? new Date(now().getTime() + (options.overlapMs ?? 7 * 86_400_000)).toISOString();
+    const region = await client.config.region();
+    await client.send(new TagResourceCommand({ resourceArn: apiKeyArn(region, oldId), tags: { [TAG_ROTATED_TO]: newId, [TAG_RETIRE_AFTER]: retireAfter } }));
+    steps.push({ step: 'mark predecessor', status: 'done', detail: `retire after ${retireAfter}` });
+  }
+
+  return {
+    predecessor: { id: oldId, name: old.name ?? '' },
+    successor: { id: newId, name: successor.name ?? '', enabled: old.enabled ?? false, ...(options.showValue && value !== undefined ? { value } : {}) },
+    plans: oldPlans.map((p) => ({ id: p.id ?? '', name: p.name ?? '' })),
+    retireAfter,
+    ...(secretArn ? { secretArn } : {}),
+    steps,
+  };
+}
+
+export interface RetireOptions {
+  /** Retire before the overlap ends. */
+  readonly force?: boolean;
+  readonly now?: () => Date;
+}
+
+export interface RetireResult {
+  readonly predecessor: { id: string; name: string };
+  readonly successor?: { id: string; name: string };
+  readonly steps: RotationStep[];
+}
+
+/**
+ * Retires the predecessor of a rotation (named by its own name/id or its successor's): after
+ * checking that the successor is in all its plans and enabled like it, and that the overlap
+ * has ended (unless `force`), disables it, then deletes it.
+ */
+export async function retireKey(client: APIGatewayClient, ref: string, options: RetireOptions = {}): Promise<RetireResult> {
+  const now = options.now ?? (() => new Date());
+  const key = await resolveKey(client, ref);
+  let pred: ApiKey;
+  let succ: ApiKey | undefined;
+  const predId = key.tags?.[TAG_ROTATION_OF];
+  if (key.tags?.[TAG_ROTATED_TO] === undefined && predId) {
+    // named by the successor
+    succ = key;
+    try {
+      pred = await client.send(new GetApiKeyCommand({ apiKey: predId }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return { predecessor: { id: predId, name: '' }, successor: { id: key.id ?? '', name: key.name ?? '' }, steps: [{ step: 'delete predecessor', status: 'already done' }] };
+    }
+  } else {
+    pred = key;
+    succ = await findSuccessor(client, pred);
+  }
+  refuseManaged(pred, 'retiring');
+  const complete = `Run \`keygate keys rotate ${pred.name ?? pred.id}\` to complete the rotation first.`;
+  if (!succ) throw new UsageError(`Key "${pred.name}" (${pred.id}) has no successor, so retiring it would leave its client without a key. Rotate it first: \`keygate keys rotate ${pred.name ?? pred.id}\` (or delete it with \`keygate keys delete\`).`);
+  const predPlans = await listUsagePlans(client, pred.id);
+  const succPlans = new Set((await listUsagePlans(client, succ.id)).map((p) => p.id));
+  const missing = predPlans.filter((p) => !succPlans.has(p.id));
+  if (missing.length > 0) throw new UsageError(`The successor ${succ.name} (${succ.id}) is not yet in the plan(s) ${missing.map((p) => p.name).join(', ')}. ${complete}`);
+  if (pred.enabled && !succ.enabled) throw new UsageError(`The successor ${succ.name} (${succ.id}) is disabled. Enable it (\`keygate keys enable ${succ.id}\`) or ${complete}`);
+  const retireAfter = pred.tags?.[TAG_RETIRE_AFTER];
+  if (!retireAfter || pred.tags?.[TAG_ROTATED_TO] !== succ.id) throw new UsageError(`Key "${pred.name}" is not marked as rotated yet. ${complete}`);
+  const steps: RotationStep[] = [];
+  if (now().getTime() < Date.parse(retireAfter)) {
+    if (!options.force) {
+      throw new UsageError(`The overlap of "${pred.name}" (${pred.id}) ends at ${retireAfter}; its client may still use it. Re-run after that time, or pass --force to retire it now.`);
+    }
+    steps.push({ step: 'overlap', status: 'skipped', detail: `forced before ${retireAfter}` });
+  }
+  if (pred.enabled) {
+    await client.send(new UpdateApiKeyCommand({ apiKey: pred.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }));
+    steps.push({ step: 'disable predecessor', status: 'done' });
+  } else {
+    steps.push({ step: 'disable predecessor', status: 'already done' });
+  }
+  try {
+    await client.send(new DeleteApiKeyCommand({ apiKey: pred.id }));
+    steps.push({ step: 'delete predecessor', status: 'done' });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    steps.push({ step: 'delete predecessor', status: 'already done' });
+  }
+  return { predecessor: { id: pred.id ?? '', name: pred.name ?? '' }, successor: { id: succ.id ?? '', name: succ.name ?? '' }, steps };
+}

@@ -1,0 +1,157 @@
+import { APIGatewayClient, ApiKey, UsagePlan } from '@aws-sdk/client-api-gateway';
+import { randomBytes } from 'crypto';
+import { UsageError } from './errors';
+import { listApiKeys, listUsagePlans } from './paginate';
+import { resolveKey } from './resolve';
+
+export interface SmokeCheck {
+  readonly check: string;
+  readonly expected: string;
+  readonly actual: string;
+  readonly pass: boolean;
+  /** A skipped check neither passes nor fails the run. */
+  readonly skipped?: boolean;
+  readonly detail?: string;
+}
+
+export interface SmokeResult {
+  readonly url: string;
+  readonly method: string;
+  readonly checks: SmokeCheck[];
+  readonly pass: boolean;
+}
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+
+export interface SmokeOptions {
+  /** The stage URL (e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod), or the full URL when no route. */
+  readonly url: string;
+  /** `METHOD /path`, appended to the URL. Default: GET the URL itself. */
+  readonly route?: string;
+  /** A working key value. */
+  readonly keyValue: string;
+  /** The burst limit to exceed; undefined skips the burst check (with `burstNote` as reason). */
+  readonly burst?: number;
+  readonly burstNote?: string;
+  /** Requests beyond the burst. Default max(10, burst / 5). */
+  readonly extra?: number;
+  /** Largest burst the check fires (default 2000). */
+  readonly maxRequests?: number;
+  readonly timeoutMs?: number;
+  readonly fetch?: FetchLike;
+}
+
+/** Parses `GET /pets` into method and path. */
+export function parseRoute(route: string): { method: string; path: string } {
+  const m = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(route);
+  if (!m) throw new UsageError(`--route must look like 'GET /pets', not "${route}".`);
+  return { method: m[1].toUpperCase(), path: m[2] };
+}
+
+/** apiId and stage of an execute-api URL, if it is one. */
+export function parseStageUrl(url: string): { apiId: string; stage: string } | undefined {
+  try {
+    const u = new URL(url);
+    const m = /^([a-z0-9]+)\.execute-api\./.exec(u.hostname);
+    const stage = u.pathname.split('/').filter(Boolean)[0];
+    return m && stage ? { apiId: m[1], stage } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Picks the plan that governs `url` among the key's plans and returns its burst limit. */
+export function burstForUrl(plans: readonly UsagePlan[], url: string): { burst?: number; plan?: UsagePlan; note: string } {
+  const stage = parseStageUrl(url);
+  let candidates = plans.filter((p) => p.throttle?.burstLimit !== undefined);
+  if (stage) {
+    const covering = candidates.filter((p) => (p.apiStages ?? []).some((s) => s.apiId === stage.apiId && s.stage === stage.stage));
+    if (covering.length > 0) candidates = covering;
+  }
+  if (candidates.length === 0) return { note: plans.length === 0 ? 'the key is in no usage plan' : 'the key\'s plans have no throttle' };
+  const plan = candidates.reduce((a, b) => ((a.throttle?.burstLimit ?? 0) <= (b.throttle?.burstLimit ?? 0) ? a : b));
+  return { burst: plan.throttle?.burstLimit, plan, note: `plan ${plan.name} (burst ${plan.throttle?.burstLimit}, rate ${plan.throttle?.rateLimit}/s)` };
+}
+
+export interface SmokeKey {
+  readonly value: string;
+  readonly key?: ApiKey;
+  readonly plans: UsagePlan[];
+}
+
+/** Looks up a key (name or id) with its value and plans. */
+export async function smokeKeyFromRef(client: APIGatewayClient, ref: string): Promise<SmokeKey> {
+  const key = await resolveKey(client, ref, { includeValue: true });
+  if (!key.value) throw new UsageError(`Could not read the value of key ${ref}.`);
+  return { value: key.value, key, plans: await listUsagePlans(client, key.id) };
+}
+
+/** Finds the key that has `value` (to learn its plans); undefined when there is none. */
+export async function smokeKeyFromValue(client: APIGatewayClient, value: string): Promise<SmokeKey> {
+  const key = (await listApiKeys(client, { includeValues: true })).find((k) => k.value === value);
+  return { value, key, plans: key ? await listUsagePlans(client, key.id) : [] };
+}
+
+async function call(fetchImpl: FetchLike, url: string, method: string, key: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (key !== undefined) headers['x-api-key'] = key;
+  const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
+  if (hasBody) headers['content-type'] = 'application/json';
+  try {
+    const res = await fetchImpl(url, { method, headers, body: hasBody ? '{}' : undefined, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, body: (await res.text()).slice(0, 200) };
+  } catch (err) {
+    const e = err as { message?: string; cause?: { code?: string } };
+    return { status: 0, body: `${e.cause?.code ?? ''} ${e.message ?? String(err)}`.trim() };
+  }
+}
+
+function describe(r: { status: number; body: string }): string {
+  return r.status === 0 ? `no response (${r.body})` : `${r.status}${r.body ? ` ${r.body.replace(/\s+/g, ' ').slice(0, 60)}` : ''}`;
+}
+
+/**
+ * Checks a stage as a client would: no key → 403, a wrong key → 403, the key → 2xx, and a
+ * burst above the plan's burst limit → at least one 429.
+ */
+export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
+  const { method, path } = options.route ? parseRoute(options.route) : { method: 'GET', path: '' };
+  const url = options.url.replace(/\/+$/, '') + path;
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`"${options.url}" is not a URL.`);
+  }
+  const fetchImpl: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const checks: SmokeCheck[] = [];
+
+  const noKey = await call(fetchImpl, url, method, undefined, timeoutMs);
+  checks.push({ check: 'no key', expected: '403', actual: describe(noKey), pass: noKey.status === 403 });
+
+  const wrong = await call(fetchImpl, url, method, randomBytes(20).toString('hex'), timeoutMs);
+  checks.push({ check: 'unknown key', expected: '403', actual: describe(wrong), pass: wrong.status === 403 });
+
+  const ok = await call(fetchImpl, url, method, options.keyValue, timeoutMs);
+  checks.push({
+    check: 'valid key', expected: '2xx', actual: describe(ok), pass: ok.status >= 200 && ok.status < 300,
+    ...(ok.status === 429 ? { detail: 'throttled or quota used up: wait for the quota period to reset, or use another key' } : {}),
+  });
+
+  const maxRequests = options.maxRequests ?? 2000;
+  if (options.burst === undefined) {
+    checks.push({ check: 'burst', expected: '≥1 429', actual: 'not run', pass: true, skipped: true, detail: options.burstNote ?? 'burst limit unknown: pass --burst N' });
+  } else {
+    const n = options.burst + (options.extra ?? Math.max(10, Math.ceil(options.burst / 5)));
+    if (n > maxRequests) {
+      checks.push({ check: 'burst', expected: '≥1 429', actual: 'not run', pass: true, skipped: true, detail: `${n} requests would be needed (burst ${options.burst}); above --max-requests ${maxRequests}` });
+    } else {
+      const results = await Promise.all(Array.from({ length: n }, () => call(fetchImpl, url, method, options.keyValue, timeoutMs)));
+      const count = (pred: (s: number) => boolean) => results.filter((r) => pred(r.status)).length;
+      const throttled = count((s) => s === 429);
+      const actual = `${count((s) => s >= 200 && s < 300)}×2xx ${throttled}×429${count((s) => s !== 429 && (s < 200 || s >= 300)) ? ` ${count((s) => s !== 429 && (s < 200 || s >= 300))}×other` : ''}`;
+      checks.push({ check: `burst of ${n}`, expected: '≥1 429', actual, pass: throttled > 0, detail: options.burstNote });
+    }
+  }
+  return { url, method, checks, pass: checks.every((c) => c.pass) };
+}

@@ -1,0 +1,47 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { Stack } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * What keygate needs to see across constructs to check the rules that span them
+ * (one plan per stage per key, unique key values, stages covered by a tier) and to
+ * chain UsagePlanKey resources. Kept per construct tree root, so separate apps in one
+ * process (tests) never see each other.
+ */
+export interface TierLike extends IConstruct {
+  readonly tierName: string;
+  /** Stages the tier covers; undefined for an imported plan, whose stages keygate can't see. */
+  coveredStages(): apigw.Stage[] | undefined;
+}
+
+export interface KeyAssociation {
+  readonly tier: apigw.IUsagePlan & IConstruct;
+  readonly scope: IConstruct;
+}
+
+export interface KeyValueClaim {
+  /** A stable text of the resolved value or dynamic reference; never printed. */
+  readonly fingerprint: string;
+  readonly scope: IConstruct;
+}
+
+class Registry {
+  public readonly tiers: TierLike[] = [];
+  /** Associations per key construct (our own keys and imported ones alike). */
+  public readonly associations = new Map<IConstruct, KeyAssociation[]>();
+  public readonly values: KeyValueClaim[] = [];
+  /** Last UsagePlanKey created in each stack: the next one depends on it. */
+  public readonly lastUsagePlanKey = new Map<Stack, apigw.CfnUsagePlanKey>();
+}
+
+const registries = new WeakMap<IConstruct, Registry>();
+
+export function registryOf(scope: IConstruct): Registry {
+  const root = scope.node.root;
+  let registry = registries.get(root);
+  if (!registry) {
+    registry = new Registry();
+    registries.set(root, registry);
+  }
+  return registry;
+}
