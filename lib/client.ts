@@ -5,8 +5,8 @@ import { Annotations, Names, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib
 import { Construct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
-import { KeyValueClaim, registryOf } from './registry';
-import { ITier } from './tier';
+import { claimClientName, KeyValueClaim, registryOf } from './registry';
+import { ITier, Tier } from './tier';
 import { validateApiKeyValue, validateName } from './validation';
 
 /** Where the value of a client's API key comes from. */
@@ -138,6 +138,11 @@ export class Client extends Construct {
     this.clientName = props.clientName ?? id;
     validateName(this, 'clientName', this.clientName);
     if (props.tiers.length === 0) throw KeygateError.of(this, 'tiers', 'a client needs at least one tier');
+    for (const tier of props.tiers) {
+      if (!(tier instanceof Tier)) continue;
+      const holder = claimClientName(tier.api, this.clientName, this);
+      if (holder) throw KeygateError.of(this, 'clientName', `is used by ${holder.node.path} already on the same API`, this.clientName);
+    }
 
     if (props.existingKey) {
       this.generations = [{ generation: 0, apiKey: props.existingKey }];

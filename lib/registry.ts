@@ -30,6 +30,8 @@ class Registry {
   /** Associations per key construct (our own keys and imported ones alike). */
   public readonly associations = new Map<IConstruct, KeyAssociation[]>();
   public readonly values: KeyValueClaim[] = [];
+  /** Client names in use per API (single clients and bulk client sets alike). */
+  public readonly clientNames = new Map<IConstruct, Map<string, IConstruct>>();
   /** Last UsagePlanKey created in each stack: the next one depends on it. */
   public readonly lastUsagePlanKey = new Map<Stack, apigw.CfnUsagePlanKey>();
 }
@@ -44,4 +46,22 @@ export function registryOf(scope: IConstruct): Registry {
     registries.set(root, registry);
   }
   return registry;
+}
+
+/**
+ * Claims a client name on an API. Single clients and bulk client sets share one namespace:
+ * two clients with one name would be two keys of the same name that the ops tools can't
+ * tell apart. Returns the construct that holds the name already, if another one does.
+ */
+export function claimClientName(api: IConstruct, name: string, owner: IConstruct): IConstruct | undefined {
+  const names = registryOf(api).clientNames;
+  let onApi = names.get(api);
+  if (!onApi) {
+    onApi = new Map();
+    names.set(api, onApi);
+  }
+  const holder = onApi.get(name);
+  if (holder && holder !== owner) return holder;
+  onApi.set(name, owner);
+  return undefined;
 }
