@@ -55,7 +55,7 @@ class Parser {
           // Gobble whitespace before a directive that starts its line.
           const lineStart = text.lastIndexOf('\n');
           const before = text.slice(lineStart + 1);
-          const alone = /^[ \t]*$/.test(before) && (lineStart >= 0 || nodes.length === 0 || true);
+          const alone = /^[ \t]*$/.test(before);
           if (alone) text = text.slice(0, lineStart + 1);
           flush();
           this.i += m[0].length;
@@ -161,16 +161,14 @@ class Parser {
     return { k: 'ref', e, quiet };
   }
 
-  /** Property/method/index chain. In text, a property name may contain '-' only inside a call chain of known style. */
+  /** Property/method/index chain. Inside directives a property name may contain '-' (header names). */
   private postfix(e: Expr, inText: boolean): Expr {
     const s = this.s;
     for (;;) {
       if (s[this.i] === '.' && /[A-Za-z_]/.test(s[this.i + 1] ?? '')) {
-        const m = (inText ? /^[A-Za-z_][\w]*(?:-[A-Za-z][\w]*)*/ : /^[A-Za-z_][\w-]*/).exec(s.slice(this.i + 1));
+        const m = (inText ? /^[A-Za-z_]\w*/ : /^[A-Za-z_][\w-]*/).exec(s.slice(this.i + 1));
         if (!m) break;
-        let name = m[0];
-        // In text, `$a.b-c` keeps the dash only when followed by more name characters (header names).
-        if (inText && name.includes('-') && !/^[\w-]+\s*(=|\)|\.|$)/.test(s.slice(this.i + 1))) name = name.split('-')[0];
+        const name = m[0];
         this.i += 1 + name.length;
         if (s[this.i] === '(') {
           this.i++;
