@@ -1,13 +1,14 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { keygateAccessLogFormat } from './access-log';
+import { ClientSet, ClientSetOptions } from './bulk/client-set';
 import { Client, ClientOptions } from './client';
 import { formatProblem, KeygateError } from './errors';
 import { defaultGatewayResponses } from './gateway-responses';
-import { registryOf } from './registry';
+import { registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
 import { Tier, TierOptions } from './tier';
 import { validateThrottle } from './validation';
@@ -209,6 +210,9 @@ export class KeyProtectedApi extends Construct {
 
   private readonly routes = new Map<string, RouteEntry>();
   private readonly stageEntries: StageEntry[] = [];
+  /** keygate's default responses by type, until addGatewayResponse replaces one. */
+  private readonly defaultResponses = new Map<string, { readonly holder: Construct; readonly resource: apigw.CfnGatewayResponse }>();
+  /** Responses added with addGatewayResponse, by type. */
   private readonly gatewayResponses = new Map<string, apigw.GatewayResponse>();
   private readonly defaultAuthorizer?: apigw.IAuthorizer;
   private readonly defaultAuthorizationScopes?: string[];
@@ -234,7 +238,7 @@ export class KeyProtectedApi extends Construct {
 
     if (props.jsonGatewayResponses ?? true) {
       for (const options of defaultGatewayResponses(this.apiKeySource)) {
-        this.putGatewayResponse(`Response${pascal(options.type.responseType)}`, options);
+        this.putDefaultGatewayResponse(options);
       }
     }
     this.node.addValidation({ validate: () => this.validateAtSynth() });
@@ -305,7 +309,7 @@ export class KeyProtectedApi extends Construct {
    * with its own settings.
    */
   public addStage(stageName: string, options: ApiStageOptions = {}): apigw.Stage {
-    if (this.stageEntries.some((entry) => entry.stage.stageName === stageName)) {
+    if (this.stageEntries.some((entry) => stageNameOf(entry.stage) === stageName)) {
       throw KeygateError.of(this, 'stageName', 'a stage of that name exists already', stageName);
     }
     const stageScope = new Construct(this, `Stage${pascal(stageName)}`);
@@ -330,13 +334,32 @@ export class KeyProtectedApi extends Construct {
   }
 
   /**
+   * Adds a bulk client set: thousands of clients (from code or a CSV/JSON file) in a constant
+   * number of CloudFormation resources, reconciled by a custom resource.
+   */
+  public addClientSet(id: string, options: ClientSetOptions): ClientSet {
+    return new ClientSet(this.clientsScope(), id, { ...options, api: this });
+  }
+
+  /**
    * Adds a gateway response. A keygate default of the same type is replaced, so this is also
    * how to override keygate's JSON bodies.
    */
   public addGatewayResponse(id: string, options: apigw.GatewayResponseOptions): apigw.GatewayResponse {
-    const existing = this.gatewayResponses.get(options.type.responseType);
-    if (existing) this.node.tryRemoveChild(existing.node.id);
-    return this.putGatewayResponse(id, options);
+    const type = options.type.responseType;
+    if (this.gatewayResponses.has(type)) {
+      throw KeygateError.of(this, 'type', 'a gateway response of this type was added already; an API has one per type', type);
+    }
+    const replaced = this.defaultResponses.get(type);
+    if (replaced) {
+      // Drop keygate's default, and the deployment's DependsOn on it with it.
+      (this.restApi.latestDeployment?.node.defaultChild as CfnResource | undefined)?.removeResourceDependency(replaced.resource);
+      this.node.tryRemoveChild(replaced.holder.node.id);
+      this.defaultResponses.delete(type);
+    }
+    const response = new apigw.GatewayResponse(this, id, { restApi: this.restApi, ...options });
+    this.gatewayResponses.set(type, response);
+    return response;
   }
 
   /** Number of 4XX responses on the default stage (403 and 429 among them). */
@@ -368,10 +391,30 @@ export class KeyProtectedApi extends Construct {
     return (this.node.tryFindChild('Clients') as Construct | undefined) ?? new Construct(this, 'Clients');
   }
 
-  private putGatewayResponse(id: string, options: apigw.GatewayResponseOptions): apigw.GatewayResponse {
-    const response = new apigw.GatewayResponse(this, id, { restApi: this.restApi, ...options });
-    this.gatewayResponses.set(options.type.responseType, response);
-    return response;
+  /**
+   * A keygate default response, as an L1 resource: unlike the L2 GatewayResponse, whose
+   * deployment dependency can't be undone, it can be replaced by addGatewayResponse.
+   */
+  private putDefaultGatewayResponse(options: apigw.GatewayResponseOptions): void {
+    const type = options.type.responseType;
+    const responseParameters: { [name: string]: string } = {};
+    for (const [header, value] of Object.entries(options.responseHeaders ?? {})) {
+      responseParameters[`gatewayresponse.header.${header}`] = value;
+    }
+    // Same construct path (and so the same logical id) as an L2 GatewayResponse would have.
+    const holder = new Construct(this, `Response${pascal(type)}`);
+    const response = new apigw.CfnGatewayResponse(holder, 'Resource', {
+      restApiId: this.restApi.restApiId,
+      responseType: type,
+      statusCode: options.statusCode,
+      responseParameters,
+      responseTemplates: options.templates,
+    });
+    const deployment = this.restApi.latestDeployment;
+    (deployment?.node.defaultChild as CfnResource | undefined)?.addResourceDependency(response);
+    // A changed response needs a new deployment to take effect.
+    deployment?.addToLogicalId({ keygateGatewayResponse: { type, statusCode: options.statusCode, responseParameters, templates: options.templates } });
+    this.defaultResponses.set(type, { holder, resource: response });
   }
 
   private renderStageOptions(scope: Construct, stageName: string, options: ApiStageOptions): apigw.StageOptions {
@@ -381,7 +424,18 @@ export class KeyProtectedApi extends Construct {
       const parsed = parseRoute(route);
       if (typeof parsed === 'string') throw KeygateError.of(scope, `methodThrottles['${route}']`, parsed, route);
       validateThrottle(scope, `methodThrottles['${route}']`, throttle);
-      methodOptions[methodSettingsKey(parsed)] = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+      if (methodOptions[methodSettingsKey(parsed)]) {
+        throw KeygateError.of(scope, 'methodThrottles', 'names the same route twice', route);
+      }
+      // A per-method entry is a MethodSetting of its own: it carries the stage's logging and
+      // metrics so that throttling a route doesn't switch them off for it.
+      methodOptions[methodSettingsKey(parsed)] = {
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        loggingLevel: options.loggingLevel ?? apigw.MethodLoggingLevel.ERROR,
+        metricsEnabled: options.metricsEnabled ?? true,
+        dataTraceEnabled: false,
+      };
     }
     const accessLogGroup = (options.accessLogging ?? true)
       ? new logs.LogGroup(scope, 'AccessLogs', {
@@ -410,7 +464,7 @@ export class KeyProtectedApi extends Construct {
       for (const route of Object.keys(options.methodThrottles ?? {})) {
         const parsed = parseRoute(route);
         if (typeof parsed !== 'string' && !this.routes.has(formatRoute(parsed))) {
-          errors.push(formatProblem(this, `stage '${stage.stageName}' methodThrottles`, 'no such route on this API', route));
+          errors.push(formatProblem(this, `stage '${stageNameOf(stage)}' methodThrottles`, 'no such route on this API', route));
         }
       }
     }
@@ -427,8 +481,8 @@ export class KeyProtectedApi extends Construct {
       for (const { stage, options } of this.stageEntries) {
         if (options.coveredByExternalTiers) continue;
         const covered = tiers.some((tier) => tier.coveredStages()?.includes(stage));
-        if (!covered && !Token.isUnresolved(stage.stageName)) {
-          errors.push(formatProblem(this, `stage '${stage.stageName}'`,
+        if (!covered) {
+          errors.push(formatProblem(this, `stage '${stageNameOf(stage)}'`,
             'has key-required routes but no tier covers it, so every caller would get 403; add a tier for it (or set coveredByExternalTiers)'));
         }
       }

@@ -2,7 +2,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { formatProblem } from './errors';
-import { registryOf } from './registry';
+import { registryOf, stageNameOf } from './registry';
 import { MAX_PLANS_PER_KEY } from './validation';
 import type { TierLike } from './registry';
 
@@ -40,10 +40,24 @@ export function associateKey(scope: Construct, id: string, key: apigw.IApiKeyRef
  * (CloudFormation: "cannot reference multiple Usage Plans with the same API Stage").
  */
 export function validateKeyAssociations(owner: IConstruct, tiers: Array<apigw.IUsagePlan & IConstruct>): string[] {
-  const errors: string[] = [];
+  return keyAssociationProblems(tiers).map(({ problem, value }) => formatProblem(owner, 'tiers', problem, value));
+}
+
+/** One broken association rule: what is wrong, and the bad value if there is one. */
+export interface AssociationProblem {
+  readonly problem: string;
+  readonly value?: unknown;
+}
+
+/**
+ * The association rules as a pure function of a key's tiers, for callers that report
+ * problems in their own words (the bulk client set reports them by file line).
+ */
+export function keyAssociationProblems(tiers: Array<apigw.IUsagePlan & IConstruct>): AssociationProblem[] {
+  const problems: AssociationProblem[] = [];
   const distinct = [...new Set(tiers)];
   if (distinct.length > MAX_PLANS_PER_KEY) {
-    errors.push(formatProblem(owner, 'tiers', `an API key can be in at most ${MAX_PLANS_PER_KEY} usage plans`, distinct.length));
+    problems.push({ problem: `an API key can be in at most ${MAX_PLANS_PER_KEY} usage plans`, value: distinct.length });
   }
   const tierOfStage = new Map<IConstruct, TierLike>();
   for (const tier of distinct) {
@@ -51,14 +65,15 @@ export function validateKeyAssociations(owner: IConstruct, tiers: Array<apigw.IU
     for (const stage of tier.coveredStages() ?? []) {
       const other = tierOfStage.get(stage);
       if (other) {
-        errors.push(formatProblem(owner, 'tiers',
-          `tiers '${other.tierName}' and '${tier.tierName}' both cover stage '${stage.stageName}' of ${stage.restApi.node.path}; a key can be in only one usage plan per API stage`));
+        problems.push({
+          problem: `tiers '${other.tierName}' and '${tier.tierName}' both cover stage '${stageNameOf(stage)}' of ${stage.restApi.node.path}; a key can be in only one usage plan per API stage`,
+        });
       } else {
         tierOfStage.set(stage, tier);
       }
     }
   }
-  return errors;
+  return problems;
 }
 
 function isTierLike(tier: IConstruct): tier is TierLike & apigw.IUsagePlan {

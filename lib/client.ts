@@ -2,12 +2,12 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Annotations, Names, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
-import { validateApiKeyValue, validateName } from './validation';
+import { validateApiKeyValue, validateKeyValueReference, validateName } from './validation';
 
 /** Where the value of a client's API key comes from. */
 export abstract class KeyValue {
@@ -17,7 +17,7 @@ export abstract class KeyValue {
    */
   public static generated(): KeyValue {
     return new (class extends KeyValue {
-      public readonly kind = 'generated';
+      public readonly _kind = 'generated';
     })();
   }
 
@@ -28,26 +28,27 @@ export abstract class KeyValue {
    */
   public static secretsManager(): KeyValue {
     return new (class extends KeyValue {
-      public readonly kind = 'secretsManager';
+      public readonly _kind = 'secretsManager';
     })();
   }
 
   /**
-   * An explicit value, e.g. `SecretValue.secretsManager('partner/acme')` or
-   * `SecretValue.ssmSecure(...)`. A plain value (`SecretValue.unsafePlainText`) would land in
-   * the template; keygate warns when it sees one.
+   * An explicit value, e.g. `SecretValue.secretsManager('partner/acme')`. Not
+   * `SecretValue.ssmSecure(...)`: CloudFormation doesn't resolve ssm-secure references in an
+   * ApiKey Value. A plain value (`SecretValue.unsafePlainText`) would land in the template;
+   * keygate warns when it sees one.
    */
   public static fromSecretValue(value: SecretValue): KeyValue {
     return new (class extends KeyValue {
-      public readonly kind = 'explicit';
-      public readonly secretValue = value;
+      public readonly _kind = 'explicit';
+      public readonly _secretValue = value;
     })();
   }
 
   /** @internal */
-  public abstract readonly kind: 'generated' | 'secretsManager' | 'explicit';
+  public abstract readonly _kind: 'generated' | 'secretsManager' | 'explicit';
   /** @internal */
-  public readonly secretValue?: SecretValue;
+  public readonly _secretValue?: SecretValue;
 }
 
 /** Options of a client, as `api.addClient(id, options)` takes them. */
@@ -110,6 +111,7 @@ export interface ClientOptions {
 }
 
 /** Properties of a Client. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the aws-cdk Options/Props split: construct-only fields go here
 export interface ClientProps extends ClientOptions {}
 
 /** One generation of a client's key. */
@@ -153,7 +155,7 @@ export class Client extends Construct {
     const generations = props.generations ?? [1];
     validateGenerations(this, generations);
     const keyValue = props.keyValue ?? KeyValue.generated();
-    if (keyValue.kind === 'explicit' && generations.length > 1) {
+    if (keyValue._kind === 'explicit' && generations.length > 1) {
       throw KeygateError.of(this, 'generations', 'an explicit keyValue is one value; rotate it with KeyValue.secretsManager() or generated keys, or by changing the SecretValue', generations);
     }
     this.generations = [...generations].sort((a, b) => a - b).map((generation) => this.createGeneration(generation, keyValue, props));
@@ -187,18 +189,19 @@ export class Client extends Construct {
 
     let secret: secretsmanager.Secret | undefined;
     let value: string | undefined;
-    if (keyValue.kind === 'secretsManager') {
+    if (keyValue._kind === 'secretsManager') {
       secret = new secretsmanager.Secret(scope, 'Secret', {
         description: `API key of client ${this.clientName} (generation ${generation}) of ${Stack.of(this).stackName}`,
         generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
       });
       value = secret.secretValue.unsafeUnwrap();
-    } else if (keyValue.kind === 'explicit' && keyValue.secretValue) {
-      value = keyValue.secretValue.unsafeUnwrap();
+    } else if (keyValue._kind === 'explicit' && keyValue._secretValue) {
+      value = keyValue._secretValue.unsafeUnwrap();
       validateApiKeyValue(this, 'keyValue', value);
+      validateKeyValueReference(this, 'keyValue', Stack.of(this).resolve(value));
       if (!Token.isUnresolved(value)) {
         Annotations.of(this).addWarningV2('keygate:plainKeyValue',
-          'keyValue is a plain value, so it is written into the template; keep it in Secrets Manager or SSM (SecretValue.secretsManager / ssmSecure) or use KeyValue.secretsManager()');
+          'keyValue is a plain value, so it is written into the template; keep it in Secrets Manager (SecretValue.secretsManager) or use KeyValue.secretsManager()');
       }
     }
 
@@ -227,15 +230,16 @@ export class Client extends Construct {
   }
 }
 
-function validateGenerations(client: Client, generations: number[]): void {
-  if (generations.length === 0) throw KeygateError.of(client, 'generations', 'needs at least one generation', generations);
+/** Key generations: at least one, whole numbers from 1, none twice. Shared with the bulk client set. */
+export function validateGenerations(scope: IConstruct, generations: number[], property = 'generations'): void {
+  if (generations.length === 0) throw KeygateError.of(scope, property, 'needs at least one generation', generations);
   for (const generation of generations) {
     if (!Number.isInteger(generation) || generation < 1) {
-      throw KeygateError.of(client, 'generations', 'generations are whole numbers from 1', generation);
+      throw KeygateError.of(scope, property, 'generations are whole numbers from 1', generation);
     }
   }
   if (new Set(generations).size !== generations.length) {
-    throw KeygateError.of(client, 'generations', 'lists a generation twice', generations);
+    throw KeygateError.of(scope, property, 'lists a generation twice', generations);
   }
 }
 

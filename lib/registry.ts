@@ -1,5 +1,5 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -64,4 +64,15 @@ export function claimClientName(api: IConstruct, name: string, owner: IConstruct
   if (holder && holder !== owner) return holder;
   onApi.set(name, owner);
   return undefined;
+}
+
+/**
+ * The name of a stage as written in the app (`prod`, `staging`), for validation messages and
+ * duplicate checks. `Stage.stageName` is a `Ref` token, so it reads the CfnStage's property;
+ * a name that is itself a token falls back to the construct path.
+ */
+export function stageNameOf(stage: apigw.Stage): string {
+  const cfn = stage.node.defaultChild as apigw.CfnStage | undefined;
+  const name = cfn?.stageName;
+  return typeof name === 'string' && !Token.isUnresolved(name) ? name : stage.node.path;
 }

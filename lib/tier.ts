@@ -1,10 +1,10 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { IResource, Lazy, Names, Resource, Token } from 'aws-cdk-lib';
+import { IResource, Lazy, Names, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { KeyProtectedApi } from './api';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
-import { registryOf, TierLike } from './registry';
+import { registryOf, stageNameOf, TierLike } from './registry';
 import { formatRoute, methodSettingsKey, parseRoute } from './route';
 import { validateName, validateQuota, validateThrottle } from './validation';
 
@@ -187,7 +187,7 @@ export class Tier extends TierBase implements TierLike {
     const seen = new Set<string>();
     for (const stage of this.coveredStages()) {
       const key = `${stage.node.path}`;
-      if (seen.has(key)) errors.push(formatProblem(this, 'stages', 'lists a stage twice', Token.isUnresolved(stage.stageName) ? key : stage.stageName));
+      if (seen.has(key)) errors.push(formatProblem(this, 'stages', 'lists a stage twice', stageNameOf(stage)));
       seen.add(key);
     }
     return errors;

@@ -67,6 +67,18 @@ export function validateApiKeyValue(scope: IConstruct, property: string, value: 
   }
 }
 
+/**
+ * CloudFormation resolves `ssm-secure` dynamic references only in a short list of resource
+ * properties; AWS::ApiGateway::ApiKey `Value` is not among them, so the deploy would fail.
+ * `resolved` is the key value as the stack resolves it (a string or an Fn::Join).
+ */
+export function validateKeyValueReference(scope: IConstruct, property: string, resolved: unknown): void {
+  if (JSON.stringify(resolved ?? null).includes('{{resolve:ssm-secure:')) {
+    throw KeygateError.of(scope, property,
+      'CloudFormation does not resolve ssm-secure references in an ApiKey Value; keep the value in Secrets Manager (SecretValue.secretsManager) or use KeyValue.secretsManager()');
+  }
+}
+
 /** Names that end up in an ApiKey or UsagePlan Name. */
 export function validateName(scope: IConstruct, property: string, value: string | undefined): void {
   if (value === undefined || Token.isUnresolved(value)) return;

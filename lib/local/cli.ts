@@ -1,5 +1,135 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { LocalGateway, startLocalGateway } from './gateway';
+import { synthesizeApp } from './synth';
+
+interface LocalCliOptions {
+  readonly app?: string;
+  readonly port: number;
+  readonly state?: string;
+  readonly json?: boolean;
+  readonly showValues?: boolean;
+  readonly controlPlaneLimits?: boolean;
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 0 || n > 65535) throw new InvalidArgumentError(`port must be an integer 0-65535, got "${v}"`);
+  return n;
+}
+
+/** The human-readable startup summary (no key values unless showValues). */
+export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?: string): string {
+  const info = gw.info;
+  const lines: string[] = [];
+  lines.push(`keygate local: serving ${assemblyDir}`);
+  lines.push(`  control plane (AWS SDK endpoint): ${info.controlPlane}`);
+  lines.push(`  state: ${statePath ? path.resolve(statePath) : 'in memory (use --state FILE to keep keys and quotas)'}`);
+  lines.push('');
+  for (const api of info.apis) {
+    lines.push(`API ${api.name} (${api.id}, stack ${api.stack})`);
+    const model = gw.model.apis.get(api.id);
+    for (const s of api.stages) {
+      lines.push(`  stage ${s.name}: ${s.url}`);
+    }
+    if (model) {
+      for (const r of [...model.resources.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+        for (const m of r.methods.values()) {
+          const flags = [m.apiKeyRequired ? 'API key' : 'public', m.authorizationType !== 'NONE' ? m.authorizationType : '', m.integration.type].filter((x) => x);
+          lines.push(`    ${m.httpMethod.padEnd(7)} ${r.path}  [${flags.join(', ')}]${m.integration.unsupportedReason ? '  (cannot run here)' : ''}`);
+        }
+      }
+    }
+  }
+  lines.push('');
+  lines.push(`Keys (${info.keys.length}):`);
+  for (const k of info.keys) {
+    lines.push(`  ${k.name || '(unnamed)'}  id ${k.id}  ${k.enabled ? 'enabled' : 'DISABLED'}  plans: ${k.usagePlans.join(', ') || '(none)'}${k.value ? `  value ${k.value}` : ''}`);
+  }
+  if (gw.unsupported.length > 0) {
+    lines.push('');
+    lines.push(`Not emulated (${gw.unsupported.length}):`);
+    for (const u of gw.unsupported) lines.push(`  ${u.stack}/${u.logicalId} (${u.type}): ${u.reason}`);
+  }
+  if (gw.ignored.length > 0) lines.push(`(${gw.ignored.length} resources with no effect on the APIs ignored: IAM, Lambda permissions, …)`);
+  // Example calls.
+  const api = info.apis.find((a) => a.stages.length > 0);
+  if (api) {
+    const model = gw.model.apis.get(api.id);
+    const stage = api.stages[0];
+    const routes = model ? [...model.resources.values()].flatMap((r) => [...r.methods.values()].map((m) => ({ r, m }))) : [];
+    const pub = routes.find(({ m }) => !m.apiKeyRequired && m.httpMethod === 'GET' && m.authorizationType === 'NONE' && !m.integration.unsupportedReason);
+    const keyed = routes.find(({ m }) => m.apiKeyRequired && (m.httpMethod === 'GET' || m.httpMethod === 'ANY'));
+    lines.push('');
+    lines.push('Try:');
+    if (pub) lines.push(`  curl -i '${stage.url}${pub.r.path === '/' ? '/' : pub.r.path}'`);
+    if (keyed) {
+      const key = info.keys.find((k) => k.enabled && k.usagePlans.length > 0);
+      const value = key?.value ?? '$KEY';
+      lines.push(`  curl -i -H "x-api-key: ${value}" '${stage.url}${keyed.r.path.replace(/\{[^}]+\}/g, '1')}'`);
+      if (!key?.value && key) {
+        lines.push(`  # key values are secrets and not shown: restart with --show-values, or ask the control plane:`);
+        lines.push(`  #   aws apigateway get-api-key --api-key ${key.id} --include-value --endpoint-url ${info.controlPlane}`);
+      }
+    }
+  }
+  lines.push('');
+  lines.push('Press Ctrl+C to stop.');
+  return lines.join('\n');
+}
 
 /** Registers `keygate local`. */
-export function registerLocalCommand(_program: Command): void {
+export function registerLocalCommand(program: Command): void {
+  program
+    .command('local')
+    .description('Serve a synthesized CDK app on 127.0.0.1 with API Gateway\'s API key, usage plan, throttle and quota behaviour, plus an API Gateway control-plane endpoint for the AWS SDK.')
+    .option('--app <dir>', 'serve this cloud assembly (a cdk.out folder) instead of synthesizing the cdk.json app of the current directory')
+    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', parsePort, 3000)
+    .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
+    .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
+    .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
+    .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
+    .addHelpText('after', `
+Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline).
+
+Data plane:    <stage url>/<route>, e.g. curl -H "x-api-key: KEY" http://127.0.0.1:3000/restapis/<apiId>/<stage>/_user_request_/pets
+Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g.
+               new APIGatewayClient({ endpoint: URL, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+               aws apigateway get-api-keys --endpoint-url URL
+
+--json prints: {"controlPlane": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
+                "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}]}`)
+    .action(async (opts: LocalCliOptions) => {
+      let assemblyDir: string;
+      let synthesized = false;
+      if (opts.app) assemblyDir = path.resolve(opts.app);
+      else {
+        if (!opts.json) process.stderr.write('keygate local: synthesizing the cdk.json app…\n');
+        assemblyDir = await synthesizeApp({ cwd: process.cwd() });
+        synthesized = true;
+      }
+      const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits,
+        // Human mode: stages with access logging print their access log lines to stderr.
+        accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) });
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        if (!opts.json) process.stderr.write(`\nkeygate local: ${signal}, saving state and stopping\n`);
+        gw.close().then(() => {
+          if (synthesized) fs.rmSync(assemblyDir, { recursive: true, force: true });
+          process.exit(0);
+        }, (e: unknown) => {
+          process.stderr.write(`keygate local: error while stopping: ${(e as Error).message}\n`);
+          process.exit(1);
+        });
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      if (opts.json) process.stdout.write(JSON.stringify(gw.info) + '\n');
+      else process.stdout.write(formatSummary(gw, assemblyDir, opts.state) + '\n');
+      // Keep running until a signal arrives.
+      await new Promise<never>(() => undefined);
+    });
 }

@@ -139,13 +139,26 @@ export function inputFor(rc: ResponseContext, body = ''): Record<string, unknown
   return {
     body,
     params: (name?: unknown) => {
-      if (name === undefined) return { header: new Map(Object.entries(rc.requestHeaders)), querystring: new Map(Object.entries(rc.query)), path: new Map(Object.entries(rc.pathParams)) };
+      if (name === undefined) return { header: new HeaderMap(Object.entries(rc.requestHeaders)), querystring: new Map(Object.entries(rc.query)), path: new Map(Object.entries(rc.pathParams)) };
       const n = String(name);
       return rc.pathParams[n] ?? rc.query[n] ?? rc.requestHeaders[n.toLowerCase()] ?? '';
     },
     json: (p?: unknown) => JSON.stringify(jsonPath(parse(), String(p ?? '$')) ?? null),
     path: (p?: unknown) => jsonPath(parse(), String(p ?? '$')),
   };
+}
+
+/** Request headers for templates: HTTP header names are case-insensitive. */
+class HeaderMap extends Map<string, string> {
+  constructor(entries: [string, string][]) {
+    super(entries.map(([k, v]) => [k.toLowerCase(), v]));
+  }
+  override get(k: string): string | undefined {
+    return super.get(String(k).toLowerCase());
+  }
+  override has(k: string): boolean {
+    return super.has(String(k).toLowerCase());
+  }
 }
 
 /** A small JSONPath: `$`, `$.a.b`, `$['a']`, `$.a[0]`. */

@@ -117,9 +117,21 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     }
   }
 
+  const externalReported = new Set<string>();
   const secretValue = (secretId: string, jsonKey: string | undefined): string | undefined => {
-    const s = secrets.find((x) => x.arn === secretId || x.name === secretId || secretId.startsWith(x.arn) || x.arn.startsWith(secretId));
-    if (!s) return undefined;
+    let s = secrets.find((x) => x.arn === secretId || x.name === secretId || secretId.startsWith(x.arn) || x.arn.startsWith(secretId));
+    if (!s) {
+      // A secret the app does not create (imported by name or ARN): a local stand-in value, kept in the state file.
+      s = { key: `external:${secretId}`, arn: secretId, name: secretId, props: { GenerateSecretString: { PasswordLength: 40, ExcludePunctuation: true } } };
+      secrets.push(s);
+      if (!externalReported.has(secretId)) {
+        externalReported.add(secretId);
+        model.unsupported.push({
+          stack: '(external)', logicalId: secretId, type: 'AWS::SecretsManager::Secret',
+          reason: 'the app reads this secret but does not create it; a random stand-in value is used locally (see the key values with --show-values)',
+        });
+      }
+    }
     if (s.value === undefined) {
       const prev = persisted?.secrets[s.key];
       if (prev !== undefined) s.value = prev;
@@ -148,7 +160,6 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     });
     const seed = (logicalId: string): string => `${stackName}/${logicalId}`;
 
-    let resolver: TemplateResolver;
     const resolveOr = (prop: unknown): unknown => {
       try {
         return resolver.resolve(prop);
@@ -220,7 +231,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       }
       return `${id}.${attr}`;
     };
-    resolver = new TemplateResolver(stack.template, {
+    const resolver = new TemplateResolver(stack.template, {
       pseudo: { region, accountId: account, partition: 'aws', urlSuffix: 'amazonaws.com', stackName, stackId },
       ref,
       getAtt,
@@ -447,6 +458,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
         name: str(p.StageName) ?? logicalId, deploymentId: str(p.DeploymentId) ?? '', description: str(p.Description),
         methodSettings: methodSettingsOf(p.MethodSettings, {}), variables: strMap(p.Variables),
         createdDate: now, tags: { ...strMap(tagsToMap(p.Tags)), ...tagsFor(logicalId) }, logicalId,
+        accessLogFormat: str(obj(p.AccessLogSetting).Format),
       }, stackName, logicalId);
     }
 
@@ -555,9 +567,11 @@ function tagsToMap(tags: unknown): Record<string, string> {
   return out;
 }
 
-/** Decodes a MethodSettings ResourcePath (`/~1pets~1{id}` → `/pets/{id}`). */
-function decodeSettingsPath(p: string): string {
-  return p.replace(/~1/g, '/').replace(/~0/g, '~');
+/** Decodes a MethodSettings ResourcePath: `/~1pets~1{id}` → `/pets/{id}` (the leading `/` separates, `~1` is a `/`), `/*` stays. */
+export function decodeSettingsPath(p: string): string {
+  if (p === '/*' || p === '*') return '/*';
+  const decoded = p.replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~');
+  return decoded === '' ? '/' : decoded.startsWith('/') ? decoded : `/${decoded}`;
 }
 
 function methodSettingsOf(list: unknown, stageDescription: Obj): Map<string, ThrottleSettings> {

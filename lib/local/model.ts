@@ -93,6 +93,8 @@ export interface Stage {
   readonly createdDate: number;
   readonly tags: Record<string, string>;
   readonly logicalId?: string;
+  /** AccessLogSetting.Format, if the stage has access logging. */
+  readonly accessLogFormat?: string;
 }
 
 export interface RestApi {
@@ -208,8 +210,8 @@ export class Model {
   readonly unsupported: UnsupportedItem[] = [];
   /** Resources with no effect on the served APIs (IAM roles, permissions…), by logical id. */
   readonly ignored: UnsupportedItem[] = [];
-  /** sha256(value) hex → key id. */
-  private readonly keyByDigest = new Map<string, string>();
+  /** sha256(value) hex → key id and digest. */
+  private readonly keyByDigest = new Map<string, { id: string; digest: Buffer }>();
   /** Listeners called after each mutation (used to persist state). */
   private readonly listeners: (() => void)[] = [];
 
@@ -230,11 +232,12 @@ export class Model {
 
   addKey(key: ApiKey): void {
     if (this.keys.has(key.id)) throw new ApiGatewayError('ConflictException', `API Key ${key.id} already exists`);
-    const digest = sha256(key.value).toString('hex');
-    if (this.keyByDigest.has(digest)) throw new ApiGatewayError('ConflictException', 'API Key already exists');
+    const digest = sha256(key.value);
+    const hex = digest.toString('hex');
+    if (this.keyByDigest.has(hex)) throw new ApiGatewayError('ConflictException', 'API Key already exists');
     if (this.keys.size >= MAX_API_KEYS) throw new ApiGatewayError('LimitExceededException', `Cannot exceed the limit of ${MAX_API_KEYS} API keys`);
     this.keys.set(key.id, key);
-    this.keyByDigest.set(digest, key.id);
+    this.keyByDigest.set(hex, { id: key.id, digest });
   }
 
   getKey(id: string): ApiKey {
@@ -253,11 +256,11 @@ export class Model {
   /** Finds the key with this value (constant-time comparison of fixed-length digests). */
   findKeyByValue(value: string): ApiKey | undefined {
     const digest = sha256(value);
-    const id = this.keyByDigest.get(digest.toString('hex'));
-    if (id === undefined) return undefined;
-    const key = this.keys.get(id);
+    const entry = this.keyByDigest.get(digest.toString('hex'));
+    if (entry === undefined) return undefined;
+    const key = this.keys.get(entry.id);
     if (!key) return undefined;
-    return timingSafeEqual(digest, sha256(key.value)) ? key : undefined;
+    return timingSafeEqual(digest, entry.digest) ? key : undefined;
   }
 
   // ---- plans ----

@@ -6,9 +6,15 @@ import { QuotaSettings } from './model';
 
 const DAY_MS = 86_400_000;
 
-/** `YYYY-MM-DD` of a UTC instant. */
+let dayCache = { start: 0, end: -1, day: '' };
+
+/** `YYYY-MM-DD` of a UTC instant (cached for the current day: it is asked on every request). */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= dayCache.start && ms < dayCache.end) return dayCache.day;
+  const day = new Date(ms).toISOString().slice(0, 10);
+  const start = Date.parse(`${day}T00:00:00Z`);
+  dayCache = { start, end: start + DAY_MS, day };
+  return day;
 }
 
 /**
@@ -16,6 +22,18 @@ export function utcDay(ms: number): string {
  * starts: for WEEK 0 = Sunday … 6 = Saturday; for MONTH 0 = the 1st; for DAY it must be 0.
  */
 export function periodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
+  const key = `${q.period}|${q.offset}`;
+  const c = periodCache.get(key);
+  if (c && now >= c.dayStart && now < c.dayStart + DAY_MS) return c.start;
+  const start = computePeriodStart(now, q);
+  const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+  periodCache.set(key, { dayStart, start });
+  return start;
+}
+
+const periodCache = new Map<string, { dayStart: number; start: number }>();
+
+function computePeriodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
   const d = new Date(now);
   const day0 = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   const offset = Math.max(0, Math.floor(q.offset || 0));

@@ -8,6 +8,8 @@ import { ThrottleSettings } from './model';
 export const ACCOUNT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 10_000, burstLimit: 5_000 };
 
 export class TokenBucket {
+  /** The settings object this bucket was last checked against (identity cache). */
+  settings?: ThrottleSettings;
   private tokens: number;
   private last: number;
 
@@ -60,14 +62,17 @@ export class ThrottleRegistry {
   private readonly buckets = new Map<string, TokenBucket>();
 
   bucket(scope: string, t: ThrottleSettings | undefined, now: number): TokenBucket | undefined {
+    if (!t) return undefined;
+    let b = this.buckets.get(scope);
+    // Same settings object as last time (the common case): the bucket stands.
+    if (b && b.settings === t) return b;
     const p = bucketParams(t);
     if (!p) return undefined;
-    const key = `${scope}|${p.rate}|${p.burst}`;
-    let b = this.buckets.get(key);
-    if (!b) {
+    if (!b || b.rate !== p.rate || b.burst !== p.burst) {
       b = new TokenBucket(p.rate, p.burst, now);
-      this.buckets.set(key, b);
+      this.buckets.set(scope, b);
     }
+    b.settings = t;
     return b;
   }
 

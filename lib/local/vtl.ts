@@ -483,6 +483,8 @@ const cache = new Map<string, Node[]>();
 
 /** Renders `template` with the given variables (e.g. context, input, util, stageVariables). */
 export function renderVtl(template: string, vars: Record<string, unknown>): string {
+  // Fast path: a template without references or directives renders as itself (e.g. a fixed MOCK body).
+  if (template.indexOf('$') < 0 && template.indexOf('#') < 0) return template;
   let nodes = cache.get(template);
   if (!nodes) {
     nodes = new Parser(template).parseNodes().nodes;

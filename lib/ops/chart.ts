@@ -48,7 +48,7 @@ export async function renderUsageChart(report: UsageReport, file: string, option
     const color = COLORS[i % COLORS.length];
     const byDay = new Map(report.rows.filter((r) => r.keyId === t.keyId && r.planId === t.planId).map((r) => [r.date, r.used]));
     const label = `${t.keyName || t.keyId} (${t.planName})`;
-    datasets.push({ type: 'bar', label: `${label} daily use`, data: labels.map((d) => byDay.get(d) ?? 0), backgroundColor: `${color}99` });
+    datasets.push({ type: 'bar', label: `${label} daily use`, data: labels.map((d) => byDay.get(d) ?? 0), backgroundColor: `${color}99`, pointStyle: 'rect' });
     if (t.quotaLimit !== undefined && t.quotaPeriod && t.quotaPeriod !== 'DAY') {
       let sum = 0;
       let start = '';
@@ -66,7 +66,7 @@ export async function renderUsageChart(report: UsageReport, file: string, option
   for (const [plan, quota] of quotas) {
     datasets.push({
       type: 'line', label: `quota ${plan}: ${quota.limit}/${quota.period.toLowerCase()}`, data: labels.map(() => quota.limit),
-      borderColor: '#d62728', backgroundColor: '#d62728', borderDash: [6, 4 + 2 * q++], pointRadius: 0, borderWidth: 2,
+      borderColor: '#d62728', backgroundColor: '#d62728', borderDash: [6, 4 + 2 * q++], pointRadius: 0, borderWidth: 2, pointStyle: 'line',
     });
   }
   const canvas = createCanvas(width, height);
@@ -82,7 +82,7 @@ export async function renderUsageChart(report: UsageReport, file: string, option
       devicePixelRatio: 1,
       plugins: {
         title: { display: true, text: options.title ?? `API key usage ${report.from} – ${report.to}` },
-        legend: { position: 'bottom' },
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
       },
       scales: { y: { beginAtZero: true, title: { display: true, text: 'requests' } }, x: { title: { display: true, text: 'day (UTC)' } } },
     },

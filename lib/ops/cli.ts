@@ -3,7 +3,6 @@ import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as readline from 'readline';
-import { renderUsageChart } from './chart';
 import { ConnectionOptions, createClients, OpsClients } from './client';
 import { explainError, OpsError, UsageError } from './errors';
 import { importKeys } from './import-keys';
@@ -129,9 +128,12 @@ export function registerOpsCommands(program: Command): void {
     .action((opts: CommonOptions & { plan?: string; name?: string }) => run(opts, async (connect) => {
       const list = await listKeys(connect().apigw, { plan: opts.plan, name: opts.name });
       if (opts.json) return printJson(list);
-      const t = table(['name', 'id', 'enabled', 'created', 'plans', 'stages', 'tags']);
+      const t = table(['name', 'id', 'enabled', 'created', 'plans', 'stages', 'tags', 'managed by']);
       for (const k of list) {
-        t.push([k.name, k.id, String(k.enabled), (k.createdDate ?? '').slice(0, 10), k.plans.map((p) => p.name).join('\n'), k.stages.join('\n'), keyRowTags(k.tags)]);
+        const tags = Object.fromEntries(Object.entries(k.tags).filter(([name]) => !name.startsWith('aws:cloudformation:')));
+        const stack = k.tags['aws:cloudformation:stack-name'];
+        const managedBy = stack ? `stack ${stack}` : (managedKeyReason(k)?.replace(/^it belongs to the keygate /, '') ?? '');
+        t.push([k.name, k.id, String(k.enabled), (k.createdDate ?? '').slice(0, 10), k.plans.map((p) => p.name).join('\n'), k.stages.join('\n'), keyRowTags(tags), managedBy]);
       }
       console.log(t.toString());
       console.error(`${list.length} key${list.length === 1 ? '' : 's'}`);
@@ -176,14 +178,16 @@ export function registerOpsCommands(program: Command): void {
       if (opts.json) return printJson(result);
       if (result.dryRun) {
         const t = table(['line', 'name', 'plans']);
-        for (const r of result.planned) t.push([r.line, r.name, r.planIds.join(', ')]);
+        for (const r of result.planned) t.push([r.line, r.name, r.planNames.join(', ')]);
         console.log(t.toString());
         console.log(`dry run: ${result.planned.length} key(s) would be imported, ${result.skipped.length} already present; nothing written.`);
         return;
       }
-      const t = table(['line', 'name', 'id']);
-      for (const r of result.imported) t.push([r.line, r.name, r.id ?? '']);
-      console.log(t.toString());
+      if (result.imported.length > 0) {
+        const t = table(['line', 'name', 'id']);
+        for (const r of result.imported) t.push([r.line, r.name, r.id ?? '']);
+        console.log(t.toString());
+      }
       for (const w of result.warnings) console.error(`warning: ${w}`);
       console.log(`imported ${result.imported.length} key(s)${result.skipped.length ? `, ${result.skipped.length} already present (skipped)` : ''}.`);
     }));
@@ -257,7 +261,11 @@ export function registerOpsCommands(program: Command): void {
     .action((ref: string | undefined, opts: CommonOptions & { plan?: string; from?: string; to?: string; format: string; chart?: string }) => run(opts, async (connect) => {
       if (!ref && !opts.plan) throw new UsageError('Name a key (keygate usage NAME|ID) or a plan (--plan NAME).');
       const report = await usageReport(connect().apigw, { key: ref, plan: opts.plan, from: opts.from, to: opts.to });
-      if (opts.chart) await renderUsageChart(report, opts.chart);
+      if (opts.chart) {
+        // loaded on demand: chart.js and the native canvas are only needed here
+        const { renderUsageChart } = await import('./chart');
+        await renderUsageChart(report, opts.chart);
+      }
       const format = opts.json ? 'json' : opts.format;
       if (format === 'json') printJson({ ...report, ...(opts.chart ? { chart: opts.chart } : {}) });
       else if (format === 'csv') process.stdout.write(usageToCsv(report));

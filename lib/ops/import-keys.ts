@@ -212,7 +212,7 @@ export interface ImportResult {
   /** Rows already present (same name and value) and skipped. */
   readonly skipped: { line: number; name: string }[];
   /** Rows that would be imported (dry run). */
-  readonly planned: { line: number; name: string; planIds: string[] }[];
+  readonly planned: { line: number; name: string; planIds: string[]; planNames: string[] }[];
   readonly warnings: string[];
 }
 
@@ -235,7 +235,8 @@ export async function importKeys(client: APIGatewayClient, csvText: string, opti
   const todo = plan.rows.filter((r) => !r.alreadyPresent);
   const skipped = plan.rows.filter((r) => r.alreadyPresent).map((r) => ({ line: r.line, name: r.name }));
   if (options.dryRun) {
-    return { dryRun: true, imported: [], skipped, planned: todo.map((r) => ({ line: r.line, name: r.name, planIds: r.planIds })), warnings: [] };
+    const nameOf = (id: string) => plans.find((p) => p.id === id)?.name ?? id;
+    return { dryRun: true, imported: [], skipped, planned: todo.map((r) => ({ line: r.line, name: r.name, planIds: r.planIds, planNames: r.planIds.map(nameOf) })), warnings: [] };
   }
   const batchSize = options.batchSize ?? 100;
   const imported: { line: number; name: string; id?: string }[] = [];

@@ -2,8 +2,21 @@ import type { ApiKey } from '@aws-sdk/client-api-gateway';
 
 /** Tag that keygate's bulk client set puts on the keys it manages. */
 export const CLIENT_SET_TAG = 'keygate:client-set';
-/** Description prefix that keygate's bulk client set puts on the keys it manages. */
+/**
+ * Description prefix that keygate's bulk client set puts on the keys it manages
+ * (`[keygate:client-set=<setId>] …`; ImportApiKeys can't set tags, so the description carries it).
+ */
 export const CLIENT_SET_DESCRIPTION_PREFIX = '[keygate:client-set';
+
+export type ManagedBy = 'cloudformation' | 'client-set';
+
+/** What manages the key: a CloudFormation stack, a keygate client set, or nothing. */
+export function managedBy(key: KeyLike): ManagedBy | undefined {
+  const tags = key.tags ?? {};
+  if (Object.keys(tags).some((t) => t.startsWith('aws:cloudformation:'))) return 'cloudformation';
+  if (tags[CLIENT_SET_TAG] !== undefined || (key.description ?? '').startsWith(CLIENT_SET_DESCRIPTION_PREFIX)) return 'client-set';
+  return undefined;
+}
 
 export type KeyLike = Pick<ApiKey, 'tags' | 'description'>;
 
@@ -20,7 +33,10 @@ export function managedKeyReason(key: KeyLike): string | undefined {
     return `it belongs to the CloudFormation stack ${stack ?? '(unknown)'}${logicalId ? ` (logical id ${logicalId})` : ''}`;
   }
   if (tags[CLIENT_SET_TAG] !== undefined) return `it belongs to the keygate client set ${tags[CLIENT_SET_TAG]}`;
-  if ((key.description ?? '').startsWith(CLIENT_SET_DESCRIPTION_PREFIX)) return 'it belongs to a keygate client set (see its description)';
+  if ((key.description ?? '').startsWith(CLIENT_SET_DESCRIPTION_PREFIX)) {
+    const setId = /^\[keygate:client-set=([^\]]*)\]/.exec(key.description ?? '')?.[1];
+    return `it belongs to the keygate client set ${setId ?? '(see its description)'}`;
+  }
   return undefined;
 }
 

@@ -1,24 +1,31 @@
 import {
   APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand,
-  TagResourceCommand, UpdateApiKeyCommand,
+  UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'crypto';
 import { isConflict, isNotFound, OpsError, UsageError } from './errors';
-import { managedKeyReason } from './managed';
+import { managedBy, managedKeyReason } from './managed';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { resolveKey } from './resolve';
 
+/**
+ * The rotation's state lives on the successor, written in one CreateApiKey call: its
+ * predecessor's id and when the predecessor may be retired. A re-run finds the successor by
+ * these tags (no second successor), and nothing has to be written to the predecessor (which
+ * keeps working untouched until it is retired).
+ */
 export const TAG_ROTATION_OF = 'keygate:rotation-of';
-export const TAG_ROTATED_TO = 'keygate:rotated-to';
-export const TAG_RETIRE_AFTER = 'keygate:retire-after';
+/** On the successor: when the overlap ends (ISO 8601). */
+export const TAG_RETIRE_AFTER = 'keygate:retire-predecessor-after';
 export const TAG_GENERATION = 'keygate:generation';
-export const TAG_BASE_NAME = 'keygate:base-name';
+/** The client a key belongs to (the name of its first generation), as the CDK constructs tag it. */
+export const TAG_BASE_NAME = 'keygate:client';
 /** A key whose value is kept in Secrets Manager names the secret with this tag. */
 export const TAG_SECRET_ARN = 'keygate:secret-arn';
 
 /** Tags that describe one key's place in a rotation and are not copied to the successor. */
-const ROTATION_TAGS = [TAG_ROTATION_OF, TAG_ROTATED_TO, TAG_RETIRE_AFTER, TAG_GENERATION, TAG_BASE_NAME];
+const ROTATION_TAGS = [TAG_ROTATION_OF, TAG_RETIRE_AFTER, TAG_GENERATION];
 
 /** Parses `7d`, `36h`, `90m`, `2w`, `30s` or `0` into milliseconds. */
 export function parseDuration(text: string): number {
@@ -45,22 +52,24 @@ function generationOf(key: ApiKey): number {
   return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
-/** The successor's name: `<base>-g<N>`, base being the first generation's name. */
+/**
+ * The successor's name: `<client>-gen<N>`, like the CDK constructs name key generations
+ * (client = the `keygate:client` tag, else the key's name).
+ */
 export function successorName(key: ApiKey): string {
   const base = key.tags?.[TAG_BASE_NAME] ?? key.name ?? key.id ?? 'key';
-  return `${base}-g${generationOf(key) + 1}`;
-}
-
-export function apiKeyArn(region: string, keyId: string): string {
-  return `arn:aws:apigateway:${region}::/apikeys/${keyId}`;
+  return `${base}-gen${generationOf(key) + 1}`;
 }
 
 function refuseManaged(key: ApiKey, what: string): void {
   const reason = managedKeyReason(key);
   if (reason) {
+    const where = managedBy(key) === 'client-set'
+      ? 'the client\'s entry in the client set (`generations` in code, or the `generations` column of its source file)'
+      : 'the client in the CDK app';
     throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}. A change made here would drift from the code that manages it. `
-      + 'Rotate it in code instead: add a new key generation to the client in the CDK app (`generations` on the client), deploy, move the '
-      + 'client to the new value, then remove the old generation and deploy again.');
+      + `Rotate it in code instead: add the next key generation to ${where} (e.g. \`generations: [1, 2]\`), deploy, move the `
+      + 'client to the new key, then drop the old generation (`generations: [2]`) and deploy again.');
   }
 }
 
@@ -92,17 +101,8 @@ export interface RotateResult {
   readonly steps: RotationStep[];
 }
 
-/** Finds the successor of `keyId` by its `keygate:rotation-of` tag (or the predecessor's `rotated-to`). */
+/** Finds the successor of a key by its `keygate:rotation-of` tag (all pages of GetApiKeys). */
 export async function findSuccessor(client: APIGatewayClient, key: ApiKey, options: { includeValue?: boolean } = {}): Promise<ApiKey | undefined> {
-  const pointed = key.tags?.[TAG_ROTATED_TO];
-  if (pointed) {
-    try {
-      const s = await client.send(new GetApiKeyCommand({ apiKey: pointed, includeValue: options.includeValue }));
-      if (s?.id) return s;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
   const all = await listApiKeys(client, { includeValues: options.includeValue });
   const found = all.filter((k) => k.tags?.[TAG_ROTATION_OF] === key.id);
   if (found.length > 1) {
@@ -142,10 +142,11 @@ async function writeSecret(secrets: SecretsManagerClient, secretArn: string, old
 }
 
 /**
- * Rotates a key: creates the successor (same plans, tags, enabled state, linked through tags),
- * writes its value to the key's secret if it has one, and marks the predecessor with its
- * successor and the end of the overlap. Every step checks what is already there, so a re-run
- * after a failure completes the rotation instead of creating a second successor.
+ * Rotates a key: creates the successor (same plans, tags, enabled state; linked to the
+ * predecessor and carrying the end of the overlap in its tags), adds it to the predecessor's
+ * plans and writes its value to the key's secret if it has one. The predecessor is not
+ * changed. Every step checks what is already there, so a re-run after a failure completes the
+ * rotation instead of creating a second successor.
  */
 export async function rotateKey(client: APIGatewayClient, ref: string, options: RotateOptions = {}): Promise<RotateResult> {
   const now = options.now ?? (() => new Date());
@@ -157,7 +158,9 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   const secretArn = old.tags?.[TAG_SECRET_ARN];
   if (secretArn && !options.secrets) throw new OpsError(`Key ${old.name} keeps its value in ${secretArn} but no Secrets Manager client was given.`);
 
-  // 1. the successor
+  const retireAfterNew = new Date(now().getTime() + (options.overlapMs ?? 7 * 86_400_000)).toISOString();
+
+  // 1. the successor, carrying the whole rotation state in its tags
   let successor = await findSuccessor(client, old, { includeValue: true });
   if (successor) {
     steps.push({ step: 'create successor', status: 'already done', detail: `${successor.name} (${successor.id})` });
@@ -169,14 +172,22 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
     tags[TAG_ROTATION_OF] = oldId;
     tags[TAG_GENERATION] = String(generationOf(old) + 1);
     tags[TAG_BASE_NAME] = old.tags?.[TAG_BASE_NAME] ?? old.name ?? oldId;
-    successor = await client.send(new CreateApiKeyCommand({
-      name: successorName(old),
-      description: old.description,
-      enabled: old.enabled ?? false,
-      customerId: old.customerId,
-      value: (options.newValue ?? generateKeyValue)(),
-      tags,
-    }));
+    tags[TAG_RETIRE_AFTER] = retireAfterNew;
+    try {
+      successor = await client.send(new CreateApiKeyCommand({
+        name: successorName(old),
+        description: old.description,
+        enabled: old.enabled ?? false,
+        customerId: old.customerId,
+        value: (options.newValue ?? generateKeyValue)(),
+        tags,
+      }));
+    } catch (err) {
+      // An SDK retry after a lost response meets the key its first attempt created (same value).
+      if (!isConflict(err)) throw err;
+      successor = await findSuccessor(client, old, { includeValue: true });
+      if (!successor) throw err;
+    }
     steps.push({ step: 'create successor', status: 'done', detail: `${successor.name} (${successor.id})` });
   }
   const newId = successor.id ?? '';
@@ -210,16 +221,7 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
     steps.push({ step: 'write secret', status: wrote ? 'done' : 'already done', detail: secretArn });
   }
 
-  // 5. mark the predecessor
-  let retireAfter = old.tags?.[TAG_RETIRE_AFTER];
-  if (old.tags?.[TAG_ROTATED_TO] === newId && retireAfter) {
-    steps.push({ step: 'mark predecessor', status: 'already done', detail: `retire after ${retireAfter}` });
-  } else {
-    retireAfter = retireAfter ?? new Date(now().getTime() + (options.overlapMs ?? 7 * 86_400_000)).toISOString();
-    const region = await client.config.region();
-    await client.send(new TagResourceCommand({ resourceArn: apiKeyArn(region, oldId), tags: { [TAG_ROTATED_TO]: newId, [TAG_RETIRE_AFTER]: retireAfter } }));
-    steps.push({ step: 'mark predecessor', status: 'done', detail: `retire after ${retireAfter}` });
-  }
+  const retireAfter = successor.tags?.[TAG_RETIRE_AFTER] ?? retireAfterNew;
 
   return {
     predecessor: { id: oldId, name: old.name ?? '' },
@@ -254,7 +256,8 @@ export async function retireKey(client: APIGatewayClient, ref: string, options: 
   let pred: ApiKey;
   let succ: ApiKey | undefined;
   const predId = key.tags?.[TAG_ROTATION_OF];
-  if (key.tags?.[TAG_ROTATED_TO] === undefined && predId) {
+  const asPredecessorOf = await findSuccessor(client, key);
+  if (!asPredecessorOf && predId) {
     // named by the successor
     succ = key;
     try {
@@ -265,7 +268,7 @@ export async function retireKey(client: APIGatewayClient, ref: string, options: 
     }
   } else {
     pred = key;
-    succ = await findSuccessor(client, pred);
+    succ = asPredecessorOf;
   }
   refuseManaged(pred, 'retiring');
   const complete = `Run \`keygate keys rotate ${pred.name ?? pred.id}\` to complete the rotation first.`;
@@ -275,10 +278,13 @@ export async function retireKey(client: APIGatewayClient, ref: string, options: 
   const missing = predPlans.filter((p) => !succPlans.has(p.id));
   if (missing.length > 0) throw new UsageError(`The successor ${succ.name} (${succ.id}) is not yet in the plan(s) ${missing.map((p) => p.name).join(', ')}. ${complete}`);
   if (pred.enabled && !succ.enabled) throw new UsageError(`The successor ${succ.name} (${succ.id}) is disabled. Enable it (\`keygate keys enable ${succ.id}\`) or ${complete}`);
-  const retireAfter = pred.tags?.[TAG_RETIRE_AFTER];
-  if (!retireAfter || pred.tags?.[TAG_ROTATED_TO] !== succ.id) throw new UsageError(`Key "${pred.name}" is not marked as rotated yet. ${complete}`);
+  const retireAfter = succ.tags?.[TAG_RETIRE_AFTER];
+  const retireAt = Date.parse(retireAfter ?? '');
   const steps: RotationStep[] = [];
-  if (now().getTime() < Date.parse(retireAfter)) {
+  if (Number.isNaN(retireAt) || now().getTime() < retireAt) {
+    if (Number.isNaN(retireAt) && !options.force) {
+      throw new UsageError(`The successor ${succ.name} (${succ.id}) has no valid ${TAG_RETIRE_AFTER} tag, so the end of the overlap is unknown. Pass --force to retire "${pred.name}" anyway.`);
+    }
     if (!options.force) {
       throw new UsageError(`The overlap of "${pred.name}" (${pred.id}) ends at ${retireAfter}; its client may still use it. Re-run after that time, or pass --force to retire it now.`);
     }

@@ -99,15 +99,24 @@ async function call(fetchImpl: FetchLike, url: string, method: string, key: stri
   if (hasBody) headers['content-type'] = 'application/json';
   try {
     const res = await fetchImpl(url, { method, headers, body: hasBody ? '{}' : undefined, signal: AbortSignal.timeout(timeoutMs) });
-    return { status: res.status, body: (await res.text()).slice(0, 200) };
+    return { status: res.status, body: await res.text() };
   } catch (err) {
     const e = err as { message?: string; cause?: { code?: string } };
     return { status: 0, body: `${e.cause?.code ?? ''} ${e.message ?? String(err)}`.trim() };
   }
 }
 
+/** `403 Forbidden`: the status and the gateway's message (or the start of the body). */
 function describe(r: { status: number; body: string }): string {
-  return r.status === 0 ? `no response (${r.body})` : `${r.status}${r.body ? ` ${r.body.replace(/\s+/g, ' ').slice(0, 60)}` : ''}`;
+  if (r.status === 0) return `no response (${r.body})`;
+  let text = r.body.replace(/\s+/g, ' ').trim();
+  try {
+    const parsed: unknown = JSON.parse(r.body);
+    if (parsed && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string') text = (parsed as { message: string }).message;
+  } catch {
+    // not JSON
+  }
+  return `${r.status}${text ? ` ${text.slice(0, 40)}` : ''}`;
 }
 
 /**
@@ -136,6 +145,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
   checks.push({
     check: 'valid key', expected: '2xx', actual: describe(ok), pass: ok.status >= 200 && ok.status < 300,
     ...(ok.status === 429 ? { detail: 'throttled or quota used up: wait for the quota period to reset, or use another key' } : {}),
+    ...(ok.status === 403 ? { detail: 'the key is unknown, disabled, or in no usage plan of this stage' } : {}),
   });
 
   const maxRequests = options.maxRequests ?? 2000;

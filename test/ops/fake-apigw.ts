@@ -11,6 +11,8 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { parseKeyFile } from '../../lib/ops/import-keys';
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 type Failure = { command: string; error: () => Error; times: number };
 
 export class FakeApiGateway {

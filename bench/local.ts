@@ -1,0 +1,175 @@
+/**
+ * Benchmark of the local gateway (`npm run bench:local`): requests/s and latency through
+ * keygate local (API key check + usage-plan token buckets + quota count + MOCK
+ * integration) against a bare Node http server returning the same body, both driven by
+ * autocannon in the same run; then latency at a fixed 1,000 rps, and memory over many
+ * requests. Options: --duration S (default 10), --connections N (default 50),
+ * --requests N for the memory run (default 300000; use 1000000 for the full check).
+ */
+import autocannon from 'autocannon';
+import { buildSync } from 'esbuild';
+import { ChildProcess, fork } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BENCH_KEY, synthBenchApp } from './local-app';
+import { loadAssembly } from '../lib/local/assembly';
+import { DataPlane } from '../lib/local/data-plane';
+import { LambdaRunner } from '../lib/local/lambda-runner';
+import { buildModel } from '../lib/local/model-builder';
+import { QuotaCounter } from '../lib/local/quota';
+import { ThrottleRegistry } from '../lib/local/throttle';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
+}
+
+/** bench/ of the repository: npm runs scripts from the package root (this file may run from a bundle elsewhere). */
+const BENCH_DIR = path.resolve(process.cwd(), 'bench');
+
+const DURATION = arg('duration', 10);
+const CONNECTIONS = arg('connections', 50);
+const MEM_REQUESTS = arg('requests', 300_000);
+
+interface Server { child: ChildProcess; url: string }
+
+/**
+ * Both servers run from one esbuild bundle of bench/local-server.ts with plain node, as the
+ * published (compiled) package would run — not under ts-node, whose loader slows every process.
+ */
+function bundleServer(outdir: string): string {
+  const outfile = path.join(outdir, 'local-server.js');
+  buildSync({ entryPoints: [path.join(BENCH_DIR, 'local-server.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile, logLevel: 'error' });
+  return outfile;
+}
+
+let serverFile = '';
+
+function startServer(mode: 'gateway' | 'bare', dir: string): Promise<Server> {
+  const child = fork(serverFile, [mode, dir], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { type: string; url: string }) => resolve({ child, url: m.url }));
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+function stop(s: Server): Promise<void> {
+  return new Promise((r) => { s.child.once('exit', () => r()); s.child.kill('SIGKILL'); });
+}
+
+function memory(s: Server): Promise<{ rss: number; heapUsed: number }> {
+  return new Promise((resolve) => {
+    const on = (m: { type: string; rss: number; heapUsed: number }): void => {
+      if (m.type !== 'mem') return;
+      s.child.off('message', on);
+      resolve(m);
+    };
+    s.child.on('message', on);
+    s.child.send({ type: 'mem' });
+  });
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function check(r: autocannon.Result, what: string): void {
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) throw new Error(`${what}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts — the benchmark is not measuring successful requests`);
+}
+
+const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
+  synthBenchApp(dir);
+  serverFile = bundleServer(fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-js-')));
+  const headers = { 'x-api-key': BENCH_KEY };
+  console.log(`keygate local benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run`);
+
+  const results: Record<string, autocannon.Result> = {};
+  for (const mode of ['bare', 'gateway'] as const) {
+    const s = await startServer(mode, dir);
+    try {
+      await run({ url: s.url, headers, connections: CONNECTIONS, duration: 2 }); // warm-up
+      const r = await run({ url: s.url, headers, connections: CONNECTIONS, duration: DURATION });
+      check(r, mode);
+      results[mode] = r;
+    } finally {
+      await stop(s);
+    }
+  }
+  const bare = results.bare;
+  const gw = results.gateway;
+  const row = (name: string, r: autocannon.Result): string =>
+    `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   (${r.requests.total} requests)`;
+  console.log('\nSaturation (autocannon, same machine):');
+  console.log(row('bare node http', bare));
+  console.log(row('keygate local', gw));
+  console.log(`ratio gateway/bare: ${(gw.requests.average / bare.requests.average).toFixed(2)}x`);
+
+  const s = await startServer('gateway', dir);
+  try {
+    const fixed = await run({ url: s.url, headers, connections: 10, overallRate: 1000, duration: DURATION });
+    check(fixed, 'fixed rate');
+    console.log(`\nkeygate local at a fixed 1,000 rps: p50 ${fixed.latency.p50} ms, p90 ${fixed.latency.p90} ms, p99 ${fixed.latency.p99} ms, max ${fixed.latency.max} ms (${fixed.requests.total} requests)`);
+
+    const before = await memory(s);
+    const step = Math.ceil(MEM_REQUESTS / 4);
+    const samples: string[] = [`0: heap ${mb(before.heapUsed)}, rss ${mb(before.rss)}`];
+    let done = 0;
+    let last = before;
+    while (done < MEM_REQUESTS) {
+      const r = await run({ url: s.url, headers, connections: CONNECTIONS, amount: step });
+      check(r, 'memory run');
+      done += r.requests.total;
+      last = await memory(s);
+      samples.push(`${done}: heap ${mb(last.heapUsed)}, rss ${mb(last.rss)}`);
+    }
+    console.log(`\nMemory of the gateway process over ${done} requests (after GC):\n  ${samples.join('\n  ')}`);
+    console.log(`heap growth: ${mb(last.heapUsed - before.heapUsed)} over ${done} requests`);
+    const us = await inProcess(dir, 50_000);
+    console.log(`\nData plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × 50,000)`);
+  } finally {
+    await stop(s);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The data plane's own cost per request, in process (no HTTP, no sockets): key check,
+ * plan lookup, quota check and count, three token buckets, MOCK integration.
+ */
+async function inProcess(dir: string, n: number): Promise<number> {
+  const { model } = buildModel(loadAssembly(dir));
+  let t = Date.now();
+  const lambdas = new LambdaRunner(() => undefined);
+  const dp = new DataPlane(model, { clock: () => (t += 1), lambdas, quotas: new QuotaCounter(), throttles: new ThrottleRegistry(), accountThrottle: { rateLimit: 1e9, burstLimit: 1e9 } });
+  const api = [...model.apis.values()][0];
+  const req = {
+    apiId: api.id, stage: 'prod', rawPath: '/pets', rawQuery: '', method: 'GET', headers: { host: '127.0.0.1', 'x-api-key': BENCH_KEY },
+    rawHeaders: [], body: Buffer.alloc(0), sourceIp: '127.0.0.1', host: '127.0.0.1',
+  };
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const r = await dp.handle(req);
+      if (r.status !== 200) throw new Error(`in-process run: ${r.status} ${String(r.body)}`);
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / n / 1000);
+  }
+  lambdas.close();
+  return best;
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:local failed: ${(e as Error).message}`);
+  process.exit(1);
+});

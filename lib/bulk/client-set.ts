@@ -1,0 +1,452 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
+import type { KeyProtectedApi } from '../api';
+import { keyAssociationProblems } from '../association';
+import { validateGenerations } from '../client';
+import { formatProblem, KeygateError } from '../errors';
+import { claimClientName, registryOf } from '../registry';
+import { ITier, Tier } from '../tier';
+import { validateName } from '../validation';
+import { ClientSetManifest, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
+import { DEFAULT_IMPORT_BATCH_SIZE } from './reconciler/reconcile';
+import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
+
+/** One client of a bulk client set, declared in code. */
+export interface ClientSetEntry {
+  /**
+   * Name of the client: its generation-1 key is named after it, generation N
+   * `<name>-gen<N>`. Unique per API across single clients and client sets.
+   */
+  readonly name: string;
+
+  /**
+   * Tiers (usage plans) of the client's keys, as objects: at most one per API stage, at most 10.
+   * @default - none; give tiers, tierNames or both
+   */
+  readonly tiers?: ITier[];
+
+  /**
+   * Tiers of the client's keys by name (the `tierName` of tiers of this API).
+   * @default - none; give tiers, tierNames or both
+   */
+  readonly tierNames?: string[];
+
+  /**
+   * Whether the keys are enabled. A disabled key gets 403.
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Description of the keys (after the set's ownership marker).
+   * @default - none
+   */
+  readonly description?: string;
+
+  /**
+   * Tags of the keys. ImportApiKeys can't set tags, so keys with tags take one more call each.
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * Key generations that exist; rotation works as with single clients: deploy `[1, 2]` to
+   * create generation 2 beside 1, later `[2]` to delete generation 1.
+   * @default [1]
+   */
+  readonly generations?: number[];
+}
+
+/** Options of a client set, as `api.addClientSet(id, options)` takes them. */
+export interface ClientSetOptions {
+  /**
+   * Clients declared in code.
+   * @default - none
+   */
+  readonly clients?: ClientSetEntry[];
+
+  /**
+   * Clients declared in a file (`ClientSetSource.fromCsvFile` / `fromJsonFile`), read and
+   * validated at synth time.
+   * @default - none
+   */
+  readonly source?: ClientSetSource;
+
+  /**
+   * The set's identity in API Gateway: every key the set creates carries
+   * `[keygate:client-set=<setId>]` at the start of its description, and the set only ever
+   * changes or deletes keys that carry it. Changing it replaces every key of the set.
+   * @default - `<stack name>/<construct path inside the stack>`
+   */
+  readonly setId?: string;
+
+  /**
+   * Keys per ImportApiKeys call.
+   * @default 500
+   */
+  readonly importBatchSize?: number;
+}
+
+/** Properties of a ClientSet. */
+export interface ClientSetProps extends ClientSetOptions {
+  /** The API whose tiers the clients are in. */
+  readonly api: KeyProtectedApi;
+}
+
+/** API keys per account and region (AWS quota, not adjustable). */
+const MAX_KEYS = 10_000;
+/** Problems listed in one error at most. */
+const MAX_LISTED_PROBLEMS = 25;
+
+/**
+ * Thousands of clients (up to API Gateway's 10,000 keys per region) in one stack with a
+ * constant number of CloudFormation resources: the declared set travels as an S3 asset, and
+ * a custom resource (CDK Provider framework, Node.js Lambda) reconciles API Gateway with it —
+ * ImportApiKeys in batches for new keys, updates by diff, deletes only keys it owns. Key values
+ * are generated at deploy time from a CSPRNG and never appear in a template, asset, response
+ * or log; read them with `keygate keys show`.
+ *
+ * The set is validated at synth time with the rules of single clients (names, tiers that
+ * exist, one tier per stage, at most 10 tiers per key, generations), errors by file line.
+ */
+export class ClientSet extends Construct {
+  /** The marker id of the set's keys. */
+  public readonly setId: string;
+  /** Number of clients. */
+  public readonly clientCount: number;
+  /** Number of keys (clients × live generations). */
+  public readonly keyCount: number;
+  /** The asset that holds the declared set (names, tiers, flags; never values). */
+  public readonly manifest: s3assets.Asset;
+  /** The custom resource that reconciles API Gateway with the set. */
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: ClientSetProps) {
+    super(scope, id);
+    this.setId = props.setId ?? defaultSetId(this);
+    validateSetId(this, this.setId);
+    const batchSize = props.importBatchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
+      throw KeygateError.of(this, 'importBatchSize', 'must be a whole number from 1 to 1000', batchSize);
+    }
+
+    const read = readEntries(props);
+    const problems: SourceProblem[] = [...read.problems];
+    const tierKeys = new Map<ITier, string>();
+    const clients = this.checkEntries(props.api, read.entries, tierKeys, problems);
+    this.clientCount = clients.length;
+    this.keyCount = clients.reduce((sum, c) => sum + (c.generations?.length ?? 1), 0);
+    if (this.keyCount > MAX_KEYS) {
+      problems.push({ where: 'set', property: 'clients', problem: `has ${this.keyCount} keys; API Gateway allows ${MAX_KEYS} API keys per account and region`, value: this.keyCount });
+    }
+    if (problems.length > 0) throw this.errorOf(problems);
+
+    const manifest: ClientSetManifest = { version: MANIFEST_VERSION, clients };
+    this.manifest = new s3assets.Asset(this, 'Manifest', { path: writeManifest(manifest) });
+
+    const provider = ClientSetProvider.of(this);
+    provider.grantManifestRead(this.manifest);
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::KeygateClientSet',
+      serviceTimeout: Duration.hours(1),
+      properties: {
+        SetId: this.setId,
+        ManifestBucket: this.manifest.s3BucketName,
+        ManifestKey: this.manifest.s3ObjectKey,
+        Tiers: Object.fromEntries([...tierKeys].map(([tier, key]) => [key, tier.usagePlanId])),
+        BatchSize: String(batchSize),
+      },
+    });
+    // Usage plan key writes run one at a time per region: start after every UsagePlanKey of
+    // the stack (single clients) and after the stack's previous client set.
+    Aspects.of(Stack.of(this)).add(new DependOnUsagePlanKeys(this.resource));
+    const sets = setsOf(Stack.of(this));
+    const previous = sets[sets.length - 1];
+    if (previous) this.resource.node.addDependency(previous.resource);
+    sets.push(this);
+
+    this.node.addValidation({ validate: () => this.validateAssociations(read.entries, tierKeys) });
+  }
+
+  /** Validates entries, claims their names, resolves tiers; returns the manifest's clients. */
+  private checkEntries(api: KeyProtectedApi, entries: RawClientEntry[], tierKeys: Map<ITier, string>, problems: SourceProblem[]): ManifestClient[] {
+    const apiTiers = new Map<string, Tier>();
+    for (const tier of registryOf(api).tiers) {
+      if (tier instanceof Tier && tier.api === api && !Token.isUnresolved(tier.tierName)) apiTiers.set(tier.tierName, tier);
+    }
+    const firstByName = new Map<string, string>();
+    const keyNames = new Map<string, string>();
+    const clients: ManifestClient[] = [];
+    for (const entry of entries) {
+      const before = problems.length;
+      const report = (property: string, problem: string, value?: unknown) => problems.push({ where: entry.where, property, problem, value });
+      const name = entry.name;
+      const thrown = (rule: () => void, property: string) => {
+        try {
+          rule();
+        } catch (err) {
+          if (!(err instanceof KeygateError)) throw err;
+          report(property, err.message.replace(/^\[[^\]]*\] [^:]*: /, ''));
+        }
+      };
+      thrown(() => validateName(this, 'name', name), 'name');
+      if (name !== name.trim() || [...name].some((ch) => ch.charCodeAt(0) < 32)) report('name', 'must not start or end with spaces or hold control characters', name);
+      const first = firstByName.get(name);
+      if (first !== undefined) {
+        report('name', `is declared twice in the set (also at ${first})`, name);
+      } else {
+        firstByName.set(name, entry.where);
+        const holder = claimClientName(api, name, this);
+        if (holder) report('name', `is used by ${holder.node.path} already on the same API`, name);
+      }
+
+      const tiers: ITier[] = [...entry.tiers];
+      for (const tierName of entry.tierNames) {
+        const tier = apiTiers.get(tierName);
+        if (tier) tiers.push(tier);
+        else report('tiers', `no tier of that name on ${api.node.path}; its tiers are ${[...apiTiers.keys()].join(', ') || 'none'} (declare tiers before the client set)`, tierName);
+      }
+      if (tiers.length === 0 && entry.tierNames.length === 0) report('tiers', 'a client needs at least one tier');
+
+      const generations = entry.generations ?? [1];
+      if (entry.generations) thrown(() => validateGenerations(this, generations), 'generations');
+      for (const generation of generations) {
+        const keyName = generationKeyName(name, generation);
+        const other = keyNames.get(keyName);
+        if (other !== undefined && other !== entry.where) report('generations', `key name '${keyName}' is also a key name of the client at ${other}`, generation);
+        keyNames.set(keyName, entry.where);
+      }
+      for (const [key, value] of Object.entries(entry.tags ?? {})) {
+        if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) report('tags', 'tag keys are 1-128 characters and must not start with aws:', key);
+        if (value.length > 256) report('tags', `the value of tag '${key}' is longer than 256 characters`, value.length);
+      }
+      if (problems.length > before) continue;
+
+      const keys = [...new Set(tiers)].map((tier) => {
+        let key = tierKeys.get(tier);
+        if (key === undefined) {
+          key = `t${tierKeys.size}`;
+          tierKeys.set(tier, key);
+        }
+        return key;
+      });
+      clients.push({
+        name,
+        tiers: keys,
+        ...(entry.enabled ? {} : { enabled: false }),
+        ...(entry.description ? { description: entry.description } : {}),
+        ...(entry.tags && Object.keys(entry.tags).length > 0 ? { tags: entry.tags } : {}),
+        ...(entry.generations && !(generations.length === 1 && generations[0] === 1) ? { generations: [...generations].sort((a, b) => a - b) } : {}),
+      });
+    }
+    return clients;
+  }
+
+  /**
+   * One plan per API stage and at most 10 plans per key — the single clients' rule, checked
+   * once per distinct tier combination (stages may be added after the set, so at synth).
+   */
+  private validateAssociations(entries: RawClientEntry[], tierKeys: Map<ITier, string>): string[] {
+    const tierByKey = new Map([...tierKeys].map(([tier, key]) => [key, tier]));
+    const combos = new Map<string, string[]>();
+    const apiTiers = new Map<string, ITier>([...tierKeys.keys()].map((tier) => [tier.tierName, tier]));
+    for (const entry of entries) {
+      const tiers = [...entry.tiers, ...entry.tierNames.map((n) => apiTiers.get(n)).filter((t): t is ITier => t !== undefined)];
+      const combo = [...new Set(tiers.map((t) => tierKeys.get(t) ?? ''))].sort().join(',');
+      const list = combos.get(combo);
+      if (list) list.push(entry.where);
+      else combos.set(combo, [entry.where]);
+    }
+    const errors: string[] = [];
+    for (const [combo, wheres] of combos) {
+      const tiers = combo.split(',').map((key) => tierByKey.get(key)).filter((t): t is ITier => t !== undefined);
+      for (const { problem, value } of keyAssociationProblems(tiers)) {
+        const shown = wheres.slice(0, 3).join(', ') + (wheres.length > 3 ? ` and ${wheres.length - 3} more` : '');
+        errors.push(formatProblem(this, `${shown}: tiers`, problem, value));
+      }
+    }
+    return errors;
+  }
+
+  private errorOf(unsorted: SourceProblem[]): KeygateError {
+    // In file order: by line (files) or index (code), whichever check found the problem.
+    const position = (p: SourceProblem) => Number(/line (\d+)/.exec(p.where)?.[1] ?? /\[(\d+)\]/.exec(p.where)?.[1] ?? Number.MAX_SAFE_INTEGER);
+    const problems = [...unsorted].sort((a, b) => position(a) - position(b));
+    const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => formatProblem(this, `${p.where}: ${p.property}`, p.problem, p.value));
+    const more = problems.length > MAX_LISTED_PROBLEMS ? `\n…and ${problems.length - MAX_LISTED_PROBLEMS} more problems` : '';
+    return new KeygateError(`${problems.length === 1 ? lines[0] : `${problems.length} problems in the client set:\n${lines.join('\n')}`}${more}`);
+  }
+}
+
+function readEntries(props: ClientSetProps): { entries: RawClientEntry[]; problems: SourceProblem[] } {
+  const entries: RawClientEntry[] = (props.clients ?? []).map((client, index) => ({
+    where: `clients[${index}]`,
+    name: client.name,
+    tiers: client.tiers ?? [],
+    tierNames: client.tierNames ?? [],
+    enabled: client.enabled ?? true,
+    description: client.description,
+    tags: client.tags,
+    generations: client.generations,
+  }));
+  const problems: SourceProblem[] = [];
+  if (props.source) {
+    const read = props.source._read();
+    entries.push(...read.entries);
+    problems.push(...read.problems);
+  }
+  return { entries, problems };
+}
+
+function defaultSetId(set: ClientSet): string {
+  const stack = Stack.of(set);
+  if (Token.isUnresolved(stack.stackName)) {
+    throw KeygateError.of(set, 'setId', 'the stack name is only known at deploy time; give the set an explicit setId');
+  }
+  const inside = set.node.path.slice(stack.node.path.length).replace(/^\//, '');
+  return `${stack.stackName}/${inside}`;
+}
+
+function validateSetId(scope: IConstruct, setId: string): void {
+  if (Token.isUnresolved(setId) || !/^[A-Za-z0-9._:/-]{1,128}$/.test(setId)) {
+    throw KeygateError.of(scope, 'setId', 'must be 1-128 characters of letters, digits and . _ : / -, known at synth time', setId);
+  }
+}
+
+let manifestDir: string | undefined;
+/** Writes the manifest into a temporary directory (removed when the process ends). */
+function writeManifest(manifest: ClientSetManifest): string {
+  if (!manifestDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-client-set-'));
+    manifestDir = dir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  const dir = fs.mkdtempSync(path.join(manifestDir, 'm-'));
+  const file = path.join(dir, 'client-set.json');
+  fs.writeFileSync(file, JSON.stringify(manifest));
+  return file;
+}
+
+const setsByStack = new WeakMap<Stack, ClientSet[]>();
+function setsOf(stack: Stack): ClientSet[] {
+  let sets = setsByStack.get(stack);
+  if (!sets) {
+    sets = [];
+    setsByStack.set(stack, sets);
+  }
+  return sets;
+}
+
+class DependOnUsagePlanKeys implements IAspect {
+  constructor(private readonly resource: CustomResource) {}
+
+  public visit(node: IConstruct): void {
+    if (node instanceof apigw.CfnUsagePlanKey && Stack.of(node) === Stack.of(this.resource)) {
+      this.resource.node.addDependency(node);
+    }
+  }
+}
+
+/**
+ * The reconciler: one per stack, shared by its client sets. A role, two functions (onEvent,
+ * isComplete; one bundle) and the Provider framework's functions and state machine.
+ */
+class ClientSetProvider extends Construct {
+  public static of(scope: Construct): ClientSetProvider {
+    const stack = Stack.of(scope);
+    const id = 'KeygateClientSetProvider';
+    return (stack.node.tryFindChild(id) as ClientSetProvider | undefined) ?? new ClientSetProvider(stack, id);
+  }
+
+  public readonly role: iam.Role;
+  public readonly serviceToken: string;
+  private readonly manifestBuckets = new Set<string>();
+
+  /**
+   * Lets the reconciler read every manifest of the asset bucket, not only the current one: a
+   * rollback sends the previous deployment's manifest.
+   */
+  public grantManifestRead(asset: s3assets.Asset): void {
+    const objects = asset.bucket.arnForObjects('*.json');
+    const key = Stack.of(this).resolve(objects);
+    if (this.manifestBuckets.has(JSON.stringify(key))) return;
+    this.manifestBuckets.add(JSON.stringify(key));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+  }
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+      description: 'keygate client set reconciler',
+    });
+    const arn = (resource: string) => `arn:${stack.partition}:apigateway:${stack.region}::${resource}`;
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE'],
+      resources: [arn('/apikeys'), arn('/apikeys/*'), arn('/usageplans/*/keys'), arn('/usageplans/*/keys/*')],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['apigateway:PUT', 'apigateway:DELETE'],
+      resources: [arn('/tags/*')],
+    }));
+
+    const entry = reconcilerEntry();
+    const lockFile = findUp(path.dirname(entry), ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml']);
+    const common: nodejs.NodejsFunctionProps = {
+      entry,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      role: this.role,
+      memorySize: 512,
+      // Each invocation works until ~90 s before this, then the next isComplete carries on.
+      timeout: Duration.minutes(10),
+      description: 'keygate client set reconciler',
+      ...(lockFile ? { depsLockFilePath: lockFile } : {}),
+      bundling: {
+        // AWS SDK v3 comes with the Lambda runtime.
+        externalModules: ['@aws-sdk/*'],
+        minify: true,
+        sourceMap: false,
+        target: 'node22',
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+    };
+    const onEvent = new nodejs.NodejsFunction(this, 'OnEvent', { ...common, handler: 'onEvent' });
+    const isComplete = new nodejs.NodejsFunction(this, 'IsComplete', { ...common, handler: 'isComplete' });
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(15),
+      // CloudFormation waits at most 1 hour for a custom resource; a 10,000-key delete at
+      // DeleteApiKey's 5 rps takes ~2,000 s.
+      totalTimeout: Duration.hours(1),
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+}
+
+function reconcilerEntry(): string {
+  const base = path.join(__dirname, 'reconciler', 'handler');
+  return fs.existsSync(`${base}.ts`) ? `${base}.ts` : `${base}.js`;
+}
+
+function findUp(dir: string, names: string[]): string | undefined {
+  for (let current = dir; ; current = path.dirname(current)) {
+    for (const name of names) {
+      const candidate = path.join(current, name);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    if (path.dirname(current) === current) return undefined;
+  }
+}

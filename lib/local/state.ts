@@ -1,0 +1,137 @@
+/**
+ * Optional persistence of the mutable state — keys, plan-key associations, quota
+ * counters, and the values generated for the template (key values, secrets) — in one
+ * JSON file, written atomically: temp file, fsync, rename, fsync of the directory.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { PersistedTemplateValues } from './model-builder';
+import { ApiGatewayError, ApiKey, Model } from './model';
+import { UsageCounts } from './quota';
+
+export const STATE_VERSION = 1;
+
+export interface StateFile {
+  readonly version: number;
+  readonly savedAt: string;
+  readonly keys: ApiKey[];
+  /** Ids of the template's keys when saved, to tell a deleted template key from a new one. */
+  readonly templateKeyIds: string[];
+  readonly planKeys: Record<string, string[]>;
+  readonly usage: UsageCounts;
+  readonly template: PersistedTemplateValues;
+}
+
+/** Reads a state file; undefined if it does not exist. Throws naming the file if it is unreadable. */
+export function readState(file: string): StateFile | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read state file ${file}: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`state file ${file} is not valid JSON (${(e as Error).message}); move it away to start fresh`);
+  }
+  const s = v as Partial<StateFile>;
+  if (typeof v !== 'object' || v === null || s.version !== STATE_VERSION || !Array.isArray(s.keys)) {
+    throw new Error(`state file ${file} is not a keygate local state file (version ${STATE_VERSION})`);
+  }
+  return {
+    version: STATE_VERSION, savedAt: String(s.savedAt ?? ''), keys: s.keys, templateKeyIds: s.templateKeyIds ?? [],
+    planKeys: s.planKeys ?? {}, usage: s.usage ?? {}, template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {} },
+  };
+}
+
+/** Writes `data` to `file` atomically: a crash leaves either the old or the new file, never a torn one. */
+export function writeFileAtomic(file: string, data: string): void {
+  const dir = path.dirname(path.resolve(file));
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic.
+  }
+}
+
+/** Applies a loaded state to a freshly built model (keys, associations). */
+export function applyState(model: Model, state: StateFile, templateKeyIds: Set<string>): void {
+  const stateKeyIds = new Set(state.keys.map((k) => k.id));
+  // Template keys deleted through the control plane stay deleted.
+  for (const id of state.templateKeyIds) if (templateKeyIds.has(id) && !stateKeyIds.has(id)) model.deleteKey(id);
+  for (const k of state.keys) {
+    const existing = model.keys.get(k.id);
+    if (existing) {
+      existing.name = k.name;
+      existing.description = k.description;
+      existing.enabled = k.enabled;
+      existing.customerId = k.customerId;
+      existing.lastUpdatedDate = k.lastUpdatedDate;
+      continue;
+    }
+    try {
+      model.addKey({ ...k, stageKeys: k.stageKeys ?? [], tags: k.tags ?? {} });
+    } catch (e) {
+      if (!(e instanceof ApiGatewayError)) throw e;
+      // A key whose value the template now uses under another id: the template wins.
+    }
+  }
+  const knownTemplateKeys = new Set(state.templateKeyIds);
+  for (const [planId, set] of model.planKeys) {
+    const saved = state.planKeys[planId];
+    if (!saved) continue;
+    const next = new Set(saved.filter((id) => model.keys.has(id)));
+    // Associations of template keys that are new since the save come from the template.
+    for (const id of set) if (!knownTemplateKeys.has(id)) next.add(id);
+    model.planKeys.set(planId, next);
+  }
+}
+
+export function snapshotState(model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues): StateFile {
+  const planKeys: Record<string, string[]> = {};
+  for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
+  return {
+    version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
+    templateKeyIds: [...templateKeyIds], planKeys, usage, template,
+  };
+}
+
+/** Saves on demand (synchronously, before a control-plane change is acknowledged) and coalesces counter saves. */
+export class StateStore {
+  private timer?: NodeJS.Timeout;
+
+  constructor(readonly file: string, private readonly snapshot: () => StateFile, private readonly debounceMs = 200) {}
+
+  saveNow(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+  }
+
+  /** Schedules a save soon (for quota counters, which change on every request). */
+  saveSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try { this.saveNow(); } catch (e) { process.stderr.write(`keygate local: cannot save state to ${this.file}: ${(e as Error).message}\n`); }
+    }, this.debounceMs);
+    this.timer.unref();
+  }
+
+  flush(): void {
+    if (this.timer) this.saveNow();
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * keygate's ops library: the key lifecycle of a deployed API through the AWS SDK. The CLI
+ * (`keygate keys …`, `usage`, `smoke`) is a thin layer over these functions.
+ * (`renderUsageChart` lives in './chart' and is not re-exported: it loads a native canvas.)
+ */
+export { createClients, isLoopbackEndpoint, DEFAULT_MAX_ATTEMPTS } from './client';
+export type { ConnectionOptions, OpsClients } from './client';
+export { OpsError, UsageError, explainError } from './errors';
+export { isManagedKey, managedKeyReason, managedBy, CLIENT_SET_TAG, CLIENT_SET_DESCRIPTION_PREFIX } from './managed';
+export type { ManagedBy, KeyLike } from './managed';
+export { collectPages, listApiKeys, listUsagePlans, listUsagePlanKeys, PAGE_SIZE } from './paginate';
+export { ControlPlaneLimiter, TokenBucket, Mutex, applyControlPlaneLimits } from './rate-limit';
+export type { ControlPlaneLimits } from './rate-limit';
+export { resolveKey, resolvePlan, findPlan, planStages } from './resolve';
+export { listKeys, showKey, setKeyEnabled, deleteKey, namePattern } from './keys';
+export type { KeyInfo, PlanRef, ListKeysOptions } from './keys';
+export { importKeys, parseKeyFile, validateKeyFile, toKeyFileCsv } from './import-keys';
+export type { ImportOptions, ImportResult, ImportProblem, KeyFileRow, ValidatedRow } from './import-keys';
+export {
+  rotateKey, retireKey, findSuccessor, successorName, parseDuration, generateKeyValue,
+  TAG_ROTATION_OF, TAG_RETIRE_AFTER, TAG_GENERATION, TAG_BASE_NAME, TAG_SECRET_ARN,
+} from './rotate';
+export type { RotateOptions, RotateResult, RetireOptions, RetireResult, RotationStep } from './rotate';
+export { usageReport, usageToCsv, getPlanUsage } from './usage';
+export type { UsageOptions, UsageReport, UsageRow } from './usage';
+export { runSmoke, parseRoute, parseStageUrl, burstForUrl, smokeKeyFromRef, smokeKeyFromValue } from './smoke';
+export type { SmokeOptions, SmokeResult, SmokeCheck } from './smoke';

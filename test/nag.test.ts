@@ -1,0 +1,91 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PartnerApiStack } from '../examples/partner-api/partner-api-stack';
+import { PetStoreStack } from '../examples/pet-store/pet-store-stack';
+import { mock } from './support/keygate-fixtures';
+import { KeyProtectedApi } from '../lib';
+
+/*
+ * cdk-nag v3 is a CDK validation plugin: `app.synth()` writes validation-report.json into the
+ * cloud assembly and, in an in-memory app (tests), throws when a plugin reports an error that
+ * is not acknowledged with `Validations.of(scope).acknowledge`.
+ */
+
+interface Violation { readonly ruleName: string; readonly severity: string; readonly reason?: string; readonly acknowledgedId?: string }
+interface PluginReport { readonly pluginName: string; readonly conclusion: string; readonly violations: Violation[]; readonly suppressedViolations?: Violation[] }
+
+function synthWithNag(build: (app: App) => Stack): { report: PluginReport; synth: () => void; cleanup: () => void } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-nag-'));
+  const app = new App({ outdir });
+  build(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  let report: PluginReport | undefined;
+  const synth = () => {
+    try {
+      app.synth();
+    } finally {
+      const reportFile = path.join(outdir, 'validation-report.json');
+      if (fs.existsSync(reportFile)) {
+        const json = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { pluginReports: PluginReport[] };
+        report = json.pluginReports.find((r) => r.pluginName === 'AwsSolutions');
+      }
+    }
+  };
+  return {
+    synth,
+    get report(): PluginReport {
+      if (!report) throw new Error('no AwsSolutions report');
+      return report;
+    },
+    cleanup: () => fs.rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each([
+    ['pet-store', (app: App) => new PetStoreStack(app, 'KeygatePetStore')],
+    ['partner-api', (app: App) => new PartnerApiStack(app, 'KeygatePartnerApi')],
+  ])('the %s example has no unacknowledged errors, and every acknowledgement has a reason', (_name, build) => {
+    // GIVEN
+    const run = synthWithNag(build);
+    try {
+      // WHEN
+      expect(() => run.synth()).not.toThrow();
+
+      // THEN
+      expect(run.report.conclusion).toBe('success');
+      expect(run.report.violations.filter((v) => v.severity === 'error')).toEqual([]);
+      expect(run.report.suppressedViolations?.length).toBeGreaterThan(0);
+      for (const acknowledged of run.report.suppressedViolations ?? []) {
+        expect(acknowledged.reason?.length ?? 0).toBeGreaterThan(20);
+      }
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  test('an API without acknowledgements fails synth with AwsSolutions errors (the check can fail)', () => {
+    // GIVEN
+    const run = synthWithNag((app) => {
+      const stack = new Stack(app, 'Bare');
+      const api = new KeyProtectedApi(stack, 'Api');
+      api.addRoute('GET /pets', mock());
+      api.addTier('Basic');
+      return stack;
+    });
+    try {
+      // WHEN / THEN
+      expect(() => run.synth()).toThrow(/AwsSolutions-APIG4/);
+      expect(run.report.conclusion).toBe('failure');
+      // keygate's own defaults satisfy the access-log and logging rules.
+      const failed = run.report.violations.map((v) => v.ruleName);
+      expect(failed).not.toContain('AwsSolutions-APIG1');
+      expect(failed).not.toContain('AwsSolutions-APIG6');
+    } finally {
+      run.cleanup();
+    }
+  });
+});

@@ -1,0 +1,25 @@
+import { explainError, OpsError, UsageError } from '../../lib/ops/errors';
+
+const aws = (name: string, message: string, status?: number, attempts?: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status, attempts } });
+
+test.each([
+  [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 1, /No AWS credentials.*--profile.*AWS_ACCESS_KEY_ID/],
+  [new Error('Region is missing'), 2, /--region/],
+  [aws('UnrecognizedClientException', 'The security token included in the request is invalid.', 403), 1, /rejected the credentials/],
+  [aws('AccessDeniedException', 'User is not authorized', 403), 1, /apigateway:GET/],
+  [aws('TooManyRequestsException', 'Too Many Requests', 429, 8), 1, /after 8 attempts.*wait a minute and re-run/],
+  [aws('NotFoundException', 'Invalid API Key identifier specified', 404), 2, /keygate keys list.*region eu-west-1/],
+  [aws('BadRequestException', 'Invalid patch path', 400), 2, /rejected the request: Invalid patch path/],
+  [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 1, /Cannot reach API Gateway.*--endpoint/],
+])('explainError %#', (err, exitCode, message) => {
+  const e = explainError(err, { region: 'eu-west-1' });
+  expect(e).toBeInstanceOf(OpsError);
+  expect(e.exitCode).toBe(exitCode);
+  expect(e.message).toMatch(message);
+});
+
+test('OpsErrors pass through', () => {
+  const e = new UsageError('bad', ['line 2: x']);
+  expect(explainError(e)).toBe(e);
+  expect(e.exitCode).toBe(2);
+});

@@ -1,0 +1,140 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/*
+ * What a user does: build, pack, install the tarball into a fresh CDK app, import the
+ * constructs from 'keygate', compile and synthesize. Offline: npm installs keygate's own
+ * dependencies from its cache (filled by `npm ci`) and the peers (aws-cdk-lib, constructs) are
+ * linked from this repository, so the test needs no network.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+
+interface PackageJson {
+  name: string;
+  main?: string;
+  types?: string;
+  bin?: Record<string, string>;
+  files?: string[];
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+/**
+ * The environment without what an outer `npm test` exports (npm_config_local_prefix,
+ * npm_package_*, …), so that npm in the user's app works on that app and nothing else.
+ */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const keep = new Set(['npm_config_cache', 'npm_config_userconfig']);
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || keep.has(key)));
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...cleanEnv(), INIT_CWD: cwd, npm_config_update_notifier: 'false', CDK_DISABLE_VERSION_CHECK: 'true', ...env },
+    timeout: 120_000,
+  });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+const USER_APP = `import { App, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { KeyProtectedApi, KeyValue, KeygateError } from 'keygate';
+
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'UserStack');
+const api = new KeyProtectedApi(stack, 'Api');
+api.addRoute('GET /hello', new apigw.MockIntegration());
+api.addRoute('GET /health', new apigw.MockIntegration(), { apiKeyRequired: false });
+const tier = api.addTier('Basic', { throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 100, period: apigw.Period.DAY } });
+api.addClient('alice', { tiers: [tier], keyValue: KeyValue.secretsManager() });
+api.addClient('bob', { tiers: [tier] });
+
+// Validation errors reach the user as keygate's error class.
+try {
+  api.addTier('Broken', { stages: [] });
+} catch (e) {
+  if (!(e instanceof KeygateError)) throw e;
+  console.log('KeygateError: ' + e.message);
+}
+app.synth();
+`;
+
+describe('the npm package', () => {
+  const pkg = readJson<PackageJson>(path.join(ROOT, 'package.json'));
+
+  test('package.json: main, types, bin, files and peer dependencies', () => {
+    expect(pkg.name).toBe('keygate');
+    expect(pkg.main).toBe('dist/lib/index.js');
+    expect(pkg.types).toBe('dist/lib/index.d.ts');
+    expect(pkg.bin).toEqual({ keygate: 'dist/bin/keygate.js' });
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist/lib/**/*.js', 'dist/lib/**/*.d.ts', 'dist/bin/keygate.js']));
+    // One copy of aws-cdk-lib and constructs in the user's app: peers, not dependencies.
+    expect(Object.keys(pkg.peerDependencies ?? {}).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(pkg.dependencies ?? {}).not.toHaveProperty('aws-cdk-lib');
+    expect(pkg.dependencies ?? {}).not.toHaveProperty('constructs');
+    expect(pkg.devDependencies).toHaveProperty('aws-cdk-lib');
+    expect(pkg.devDependencies).toHaveProperty('constructs');
+  });
+
+  test('npm pack, install into a fresh CDK app, import from keygate and synthesize', () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-package-'));
+    try {
+      // GIVEN: a built and packed keygate
+      run('npm', ['run', 'build', '--silent'], ROOT);
+      const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+      const tarball = path.join(work, packed[0].filename);
+      const files = packed[0].files.map((f) => f.path);
+      expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bin/keygate.js']));
+      // No sources, tests, examples or the example app in the package.
+      expect(files.filter((f) => /^(test|examples|bin|lib)\//.test(f) || f.startsWith('dist/examples') || f === 'dist/bin/app.js')).toEqual([]);
+      expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+
+      // WHEN: a user creates an app and installs keygate with its peers
+      const app = path.join(work, 'app');
+      fs.mkdirSync(app);
+      fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'user-app', version: '0.0.0', private: true }, null, 2));
+      fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, skipLibCheck: true, outDir: 'out', types: [] },
+        files: ['app.ts'],
+      }, null, 2));
+      fs.writeFileSync(path.join(app, 'app.ts'), USER_APP);
+      run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', '--legacy-peer-deps', tarball], app);
+      // The peers come from this repository (installing aws-cdk-lib again would only cost time).
+      for (const peer of Object.keys(pkg.peerDependencies ?? {})) {
+        fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(app, 'node_modules', peer), 'dir');
+      }
+      run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
+      const output = run(process.execPath, ['out/app.js'], app);
+
+      // THEN
+      const installed = readJson<PackageJson>(path.join(app, 'node_modules', 'keygate', 'package.json'));
+      expect(installed.name).toBe('keygate');
+      expect(fs.existsSync(path.join(app, 'node_modules', '.bin', 'keygate'))).toBe(true);
+      expect(fs.readFileSync(path.join(app, 'node_modules', 'keygate', 'dist', 'bin', 'keygate.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+      expect(output).toMatch(/KeygateError: \[UserStack\/Api\/Broken\] stages: a tier must cover at least one stage/);
+      const template = readJson<{ Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }>(path.join(app, 'cdk.out', 'UserStack.template.json'));
+      const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+      expect(byType('AWS::ApiGateway::RestApi')).toHaveLength(1);
+      expect(byType('AWS::ApiGateway::Method').map((m) => m.Properties.ApiKeyRequired).sort()).toEqual([false, true]);
+      expect(byType('AWS::ApiGateway::UsagePlan')).toHaveLength(1);
+      expect(byType('AWS::ApiGateway::ApiKey')).toHaveLength(2);
+      expect(byType('AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
+      expect(byType('AWS::SecretsManager::Secret')).toHaveLength(1);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }, 150_000);
+});
