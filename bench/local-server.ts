@@ -16,7 +16,14 @@ async function main(): Promise<void> {
     const gw = await startLocalGateway({ assemblyDir: dir, port: 0, log: () => undefined, accountThrottle: { rateLimit: 1e9, burstLimit: 1e9 } });
     url = gw.info.apis[0].stages[0].url + '/pets';
   } else {
+    // `bare SPIN_US`: optionally busy-wait SPIN_US µs per request, to calibrate what that much work costs in this setup.
+    const spinUs = Number(dir);
+    const spinNs = BigInt(Number.isFinite(spinUs) ? Math.round(spinUs * 1000) : 0);
     const server = http.createServer((_req, res) => {
+      if (spinNs > 0n) {
+        const end = process.hrtime.bigint() + spinNs;
+        while (process.hrtime.bigint() < end) { /* busy */ }
+      }
       // Same body and comparable headers: content type and a request id.
       res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': 'bare' });
       res.end(BENCH_BODY);

@@ -50,6 +50,7 @@ function bundleServer(outdir: string): string {
 let serverFile = '';
 
 function startServer(mode: 'gateway' | 'bare', dir: string): Promise<Server> {
+  // For `bare`, `dir` is the busy-wait per request in µs (calibration), or a path (ignored: no spin).
   const child = fork(serverFile, [mode, dir], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { type: string; url: string }) => resolve({ child, url: m.url }));
@@ -93,9 +94,11 @@ async function main(): Promise<void> {
   const headers = { 'x-api-key': BENCH_KEY };
   console.log(`keygate local benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run`);
 
+  // The data plane's own cost first: the calibration server spends the same time per request.
+  const us = await inProcess(dir, 50_000);
   const results: Record<string, autocannon.Result> = {};
-  for (const mode of ['bare', 'gateway'] as const) {
-    const s = await startServer(mode, dir);
+  for (const mode of ['bare', 'spin', 'gateway'] as const) {
+    const s = mode === 'spin' ? await startServer('bare', us.toFixed(1)) : await startServer(mode, dir);
     try {
       await run({ url: s.url, headers, connections: CONNECTIONS, duration: 2 }); // warm-up
       const r = await run({ url: s.url, headers, connections: CONNECTIONS, duration: DURATION });
@@ -110,9 +113,13 @@ async function main(): Promise<void> {
   const row = (name: string, r: autocannon.Result): string =>
     `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   (${r.requests.total} requests)`;
   console.log('\nSaturation (autocannon, same machine):');
+  const spin = results.spin;
   console.log(row('bare node http', bare));
+  console.log(row(`bare + ${us.toFixed(1)} µs busy`, spin));
   console.log(row('keygate local', gw));
-  console.log(`ratio gateway/bare: ${(gw.requests.average / bare.requests.average).toFixed(2)}x`);
+  console.log(`ratio gateway/bare: ${(gw.requests.average / bare.requests.average).toFixed(2)}x`
+    + `   (calibration: a bare server doing the data plane's ${us.toFixed(1)} µs of work per request: ${(spin.requests.average / bare.requests.average).toFixed(2)}x)`);
+  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × 50,000)`);
 
   const s = await startServer('gateway', dir);
   try {
@@ -134,8 +141,6 @@ async function main(): Promise<void> {
     }
     console.log(`\nMemory of the gateway process over ${done} requests (after GC):\n  ${samples.join('\n  ')}`);
     console.log(`heap growth: ${mb(last.heapUsed - before.heapUsed)} over ${done} requests`);
-    const us = await inProcess(dir, 50_000);
-    console.log(`\nData plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × 50,000)`);
   } finally {
     await stop(s);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -71,7 +71,7 @@ interface Row extends ChildResult {
   minDeploySeconds?: number;
 }
 
-/** Transpiles lib/, examples/, bench/ and test/ to plain JS, file by file, keeping the layout. */
+/** Transpiles lib/, examples/bulk/ and the benchmark's child to plain JS, file by file, keeping the layout. */
 function compile(): void {
   fs.rmSync(BUILD, { recursive: true, force: true });
   const entryPoints: string[] = [];
@@ -82,7 +82,8 @@ function compile(): void {
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !entry.name.endsWith('.test.ts')) entryPoints.push(p);
     }
   };
-  for (const dir of ['lib', 'examples', 'bench']) walk(path.join(ROOT, dir));
+  for (const dir of ['lib', path.join('examples', 'bulk')]) walk(path.join(ROOT, dir));
+  entryPoints.push(...['stacks.ts', 'synth-child.ts'].map((name) => path.join(ROOT, 'bench', name)));
   buildSync({ entryPoints, outdir: BUILD, outbase: ROOT, bundle: false, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
 }
 

@@ -11,7 +11,7 @@ import { defaultGatewayResponses } from './gateway-responses';
 import { registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
 import { Tier, TierOptions } from './tier';
-import { validateThrottle } from './validation';
+import { validateStageName, validateThrottle } from './validation';
 
 /** Settings of one deployed stage. */
 export interface ApiStageOptions {
@@ -224,6 +224,7 @@ export class KeyProtectedApi extends Construct {
     this.defaultAuthorizationScopes = props.defaultAuthorizationScopes;
 
     const stageName = props.stageName ?? 'prod';
+    validateStageName(this, 'stageName', stageName);
     const stageOptions = props.stage ?? {};
     this.restApi = new apigw.RestApi(this, 'Api', {
       restApiName: props.restApiName ?? id,
@@ -309,6 +310,7 @@ export class KeyProtectedApi extends Construct {
    * with its own settings.
    */
   public addStage(stageName: string, options: ApiStageOptions = {}): apigw.Stage {
+    validateStageName(this, 'stageName', stageName);
     if (this.stageEntries.some((entry) => stageNameOf(entry.stage) === stageName)) {
       throw KeygateError.of(this, 'stageName', 'a stage of that name exists already', stageName);
     }

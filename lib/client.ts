@@ -1,7 +1,7 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Annotations, Names, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Names, Resource, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
@@ -49,6 +49,49 @@ export abstract class KeyValue {
   public abstract readonly _kind: 'generated' | 'secretsManager' | 'explicit';
   /** @internal */
   public readonly _secretValue?: SecretValue;
+}
+
+interface GenerationKeyProps {
+  readonly name: string;
+  readonly value?: string;
+  readonly enabled: boolean;
+  readonly description?: string;
+  readonly customerId?: string;
+  readonly tags: { [key: string]: string };
+}
+
+/**
+ * The AWS::ApiGateway::ApiKey of one key generation. Tags go straight into the resource
+ * rather than through `Tags.of` (an aspect per tag per key), which keeps synth time flat
+ * for apps with hundreds of clients. Same construct path as an aws-cdk-lib ApiKey would have.
+ */
+class GenerationKey extends Resource implements apigw.IApiKey {
+  public readonly keyId: string;
+  public readonly keyArn: string;
+
+  constructor(scope: Construct, id: string, props: GenerationKeyProps) {
+    super(scope, id, { physicalName: props.name });
+    const resource = new apigw.CfnApiKey(this, 'Resource', {
+      name: props.name,
+      value: props.value,
+      enabled: props.enabled,
+      description: props.description,
+      customerId: props.customerId,
+      tags: Object.keys(props.tags).sort().map((key) => ({ key, value: props.tags[key] })),
+    });
+    this.keyId = resource.ref;
+    this.keyArn = Stack.of(this).formatArn({
+      service: 'apigateway',
+      account: '',
+      resource: '/apikeys',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      resourceName: this.keyId,
+    });
+  }
+
+  public get apiKeyRef(): apigw.ApiKeyReference {
+    return { apiKeyId: this.keyId };
+  }
 }
 
 /** Options of a client, as `api.addClient(id, options)` takes them. */
@@ -205,16 +248,16 @@ export class Client extends Construct {
       }
     }
 
-    const apiKey = new apigw.ApiKey(scope, 'Key', {
-      apiKeyName: keyName,
+    const apiKey = new GenerationKey(scope, 'Key', {
+      name: keyName,
       value,
       enabled: props.enabled ?? true,
       description: props.description,
       customerId: props.customerId,
+      tags,
     });
-    for (const [k, v] of Object.entries(tags)) {
-      Tags.of(apiKey).add(k, v);
-      if (secret) Tags.of(secret).add(k, v);
+    if (secret) {
+      for (const [k, v] of Object.entries(tags)) Tags.of(secret).add(k, v);
     }
     if (value !== undefined) {
       const claim = { fingerprint: JSON.stringify(Stack.of(this).resolve(value)), scope };

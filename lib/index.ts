@@ -4,4 +4,5 @@ export * from './client';
 export * from './bulk';
 export * from './errors';
 export { keygateAccessLogFormat } from './access-log';
-export { parseRoute, formatRoute, methodSettingsKey, ParsedRoute, HTTP_METHODS } from './route';
+export { parseRoute, formatRoute, methodSettingsKey, HTTP_METHODS } from './route';
+export type { ParsedRoute } from './route';

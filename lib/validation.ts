@@ -86,3 +86,11 @@ export function validateName(scope: IConstruct, property: string, value: string 
     throw KeygateError.of(scope, property, 'must be 1-1024 characters and not blank', value);
   }
 }
+
+/** Stage names: letters, digits, hyphens and underscores, at most 128 (API Gateway's rule). */
+export function validateStageName(scope: IConstruct, property: string, value: string): void {
+  if (Token.isUnresolved(value)) return;
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(value)) {
+    throw KeygateError.of(scope, property, 'a stage name has 1-128 letters, digits, hyphens or underscores', value);
+  }
+}

@@ -314,6 +314,14 @@ describe('per-method throttles', () => {
 });
 
 describe('stages', () => {
+  test('a stage name with characters API Gateway does not allow', () => {
+    // GIVEN
+    const { api } = smallApi();
+
+    // WHEN / THEN
+    expect(() => api.addStage('pre prod')).toThrow(problem('Stack/Api', 'stageName', 'a stage name has 1-128 letters, digits, hyphens or underscores \\(got "pre prod"\\)'));
+  });
+
   test('a tier with no stage', () => {
     // GIVEN
     const { api } = smallApi();

@@ -16,8 +16,7 @@ import { formatProblem, KeygateError } from '../errors';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
 import { validateName } from '../validation';
-import { ClientSetManifest, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
-import { DEFAULT_IMPORT_BATCH_SIZE } from './reconciler/reconcile';
+import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
 import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
 
 /** One client of a bulk client set, declared in code. */

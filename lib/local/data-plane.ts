@@ -9,7 +9,7 @@ import * as https from 'https';
 import { renderGatewayResponse, GatewayResponseType, ResponseContext, RenderedResponse } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { applyIntegrationResponse, IntegrationConfigError, IntegrationResult, runMock, selectIntegrationResponse, UnsupportedMediaType } from './mock-integration';
-import { ApiKey, Authorizer, Method, Model, RestApi, Stage, ThrottleSettings } from './model';
+import { ApiKey, ApiResource, Authorizer, Method, Model, RestApi, Stage, ThrottleSettings } from './model';
 import { QuotaCounter } from './quota';
 import { methodFor, Router, splitPath } from './router';
 import { ACCOUNT_THROTTLE, ThrottleRegistry, TokenBucket } from './throttle';
@@ -51,6 +51,22 @@ export interface DataPlaneResponse {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer | string;
+}
+
+/** What the steps of one request share. */
+interface RequestState {
+  readonly req: DataPlaneRequest;
+  readonly now: number;
+  readonly requestId: string;
+  readonly api: RestApi;
+  readonly stage: Stage;
+  readonly headers: Record<string, string>;
+  readonly query: { single: Record<string, string>; multi: Record<string, string[]> };
+  readonly context: Record<string, unknown>;
+  readonly rc: ResponseContext;
+  readonly gw: (type: GatewayResponseType, message?: string, status?: number) => DataPlaneResponse;
+  readonly match: { resource: ApiResource; pathParams: Record<string, string> };
+  readonly method: Method;
 }
 
 interface AuthResult {
@@ -123,18 +139,25 @@ export class DataPlane {
     return r;
   }
 
-  /** Handles one request; never throws (internal errors become a 500 gateway response). */
-  async handle(req: DataPlaneRequest): Promise<DataPlaneResponse> {
+  /**
+   * Handles one request; never throws (internal errors become a 500 gateway response).
+   * Synchronous when nothing needs to wait (routing, keys, throttles, quotas, MOCK), so the
+   * common path answers without an extra turn of the event loop; a promise otherwise.
+   */
+  handle(req: DataPlaneRequest): DataPlaneResponse | Promise<DataPlaneResponse> {
     if (!this.opts.accessLog) return this.handleRequest(req);
     const started = this.opts.clock();
-    const context: Record<string, unknown> = {};
-    const r = await this.handleRequest(req, context);
-    const stage = this.model.apis.get(req.apiId)?.stages.get(req.stage);
-    this.accessLogLine(stage, (context.ref as Record<string, unknown>) ?? {}, r, started);
-    return r;
+    const out: { context?: Record<string, unknown> } = {};
+    const log = (r: DataPlaneResponse): DataPlaneResponse => {
+      const stage = this.model.apis.get(req.apiId)?.stages.get(req.stage);
+      this.accessLogLine(stage, out.context ?? {}, r, started);
+      return r;
+    };
+    const r = this.handleRequest(req, out);
+    return r instanceof Promise ? r.then(log) : log(r);
   }
 
-  private async handleRequest(req: DataPlaneRequest, contextOut?: Record<string, unknown>): Promise<DataPlaneResponse> {
+  private handleRequest(req: DataPlaneRequest, out?: { context?: Record<string, unknown> }): DataPlaneResponse | Promise<DataPlaneResponse> {
     const now = this.opts.clock();
     const requestId = randomUUID();
     const api = this.model.apis.get(req.apiId);
@@ -147,12 +170,16 @@ export class DataPlane {
       requestTime: requestTime(now), requestTimeEpoch: now, domainName: req.host, domainPrefix: req.host.split('.')[0],
       identity: { sourceIp: req.sourceIp, userAgent: headers['user-agent'] ?? '' }, authorizer: {},
     };
-    if (contextOut) contextOut.ref = context;
+    if (out) out.context = context;
     const rc: ResponseContext = { context, requestHeaders: headers, query: query.single, pathParams: {}, stageVariables: stage?.variables ?? {} };
     const gw = (type: GatewayResponseType, message?: string, status?: number): DataPlaneResponse => {
       const r: RenderedResponse = renderGatewayResponse(api, type, rc, message);
       const hasOwnStatus = api?.gatewayResponses.get(type)?.statusCode !== undefined;
       return this.finish({ status: status !== undefined && !hasOwnStatus ? status : r.status, headers: r.headers, body: r.body }, requestId);
+    };
+    const internalError = (e: unknown): DataPlaneResponse => {
+      this.opts.log?.(`${requestId} internal error: ${(e as Error)?.stack ?? String(e)}`);
+      return gw('DEFAULT_5XX');
     };
     try {
       if (!api || !stage) return gw('INVALID_API_KEY', 'Forbidden');
@@ -165,9 +192,9 @@ export class DataPlane {
       Object.assign(rc.pathParams, match.pathParams);
       context.resourceId = match.resource.id;
       context.resourcePath = match.resource.path;
+      const st: RequestState = { req, now, requestId, api, stage, headers, query, context, rc, gw, match, method };
 
       // Authorization.
-      let auth: AuthResult | undefined;
       if (method.authorizationType === 'AWS_IAM') {
         if (!headers['authorization']) return gw('MISSING_AUTHENTICATION_TOKEN');
         return gw('API_CONFIGURATION_ERROR', `AWS_IAM authorization of ${req.method} ${match.resource.path} is not emulated by keygate local`);
@@ -176,87 +203,87 @@ export class DataPlane {
         const authorizer = method.authorizerId ? api.authorizers.get(method.authorizerId) : undefined;
         if (!authorizer) return gw('AUTHORIZER_CONFIGURATION_ERROR', `authorizer ${method.authorizerId ?? '(none)'} of ${req.method} ${match.resource.path} is not in the API`);
         const methodArn = `arn:aws:execute-api:${this.model.region}:${this.model.accountId}:${api.id}/${stage.name}/${req.method}${req.rawPath === '' ? '/' : req.rawPath}`;
-        const r = await this.authorize(authorizer, api, stage, req, headers, query, match.pathParams, methodArn, requestId, context);
-        if (r === 'unauthorized') return gw('UNAUTHORIZED');
-        if (r === 'deny') return gw('ACCESS_DENIED');
-        if (typeof r === 'string') return gw('AUTHORIZER_FAILURE', r);
-        auth = r;
-        context.authorizer = { ...r.context, principalId: r.principalId };
+        return this.authorize(authorizer, api, stage, req, headers, query, match.pathParams, methodArn, requestId, context).then((r) => {
+          if (r === 'unauthorized') return gw('UNAUTHORIZED');
+          if (r === 'deny') return gw('ACCESS_DENIED');
+          if (typeof r === 'string') return gw('AUTHORIZER_FAILURE', r);
+          context.authorizer = { ...r.context, principalId: r.principalId };
+          return this.afterAuthorization(st, r);
+        }).catch(internalError);
       }
-
-      // API key, usage plan, quota and throttles.
-      let key: ApiKey | undefined;
-      const buckets: (TokenBucket | undefined)[] = [];
-      let planToCount: { planId: string; keyId: string } | undefined;
-      const t = this.opts.throttles;
-      if (method.apiKeyRequired) {
-        const presented = api.apiKeySource === 'AUTHORIZER' ? auth?.usageIdentifierKey : headers['x-api-key'];
-        key = presented ? this.model.findKeyByValue(presented) : undefined;
-        if (!key || !key.enabled) return gw('INVALID_API_KEY');
-        const plan = this.model.planFor(key.id, api.id, stage.name);
-        if (!plan) return gw('INVALID_API_KEY');
-        context.identity = { ...(context.identity as object), apiKey: presented, apiKeyId: key.id };
-        if (plan.quota && this.opts.quotas.remaining(plan.id, key.id, plan.quota, now) <= 0) return gw('QUOTA_EXCEEDED');
-        const apiStage = plan.apiStages.find((s) => s.apiId === api.id && s.stage === stage.name);
-        const perMethod = apiStage?.throttle[`${match.resource.path}/${method.httpMethod}`] ?? apiStage?.throttle[`${match.resource.path}/${req.method}`];
-        if (perMethod) buckets.push(t.bucket(`pm|${plan.id}|${key.id}|${match.resource.path}|${method.httpMethod}`, perMethod, now));
-        else buckets.push(t.bucket(`p|${plan.id}|${key.id}`, plan.throttle, now));
-        planToCount = { planId: plan.id, keyId: key.id };
-      }
-      const stageSetting = stage.methodSettings.get(`${match.resource.path} ${method.httpMethod}`)
-        ?? stage.methodSettings.get(`${match.resource.path} *`)
-        ?? stage.methodSettings.get('/* *');
-      buckets.push(t.bucket(`s|${api.id}|${stage.name}|${match.resource.path}|${method.httpMethod}`, stageSetting, now));
-      buckets.push(t.bucket('account', this.opts.accountThrottle ?? ACCOUNT_THROTTLE, now));
-      if (!ThrottleRegistry.tryTakeAll(buckets, now)) return gw('THROTTLED');
-      if (planToCount) {
-        const plan = this.model.plans.get(planToCount.planId);
-        this.opts.quotas.count(planToCount.planId, planToCount.keyId, plan?.quota, now);
-        this.opts.onCounted?.();
-      }
-
-      // Integration.
-      const integration = method.integration;
-      if (integration.unsupportedReason) {
-        return gw('API_CONFIGURATION_ERROR', `keygate local cannot run the integration of ${req.method} ${match.resource.path}: ${integration.unsupportedReason}`);
-      }
-      let result: IntegrationResult;
-      const bodyText = req.body.toString('utf8');
-      switch (integration.type) {
-        case 'MOCK':
-          try {
-            result = runMock(integration, rc, bodyText, headers['content-type'], headers['accept']);
-          } catch (e) {
-            if (e instanceof UnsupportedMediaType) return gw('UNSUPPORTED_MEDIA_TYPE');
-            if (e instanceof IntegrationConfigError) { this.opts.log?.(`${requestId} ${req.method} ${match.resource.path}: ${e.message}`); return gw('API_CONFIGURATION_ERROR'); }
-            throw e;
-          }
-          break;
-        case 'AWS_PROXY': {
-          const r = await this.invokeProxy(api, stage, method, req, headers, query, match.pathParams, match.resource.path, context, requestId);
-          if ('gateway' in r) return gw(r.gateway, r.message, r.status);
-          result = r;
-          break;
-        }
-        case 'HTTP_PROXY':
-        case 'HTTP': {
-          const r = await this.forward(integration.uri ?? '', integration.type === 'HTTP_PROXY', req, headers, match.pathParams, integration.timeoutMs,
-            integration.httpMethod, integration.requestParameters, query.single);
-          if ('gateway' in r) return gw(r.gateway, r.message);
-          if (integration.type === 'HTTP') {
-            const ir = selectIntegrationResponse(integration.integrationResponses, String(r.status));
-            if (!ir) return gw('API_CONFIGURATION_ERROR');
-            result = applyIntegrationResponse(ir, rc, { body: r.body.toString('utf8'), headers: r.headers }, headers['accept']);
-          } else result = { status: r.status, headers: r.headers, body: r.body };
-          break;
-        }
-        default:
-          return gw('API_CONFIGURATION_ERROR', `integration type ${integration.type} is not supported`);
-      }
-      return this.finish({ status: result.status, headers: result.headers, body: result.body }, requestId);
+      const r = this.afterAuthorization(st, undefined);
+      return r instanceof Promise ? r.catch(internalError) : r;
     } catch (e) {
-      this.opts.log?.(`${requestId} internal error: ${(e as Error).stack ?? String(e)}`);
-      return gw('DEFAULT_5XX');
+      return internalError(e);
+    }
+  }
+
+  /** API key, usage plan, quota, throttles, then the integration. May throw (the caller turns it into a 500). */
+  private afterAuthorization(st: RequestState, auth: AuthResult | undefined): DataPlaneResponse | Promise<DataPlaneResponse> {
+    const { req, now, requestId, api, stage, headers, query, context, rc, gw, match, method } = st;
+    let key: ApiKey | undefined;
+    const buckets: (TokenBucket | undefined)[] = [];
+    let planToCount: { planId: string; keyId: string } | undefined;
+    const t = this.opts.throttles;
+    if (method.apiKeyRequired) {
+      const presented = api.apiKeySource === 'AUTHORIZER' ? auth?.usageIdentifierKey : headers['x-api-key'];
+      key = presented ? this.model.findKeyByValue(presented) : undefined;
+      if (!key || !key.enabled) return gw('INVALID_API_KEY');
+      const plan = this.model.planFor(key.id, api.id, stage.name);
+      if (!plan) return gw('INVALID_API_KEY');
+      context.identity = { ...(context.identity as object), apiKey: presented, apiKeyId: key.id };
+      if (plan.quota && this.opts.quotas.remaining(plan.id, key.id, plan.quota, now) <= 0) return gw('QUOTA_EXCEEDED');
+      const apiStage = plan.apiStages.find((s) => s.apiId === api.id && s.stage === stage.name);
+      const perMethod = apiStage?.throttle[`${match.resource.path}/${method.httpMethod}`] ?? apiStage?.throttle[`${match.resource.path}/${req.method}`];
+      if (perMethod) buckets.push(t.bucket(`pm|${plan.id}|${key.id}|${match.resource.path}|${method.httpMethod}`, perMethod, now));
+      else buckets.push(t.bucket(`p|${plan.id}|${key.id}`, plan.throttle, now));
+      planToCount = { planId: plan.id, keyId: key.id };
+    }
+    const stageSetting = stage.methodSettings.get(`${match.resource.path} ${method.httpMethod}`)
+      ?? stage.methodSettings.get(`${match.resource.path} *`)
+      ?? stage.methodSettings.get('/* *');
+    buckets.push(t.bucket(`s|${api.id}|${stage.name}|${match.resource.path}|${method.httpMethod}`, stageSetting, now));
+    buckets.push(t.bucket('account', this.opts.accountThrottle ?? ACCOUNT_THROTTLE, now));
+    if (!ThrottleRegistry.tryTakeAll(buckets, now)) return gw('THROTTLED');
+    if (planToCount) {
+      const plan = this.model.plans.get(planToCount.planId);
+      this.opts.quotas.count(planToCount.planId, planToCount.keyId, plan?.quota, now);
+      this.opts.onCounted?.();
+    }
+
+    // Integration.
+    const integration = method.integration;
+    if (integration.unsupportedReason) {
+      return gw('API_CONFIGURATION_ERROR', `keygate local cannot run the integration of ${req.method} ${match.resource.path}: ${integration.unsupportedReason}`);
+    }
+    const done = (result: IntegrationResult): DataPlaneResponse => this.finish({ status: result.status, headers: result.headers, body: result.body }, requestId);
+    switch (integration.type) {
+      case 'MOCK': {
+        let result: IntegrationResult;
+        try {
+          result = runMock(integration, rc, req.body.length ? req.body.toString('utf8') : '', headers['content-type'], headers['accept']);
+        } catch (e) {
+          if (e instanceof UnsupportedMediaType) return gw('UNSUPPORTED_MEDIA_TYPE');
+          if (e instanceof IntegrationConfigError) { this.opts.log?.(`${requestId} ${req.method} ${match.resource.path}: ${e.message}`); return gw('API_CONFIGURATION_ERROR'); }
+          throw e;
+        }
+        return done(result);
+      }
+      case 'AWS_PROXY':
+        return this.invokeProxy(api, stage, method, req, headers, query, match.pathParams, match.resource.path, context, requestId)
+          .then((r) => ('gateway' in r ? gw(r.gateway, r.message, r.status) : done(r)));
+      case 'HTTP_PROXY':
+      case 'HTTP':
+        return this.forward(integration.uri ?? '', integration.type === 'HTTP_PROXY', req, headers, match.pathParams, integration.timeoutMs,
+          integration.httpMethod, integration.requestParameters, query.single, stage.variables).then((r) => {
+          if ('gateway' in r) return gw(r.gateway, r.message);
+          if (integration.type === 'HTTP_PROXY') return done({ status: r.status, headers: r.headers, body: r.body });
+          const ir = selectIntegrationResponse(integration.integrationResponses, String(r.status));
+          if (!ir) return gw('API_CONFIGURATION_ERROR');
+          return done(applyIntegrationResponse(ir, rc, { body: r.body.toString('utf8'), headers: r.headers }, headers['accept']));
+        });
+      default:
+        return gw('API_CONFIGURATION_ERROR', `integration type ${integration.type} is not supported`);
     }
   }
 
@@ -436,7 +463,7 @@ export class DataPlane {
 
   private forward(
     uri: string, proxy: boolean, req: DataPlaneRequest, headers: Record<string, string>, pathParams: Record<string, string>, timeoutMs: number,
-    integrationMethod: string | undefined, requestParameters: Record<string, string>, query: Record<string, string>,
+    integrationMethod: string | undefined, requestParameters: Record<string, string>, query: Record<string, string>, stageVariables: Record<string, string>,
   ): Promise<{ status: number; headers: Record<string, string>; body: Buffer } | { gateway: GatewayResponseType; message?: string }> {
     // integration.request.* parameters mapped from method.request.* (or literals); path params fall back to the method's own.
     const mapped: { path: Record<string, string>; querystring: Record<string, string>; header: Record<string, string> } = { path: {}, querystring: {}, header: {} };
@@ -449,7 +476,8 @@ export class DataPlane {
         : m ? (m[1] === 'path' ? pathParams[m[2]] : m[1] === 'querystring' ? query[m[2]] : headers[m[2].toLowerCase()]) : undefined;
       if (v !== undefined) mapped[d[1] as 'path' | 'querystring' | 'header'][d[1] === 'header' ? d[2].toLowerCase() : d[2]] = v;
     }
-    let target = uri.replace(/\{([^}]+?)\+?\}/g, (_w, name: string) => {
+    let target = uri.replace(/\$\{stageVariables\.([A-Za-z0-9_]+)\}/g, (_w, name: string) => stageVariables[name] ?? '');
+    target = target.replace(/\{([^}]+?)\+?\}/g, (_w, name: string) => {
       const v = mapped.path[name] ?? pathParams[name] ?? '';
       // Path parameters cannot hold '/' except greedy ones, whose slashes stay path separators.
       return v.split('/').map(encodeURIComponent).join('/');

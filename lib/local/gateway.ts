@@ -8,7 +8,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { loadAssembly } from './assembly';
 import { ControlPlane, errorResponse } from './control-plane';
-import { DataPlane, MAX_BODY_BYTES } from './data-plane';
+import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES } from './data-plane';
 import { renderGatewayResponse } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { buildModel } from './model-builder';
@@ -141,6 +141,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     });
   }
 
+  function send(res: http.ServerResponse, method: string, out: DataPlaneResponse): void {
+    // An explicit length lets Node send head and body in one write (no chunked encoding).
+    out.headers['content-length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length);
+    res.writeHead(out.status, out.headers);
+    res.end(method === 'HEAD' ? undefined : out.body);
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -161,14 +168,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           res.end(r.body);
           return;
         }
-        const out = await dataPlane.handle({
+        const out = dataPlane.handle({
           apiId, stage, rawPath: rest || '/', rawQuery, method, headers: req.headers, rawHeaders: req.rawHeaders, body,
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1', host: req.headers.host ?? `127.0.0.1:${port}`,
         });
-        // An explicit length lets Node send head and body in one write (no chunked encoding).
-        out.headers['content-length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length);
-        res.writeHead(out.status, out.headers);
-        res.end(method === 'HEAD' ? undefined : out.body);
+        if (out instanceof Promise) send(res, method, await out);
+        else send(res, method, out);
         return;
       }
     }

@@ -1,7 +1,7 @@
 /** keygate local: serve a synthesized CDK app with API Gateway's key, usage-plan, throttle and quota behaviour. */
 export { startLocalGateway } from './gateway';
 export type { LocalGateway, LocalGatewayInfo, LocalGatewayOptions, LocalApiInfo, LocalStageInfo, LocalKeyInfo } from './gateway';
-export type { UnsupportedItem } from './model';
+export type { ThrottleSettings, UnsupportedItem } from './model';
 export { loadAssembly } from './assembly';
 export type { CloudAssembly, AssemblyStack } from './assembly';
 export { synthesizeApp } from './synth';

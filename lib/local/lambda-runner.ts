@@ -75,7 +75,12 @@ process.on('message', async (msg) => {
   } catch (e) { finish(e); }
 });
 process.on('uncaughtException', (e) => { try { process.send({ id: -1, error: serializeError(e) }); } catch {} process.exit(1); });
+// Init phase (like Lambda's, not counted against the function timeout): load the handler, then say so.
+load().then(() => process.send({ id: 0, ready: true }), (e) => process.send({ id: 0, ready: true, initError: serializeError(e) }));
 `;
+
+/** Lambda's init phase limit. */
+const INIT_TIMEOUT_MS = 10_000;
 
 export interface InvokeResult {
   /** The handler's JSON result (undefined when it returned nothing). */
@@ -93,6 +98,8 @@ interface Pending {
 
 class Worker {
   private child?: ChildProcess;
+  /** Resolves when the current child has loaded the handler (with the init error, if any). */
+  private ready?: Promise<{ error?: { errorType: string; errorMessage: string }; failure?: 'timeout' | 'crash' }>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
@@ -127,8 +134,14 @@ class Worker {
     };
     pipe(child.stdout);
     pipe(child.stderr);
+    let onReady: (r: { error?: { errorType: string; errorMessage: string }; failure?: 'timeout' | 'crash' }) => void = () => undefined;
+    this.ready = new Promise((resolve) => {
+      const timer = setTimeout(() => { resolve({ failure: 'timeout' }); child.kill('SIGKILL'); }, INIT_TIMEOUT_MS);
+      onReady = (r) => { clearTimeout(timer); resolve(r); };
+    });
     child.on('message', (m: unknown) => {
-      const msg = m as { id: number; result?: string; error?: { errorType: string; errorMessage: string } };
+      const msg = m as { id: number; result?: string; error?: { errorType: string; errorMessage: string }; ready?: boolean; initError?: { errorType: string; errorMessage: string } };
+      if (msg.ready) { onReady({ error: msg.initError }); return; }
       if (msg.id === -1) return; // uncaught exception: the exit handler fails pending calls
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -142,6 +155,7 @@ class Worker {
       }
     });
     child.on('exit', () => {
+      onReady({ failure: 'crash' });
       if (this.child === child) this.child = undefined;
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
@@ -154,8 +168,15 @@ class Worker {
     return child;
   }
 
-  invoke(event: unknown, requestId: string, timeoutMs: number): Promise<InvokeResult> {
+  async invoke(event: unknown, requestId: string, timeoutMs: number): Promise<InvokeResult> {
     const child = this.child ?? this.start();
+    const init = await this.ready;
+    if (init?.failure) return { failure: init.failure };
+    if (init?.error) {
+      // A handler that cannot load fails every invocation; the next one retries the init.
+      if (this.child === child) { this.child = undefined; child.kill('SIGKILL'); }
+      return { error: init.error };
+    }
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -31,7 +31,7 @@ export interface BuildResult {
 /** Resource types that have no effect on the served APIs. */
 const INERT_TYPES = new Set([
   'AWS::CDK::Metadata', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::Lambda::Permission',
-  'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model', 'AWS::ApiGateway::RequestValidator',
+  'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
 ]);
@@ -273,6 +273,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       if (INERT_TYPES.has(type)) model.ignored.push({ ...item, reason: 'no effect on the local APIs' });
       else if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') report(stackName, logicalId, type, 'custom resources are not run locally');
       else if (type === 'AWS::ApiGateway::DomainName' || type === 'AWS::ApiGateway::BasePathMapping') report(stackName, logicalId, type, 'custom domain names are not emulated; use the stage URLs');
+      else if (type === 'AWS::ApiGateway::RequestValidator') report(stackName, logicalId, type, 'request validation is not emulated: requests reach the integration without being validated');
       else report(stackName, logicalId, type, `resource type ${type} is not emulated`);
     }
 
@@ -330,6 +331,8 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
         report(stackName, logicalId, 'AWS::ApiGateway::RestApi', 'its inline OpenAPI definition (Body) is not imported; only routes declared as resources in the template are served');
       }
       if (p.CloneFrom !== undefined) report(stackName, logicalId, 'AWS::ApiGateway::RestApi', 'CloneFrom is not emulated');
+      if (bool(p.DisableExecuteApiEndpoint, false)) report(stackName, logicalId, 'AWS::ApiGateway::RestApi', 'DisableExecuteApiEndpoint is ignored: the local stage URLs serve the API anyway (there are no custom domains locally)');
+      if (p.Policy !== undefined) report(stackName, logicalId, 'AWS::ApiGateway::RestApi', 'the resource policy (Policy) is not evaluated locally');
       const api: RestApi = {
         id, name: str(p.Name) ?? logicalId, description: str(p.Description), stack: stackName, logicalId,
         createdDate: now, rootResourceId: rootId, resources: new Map([[rootId, root]]), stages: new Map(),
@@ -619,7 +622,7 @@ function integrationOf(i: Obj, model: Model): Integration {
     case 'HTTP':
     case 'HTTP_PROXY':
       if (str(i.ConnectionType) === 'VPC_LINK') return { ...base, unsupportedReason: `${type} integration through a VPC link is not supported locally` };
-      if (!base.uri || !/^https?:\/\//.test(base.uri)) return { ...base, unsupportedReason: `${type} integration has no http(s) Uri` };
+      if (!base.uri || !(/^https?:\/\//.test(base.uri) || base.uri.startsWith('${stageVariables.'))) return { ...base, unsupportedReason: `${type} integration has no http(s) Uri` };
       return base;
     case 'AWS_PROXY': {
       const arn = lambdaArnFromUri(base.uri);

@@ -3,7 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
 import { ClientSet, ClientSetSource } from '../../lib';
+import { BulkStack } from '../../examples/bulk/bulk-stack';
 import { bulkFixture, generatedClients } from './support';
 
 let dir: string;
@@ -102,6 +104,9 @@ describe('ClientSet resources', () => {
     const sets = template.findResources('Custom::KeygateClientSet') as Record<string, { DependsOn?: string[] }>;
     const [a, b] = Object.keys(sets);
     expect(sets[b].DependsOn).toContain(a);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown }> } } }).Properties.PolicyDocument.Statement);
+    expect(statements.filter((st) => st.Action === 's3:GetObject')).toHaveLength(1);
   });
 
   test('clients from a CSV file', () => {
@@ -255,5 +260,20 @@ describe('ClientSet at 10,000 clients', () => {
     expect(JSON.stringify(template)).not.toMatch(/customer-0/);
     // An apigw import to keep the module's types in use.
     expect(apigw.Period.DAY).toBe('DAY');
+  });
+
+  test('the example app (examples/bulk, npm run synth:bulk) at 10,000 clients', () => {
+    const app = new App();
+    const stack = new BulkStack(app, 'KeygateBulk', { clients: 10_000 });
+    const template = Template.fromStack(stack);
+    const json = template.toJSON();
+    expect(Object.keys(json.Resources).length).toBeLessThanOrEqual(500);
+    expect(Buffer.byteLength(JSON.stringify(json))).toBeLessThan(1_000_000);
+    template.resourceCountIs('Custom::KeygateClientSet', 1);
+    expect(stack.customers.keyCount).toBe(10_000);
+    const manifest = manifestOf(stack.customers);
+    const tiers = manifest.clients.map((c) => (c.tiers as string[])[0]);
+    expect(new Set(tiers).size).toBe(3);
+    expect(manifest.clients.filter((c) => c.enabled === false).length).toBe(103);
   });
 });

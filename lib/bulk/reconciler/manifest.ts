@@ -4,6 +4,9 @@
  * Lambda bundle stays small and tests need no mocks.
  */
 
+/** Rows per ImportApiKeys call, unless the set says otherwise. */
+export const DEFAULT_IMPORT_BATCH_SIZE = 500;
+
 /** Format version of the manifest file. */
 export const MANIFEST_VERSION = 1;
 

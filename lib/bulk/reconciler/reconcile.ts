@@ -22,10 +22,8 @@ import { toKeyFileCsv, ValidatedRow } from '../../ops/import-keys';
 import { collectPages } from '../../ops/paginate';
 import { generateKeyValue } from '../../ops/rotate';
 import { ControlPlane, Operation } from './control-plane';
-import { DesiredKey, isOwnedBy } from './manifest';
+import { DEFAULT_IMPORT_BATCH_SIZE, DesiredKey, isOwnedBy } from './manifest';
 
-/** Rows per ImportApiKeys call. */
-export const DEFAULT_IMPORT_BATCH_SIZE = 500;
 
 /** A key the set owns, as listed. */
 export interface OwnedKey {
