@@ -6,9 +6,9 @@
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
-import { renderGatewayResponse, GatewayResponseType, ResponseContext, RenderedResponse } from './gateway-responses';
+import { inputFor, renderGatewayResponse, GatewayResponseType, ResponseContext, RenderedResponse, UTIL } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
-import { applyIntegrationResponse, IntegrationConfigError, IntegrationResult, runMock, selectIntegrationResponse, UnsupportedMediaType } from './mock-integration';
+import { applyIntegrationResponse, IntegrationConfigError, IntegrationResult, pickTemplate, runMock, selectIntegrationResponse, UnsupportedMediaType } from './mock-integration';
 import { ApiKey, ApiResource, Authorizer, Method, Model, RestApi, Stage, ThrottleSettings } from './model';
 import { QuotaCounter } from './quota';
 import { methodFor, Router, splitPath } from './router';
@@ -273,15 +273,25 @@ export class DataPlane {
         return this.invokeProxy(api, stage, method, req, headers, query, match.pathParams, match.resource.path, context, requestId)
           .then((r) => ('gateway' in r ? gw(r.gateway, r.message, r.status) : done(r)));
       case 'HTTP_PROXY':
-      case 'HTTP':
+      case 'HTTP': {
+        // Non-proxy HTTP: the request template (for the request's content type) builds the backend body.
+        let bodyOverride: Buffer | undefined;
+        if (integration.type === 'HTTP') {
+          const picked = pickTemplate(integration.requestTemplates, headers['content-type']);
+          if (picked) bodyOverride = Buffer.from(renderVtl(picked.template, { context: rc.context, input: inputFor(rc, req.body.toString('utf8')), util: UTIL, stageVariables: rc.stageVariables }));
+          else if (Object.keys(integration.requestTemplates).length > 0 && integration.passthroughBehavior !== 'WHEN_NO_MATCH' && integration.passthroughBehavior !== undefined) {
+            return gw('UNSUPPORTED_MEDIA_TYPE');
+          }
+        }
         return this.forward(integration.uri ?? '', integration.type === 'HTTP_PROXY', req, headers, match.pathParams, integration.timeoutMs,
-          integration.httpMethod, integration.requestParameters, query.single, stage.variables).then((r) => {
+          integration.httpMethod, integration.requestParameters, query.single, stage.variables, bodyOverride).then((r) => {
           if ('gateway' in r) return gw(r.gateway, r.message);
           if (integration.type === 'HTTP_PROXY') return done({ status: r.status, headers: r.headers, body: r.body });
           const ir = selectIntegrationResponse(integration.integrationResponses, String(r.status));
           if (!ir) return gw('API_CONFIGURATION_ERROR');
           return done(applyIntegrationResponse(ir, rc, { body: r.body.toString('utf8'), headers: r.headers }, headers['accept']));
         });
+      }
       default:
         return gw('API_CONFIGURATION_ERROR', `integration type ${integration.type} is not supported`);
     }
@@ -464,6 +474,7 @@ export class DataPlane {
   private forward(
     uri: string, proxy: boolean, req: DataPlaneRequest, headers: Record<string, string>, pathParams: Record<string, string>, timeoutMs: number,
     integrationMethod: string | undefined, requestParameters: Record<string, string>, query: Record<string, string>, stageVariables: Record<string, string>,
+    bodyOverride?: Buffer,
   ): Promise<{ status: number; headers: Record<string, string>; body: Buffer } | { gateway: GatewayResponseType; message?: string }> {
     // integration.request.* parameters mapped from method.request.* (or literals); path params fall back to the method's own.
     const mapped: { path: Record<string, string>; querystring: Record<string, string>; header: Record<string, string> } = { path: {}, querystring: {}, header: {} };
@@ -505,7 +516,8 @@ export class DataPlane {
       });
       r.on('timeout', () => { r.destroy(); resolve({ gateway: 'INTEGRATION_TIMEOUT' }); });
       r.on('error', () => resolve({ gateway: 'INTEGRATION_FAILURE', message: 'Internal server error' }));
-      r.end(req.body.length ? req.body : undefined);
+      const outBody = bodyOverride ?? req.body;
+      r.end(outBody.length ? outBody : undefined);
     });
   }
 }

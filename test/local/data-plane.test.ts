@@ -244,6 +244,13 @@ describe('HTTP and HTTP_PROXY integrations', () => {
     expect(r.json()).toEqual({ method: 'PUT', url: '/backend/a/b%20c?x=1', body: 'hello', header: 'v' });
   });
 
+  test('HTTP (non-proxy) builds the backend body with the request template; NEVER passthrough rejects other content types', async () => {
+    const r = await call(`${base}/templated?who=ann`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(String(r.json().upstreamSaw))).toEqual({ wrapped: { a: 1 }, who: 'ann' });
+    expect((await call(`${base}/templated`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415);
+  });
+
   test('HTTP (non-proxy) maps the response through integration responses selected by status', async () => {
     plainStatus = 200;
     expect((await call(`${base}/plain`)).json()).toEqual({ wrapped: { n: 7 }, n: 7 });

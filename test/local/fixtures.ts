@@ -133,6 +133,14 @@ export function synthHttpApp(upstream: string): string {
       ],
     },
   }), { methodResponses: [{ statusCode: '200' }, { statusCode: '404' }] });
+  api.root.addResource('templated').addMethod('POST', new apigw.HttpIntegration(`${upstream}/echo`, {
+    proxy: false, httpMethod: 'POST',
+    options: {
+      passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+      requestTemplates: { 'application/json': '{"wrapped":$input.json(\'$\'),"who":"$input.params(\'who\')"}' },
+      integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"upstreamSaw":$input.json(\'$.body\')}' } }],
+    },
+  }), { methodResponses: [{ statusCode: '200' }] });
   app.synth();
   return outdir;
 }
