@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { BulkStack } from '../examples/bulk/bulk-stack';
 import { PartnerApiStack } from '../examples/partner-api/partner-api-stack';
 import { PetStoreStack } from '../examples/pet-store/pet-store-stack';
 import { mock } from './support/keygate-fixtures';
@@ -48,6 +49,7 @@ describe('cdk-nag AwsSolutions', () => {
   test.each([
     ['pet-store', (app: App) => new PetStoreStack(app, 'KeygatePetStore')],
     ['partner-api', (app: App) => new PartnerApiStack(app, 'KeygatePartnerApi')],
+    ['bulk', (app: App) => new BulkStack(app, 'KeygateBulk', { clients: 3 })],
   ])('the %s example has no unacknowledged errors, and every acknowledgement has a reason', (_name, build) => {
     // GIVEN
     const run = synthWithNag(build);

@@ -1,5 +1,5 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { Annotations, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ClientSet, ClientSetEntry, KeyProtectedApi, Tier } from '../../lib';
 
@@ -58,5 +58,37 @@ export class BulkStack extends Stack {
     // 10,000 keys fill the region's key quota, so this example declares no single clients
     // beside the set (they would work side by side on the same tiers otherwise).
     this.customers = this.api.addClientSet('Customers', { clients: exampleClients(props.clients) });
+
+    // cdk-nag AwsSolutions findings that are by design here, each with its reason.
+    const acknowledgements: Array<[string, string]> = [
+      ['AwsSolutions-APIG2', 'Mock integrations; request validation belongs to the backends.'],
+      ['AwsSolutions-APIG3', 'Example stack: throttles and quotas come from usage plans; attach a WAF web ACL in production.'],
+      ['AwsSolutions-APIG4', 'Clients are identified by API keys and usage plans; the example has no end-user identities.'],
+      ['AwsSolutions-COG4', 'No Cognito user pool in this example: API keys identify the clients.'],
+      ...['AWSLambdaBasicExecutionRole', 'AmazonAPIGatewayPushToCloudWatchLogs'].map((policy): [string, string] => [
+        `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+        'The AWS-managed minimum for Lambda functions that write logs (the reconciler and the CDK Provider framework) and for API Gateway account logging.',
+      ]),
+      ...[
+        '<KeygateClientSetProviderIsComplete414CB16E.Arn>:*',
+        '<KeygateClientSetProviderOnEvent1B383B26.Arn>:*',
+        '<KeygateClientSetProviderframeworkisComplete108B8FE0.Arn>:*',
+        '<KeygateClientSetProviderframeworkonTimeoutA7F6820E.Arn>:*',
+      ].map((resource): [string, string] => [`AwsSolutions-IAM5[Resource::${resource}]`,
+        'The CDK Provider framework invokes its handler functions by version.']),
+      ...[
+        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*',
+        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*',
+        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys/*',
+        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys',
+      ].map((resource): [string, string] => [`AwsSolutions-IAM5[Resource::${resource}]`,
+        'The reconciler creates, tags, updates and deletes keys and plan associations whose ids exist only at run time; it only changes keys that carry its own marker.']),
+      ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*.json]',
+        'The reconciler reads the manifest of this deployment and, on rollback, of the previous one; both are JSON assets in the bootstrap bucket.'],
+      ['AwsSolutions-L1', 'The CDK Provider framework chooses the runtime of its own functions.'],
+      ['AwsSolutions-SF1', 'The Provider framework waiter state machine is internal to CloudFormation custom resource handling; its logs are the Lambda logs.'],
+      ['AwsSolutions-SF2', 'X-Ray tracing of the Provider framework waiter is not needed for the example.'],
+    ];
+    for (const [ruleId, reason] of acknowledgements) Validations.of(this).acknowledge({ id: `AwsSolutions::${ruleId}`, reason });
   }
 }

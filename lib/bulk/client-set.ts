@@ -405,7 +405,7 @@ class ClientSetProvider extends Construct {
     const lockFile = findUp(path.dirname(entry), ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml']);
     const common: nodejs.NodejsFunctionProps = {
       entry,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       role: this.role,
       memorySize: 512,
       // Each invocation works until ~90 s before this, then the next isComplete carries on.
