@@ -1,7 +1,8 @@
+import { createHash } from 'crypto';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Annotations, ArnFormat, Names, Resource, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
@@ -269,7 +270,9 @@ export class Client extends Construct {
   }
 
   private associate(scope: Construct, key: apigw.IApiKey, tiers: ITier[]): void {
-    for (const tier of tiers) associateKey(scope, `Tier${Names.uniqueId(tier)}`, key, tier);
+    // The tier's id plus a short hash of its path: stable, unique among a client's tiers (two
+    // APIs may both have a 'Basic'), and short, since the id recurs in every DependsOn.
+    for (const tier of tiers) associateKey(scope, `Tier${tier.node.id}${pathHash(tier)}`, key, tier);
   }
 }
 
@@ -284,6 +287,10 @@ export function validateGenerations(scope: IConstruct, generations: number[], pr
   if (new Set(generations).size !== generations.length) {
     throw KeygateError.of(scope, property, 'lists a generation twice', generations);
   }
+}
+
+function pathHash(construct: IConstruct): string {
+  return createHash('sha256').update(construct.node.path).digest('hex').slice(0, 6).toUpperCase();
 }
 
 /** Two keys with the same value are the same key to API Gateway: each value must be unique. */
