@@ -8,7 +8,7 @@ import { ClientSet, ClientSetOptions } from './bulk/client-set';
 import { Client, ClientOptions } from './client';
 import { formatProblem, KeygateError } from './errors';
 import { defaultGatewayResponses } from './gateway-responses';
-import { registryOf, stageNameOf } from './registry';
+import { recordStageName, registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
 import { Tier, TierOptions } from './tier';
 import { validateStageName, validateThrottle } from './validation';
@@ -236,6 +236,7 @@ export class KeyProtectedApi extends Construct {
     });
     this.defaultStage = this.restApi.deploymentStage;
     this.stageEntries.push({ stage: this.defaultStage, options: stageOptions });
+    recordStageName(this.defaultStage, stageName);
 
     if (props.jsonGatewayResponses ?? true) {
       for (const options of defaultGatewayResponses(this.apiKeySource)) {
@@ -322,6 +323,7 @@ export class KeyProtectedApi extends Construct {
       ...this.renderStageOptions(stageScope, stageName, options),
     });
     this.stageEntries.push({ stage, options });
+    recordStageName(stage, stageName);
     return stage;
   }
 

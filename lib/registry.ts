@@ -1,5 +1,5 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -34,6 +34,8 @@ class Registry {
   public readonly clientNames = new Map<IConstruct, Map<string, IConstruct>>();
   /** Last UsagePlanKey created in each stack: the next one depends on it. */
   public readonly lastUsagePlanKey = new Map<Stack, apigw.CfnUsagePlanKey>();
+  /** Names of the stages keygate created. */
+  public readonly stageNames = new WeakMap<IConstruct, string>();
 }
 
 const registries = new WeakMap<IConstruct, Registry>();
@@ -66,13 +68,15 @@ export function claimClientName(api: IConstruct, name: string, owner: IConstruct
   return undefined;
 }
 
+/** Records the name a stage was created with (`Stage.stageName` is only a `Ref` token). */
+export function recordStageName(stage: apigw.Stage, name: string): void {
+  registryOf(stage).stageNames.set(stage, name);
+}
+
 /**
  * The name of a stage as written in the app (`prod`, `staging`), for validation messages and
- * duplicate checks. `Stage.stageName` is a `Ref` token, so it reads the CfnStage's property;
- * a name that is itself a token falls back to the construct path.
+ * duplicate checks; for a stage keygate didn't create, its construct path.
  */
 export function stageNameOf(stage: apigw.Stage): string {
-  const cfn = stage.node.defaultChild as apigw.CfnStage | undefined;
-  const name = cfn?.stageName;
-  return typeof name === 'string' && !Token.isUnresolved(name) ? name : stage.node.path;
+  return registryOf(stage).stageNames.get(stage) ?? stage.node.path;
 }
