@@ -9,10 +9,9 @@ import { KeygateError } from './errors';
  * known only at deploy time is left for CloudFormation to check.
  */
 
-/** Most usage plans a key can be in (per account and region). */
-export const MAX_PLANS_PER_KEY = 10;
-/** API key values: 20–128 alphanumeric characters. */
-export const API_KEY_VALUE_PATTERN = /^[A-Za-z0-9]{20,128}$/;
+import { API_KEY_VALUE_PATTERN } from './api-gateway-limits';
+
+export { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from './api-gateway-limits';
 
 /** Highest quota offset per period: days into the period at which it starts. */
 const MAX_QUOTA_OFFSET: Record<string, number> = { DAY: 0, WEEK: 6, MONTH: 27 };

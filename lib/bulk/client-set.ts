@@ -18,6 +18,7 @@ import { ITier, Tier } from '../tier';
 import { validateName } from '../validation';
 import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
 import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
+import { MAX_API_KEYS } from '../api-gateway-limits';
 
 /** One client of a bulk client set, declared in code. */
 export interface ClientSetEntry {
@@ -102,7 +103,6 @@ export interface ClientSetProps extends ClientSetOptions {
 }
 
 /** API keys per account and region (AWS quota, not adjustable). */
-const MAX_KEYS = 10_000;
 /** Problems listed in one error at most. */
 const MAX_LISTED_PROBLEMS = 25;
 
@@ -144,8 +144,8 @@ export class ClientSet extends Construct {
     const clients = this.checkEntries(props.api, read.entries, tierKeys, problems);
     this.clientCount = clients.length;
     this.keyCount = clients.reduce((sum, c) => sum + (c.generations?.length ?? 1), 0);
-    if (this.keyCount > MAX_KEYS) {
-      problems.push({ where: 'set', property: 'clients', problem: `has ${this.keyCount} keys; API Gateway allows ${MAX_KEYS} API keys per account and region`, value: this.keyCount });
+    if (this.keyCount > MAX_API_KEYS) {
+      problems.push({ where: 'set', property: 'clients', problem: `has ${this.keyCount} keys; API Gateway allows ${MAX_API_KEYS} API keys per account and region`, value: this.keyCount });
     }
     if (problems.length > 0) throw this.errorOf(problems);
 

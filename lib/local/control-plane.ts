@@ -7,6 +7,7 @@ import { ApiGatewayError, ApiKey, Model, RestApi, Stage, UsagePlan } from './mod
 import { generateKeyValue, randomId } from './ids';
 import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
+import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
 
 export interface ControlPlaneRequest {
   readonly method: string;
@@ -40,7 +41,6 @@ export const PLAN_KEY_LOCK_MS = 100;
 
 type Json = Record<string, unknown>;
 
-const KEY_VALUE_RE = /^[A-Za-z0-9]{20,128}$/;
 
 function secs(ms: number): number {
   return Math.floor(ms / 1000);
@@ -260,7 +260,7 @@ export class ControlPlane {
     const description = optString(body.description, 'description');
     const customerId = optString(body.customerId, 'customerId');
     let value = optString(body.value, 'value');
-    if (value !== undefined && !KEY_VALUE_RE.test(value)) {
+    if (value !== undefined && !API_KEY_VALUE_PATTERN.test(value)) {
       throw bad('API Key value should be at least 20 characters long and contain only alphanumeric characters');
     }
     if (name !== undefined && name.length > 1024) throw bad('API Key name cannot exceed 1024 characters');
@@ -342,7 +342,7 @@ export class ControlPlane {
       const line = r + 1;
       const value = row[iKey] ?? '';
       const name = row[iName] ?? '';
-      if (!KEY_VALUE_RE.test(value)) { warnings.push(`Line ${line}: Key must be 20-128 alphanumeric characters`); continue; }
+      if (!API_KEY_VALUE_PATTERN.test(value)) { warnings.push(`Line ${line}: Key must be 20-128 alphanumeric characters`); continue; }
       if (name.length > 1024) { warnings.push(`Line ${line}: Name cannot exceed 1024 characters`); continue; }
       const enabledRaw = iEnabled >= 0 ? (row[iEnabled] ?? '').toLowerCase() : '';
       if (enabledRaw !== '' && enabledRaw !== 'true' && enabledRaw !== 'false') { warnings.push(`Line ${line}: Enabled must be true or false`); continue; }

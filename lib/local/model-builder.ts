@@ -13,6 +13,7 @@ import {
   LambdaFunction, Method, Model, QuotaPeriod, RestApi, Stage, ThrottleSettings, UsagePlan,
 } from './model';
 import { generateSecretString, GenerateSecretStringOptions, secretJsonKey } from './secrets';
+import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
 
 /** Values kept from a previous run (from the state file), so keys and secrets keep their values. */
 export interface PersistedTemplateValues {
@@ -506,7 +507,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       if (!p) continue;
       const key = seed(logicalId);
       let value = str(p.Value);
-      if (value !== undefined && !/^[A-Za-z0-9]{20,128}$/.test(value)) {
+      if (value !== undefined && !API_KEY_VALUE_PATTERN.test(value)) {
         report(stackName, logicalId, 'AWS::ApiGateway::ApiKey', `would fail to deploy: its Value must be 20-128 alphanumeric characters (got ${value.length} characters)`);
         continue;
       }

@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'crypto';
 import { sha256 } from './ids';
+import { MAX_API_KEYS, MAX_PLANS_PER_KEY } from '../api-gateway-limits';
 
 export interface ThrottleSettings {
   readonly rateLimit?: number;
@@ -194,8 +195,7 @@ export class ApiGatewayError extends Error {
 }
 
 /** Account quotas API Gateway enforces on keys and plans. */
-export const MAX_API_KEYS = 10_000;
-export const MAX_PLANS_PER_KEY = 10;
+export { MAX_API_KEYS, MAX_PLANS_PER_KEY };
 
 export class Model {
   readonly region: string;

@@ -2,6 +2,7 @@ import { APIGatewayClient, ApiKey, ImportApiKeysCommand, UsagePlan } from '@aws-
 import { parse } from 'csv-parse/sync';
 import { OpsError, UsageError } from './errors';
 import { listApiKeys, listUsagePlans } from './paginate';
+import { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from '../api-gateway-limits';
 import { findPlan, planStages, resolvePlan } from './resolve';
 
 /** One data row of an API key file, as written. */
@@ -29,9 +30,8 @@ export interface ImportProblem {
 }
 
 const REQUIRED = ['name', 'key'];
-export const KEY_VALUE_PATTERN = /^[A-Za-z0-9]{20,128}$/;
+export { API_KEY_VALUE_PATTERN as KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY };
 export const MAX_NAME_LENGTH = 1024;
-export const MAX_PLANS_PER_KEY = 10;
 
 /** Splits a UsagePlanIds cell (`a,b`, `"a,b"` or `'a,b'`) into ids. */
 function splitPlans(cell: string): string[] {
@@ -125,7 +125,7 @@ export function validateKeyFile(file: ParsedKeyFile, existingKeys: readonly ApiK
     if (!row.name) err('Name is empty');
     else if (row.name.length > MAX_NAME_LENGTH) err(`Name is ${row.name.length} characters long (at most ${MAX_NAME_LENGTH})`);
     if (!row.key) err('Key is empty');
-    else if (!KEY_VALUE_PATTERN.test(row.key)) {
+    else if (!API_KEY_VALUE_PATTERN.test(row.key)) {
       err(row.key.length < 20 || row.key.length > 128
         ? `Key of "${row.name}" is ${row.key.length} characters long (must be 20 to 128)`
         : `Key of "${row.name}" has characters other than letters and digits (must be alphanumeric)`);
