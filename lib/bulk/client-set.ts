@@ -4,7 +4,6 @@ import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cdk-lib';
@@ -13,6 +12,7 @@ import type { KeyProtectedApi } from '../api';
 import { keyAssociationProblems } from '../association';
 import { validateGenerations } from '../client';
 import { formatProblem, KeygateError } from '../errors';
+import { bundledHandlerCode } from '../handler-code';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
 import { validateName } from '../validation';
@@ -401,28 +401,18 @@ class ClientSetProvider extends Construct {
       resources: [arn('/tags/*')],
     }));
 
-    const entry = reconcilerEntry();
-    const lockFile = findUp(path.dirname(entry), ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml']);
-    const common: nodejs.NodejsFunctionProps = {
-      entry,
+    const common: lambda.FunctionProps = {
+      code: bundledHandlerCode('client-set-reconciler'),
+      handler: 'index.onEvent',
       runtime: lambda.Runtime.NODEJS_24_X,
       role: this.role,
       memorySize: 512,
       // Each invocation works until ~90 s before this, then the next isComplete carries on.
       timeout: Duration.minutes(10),
       description: 'keygate client set reconciler',
-      ...(lockFile ? { depsLockFilePath: lockFile } : {}),
-      bundling: {
-        // AWS SDK v3 comes with the Lambda runtime.
-        externalModules: ['@aws-sdk/*'],
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        logLevel: nodejs.LogLevel.ERROR,
-      },
     };
-    const onEvent = new nodejs.NodejsFunction(this, 'OnEvent', { ...common, handler: 'onEvent' });
-    const isComplete = new nodejs.NodejsFunction(this, 'IsComplete', { ...common, handler: 'isComplete' });
+    const onEvent = new lambda.Function(this, 'OnEvent', common);
+    const isComplete = new lambda.Function(this, 'IsComplete', { ...common, handler: 'index.isComplete' });
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
@@ -432,20 +422,5 @@ class ClientSetProvider extends Construct {
       totalTimeout: Duration.hours(1),
     });
     this.serviceToken = provider.serviceToken;
-  }
-}
-
-function reconcilerEntry(): string {
-  const base = path.join(__dirname, 'reconciler', 'handler');
-  return fs.existsSync(`${base}.ts`) ? `${base}.ts` : `${base}.js`;
-}
-
-function findUp(dir: string, names: string[]): string | undefined {
-  for (let current = dir; ; current = path.dirname(current)) {
-    for (const name of names) {
-      const candidate = path.join(current, name);
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    if (path.dirname(current) === current) return undefined;
   }
 }
