@@ -30,3 +30,18 @@ export function keygateAccessLogFormat(): apigw.AccessLogFormat {
   fields.push('"errorMessage":$context.error.messageString');
   return apigw.AccessLogFormat.custom(`{${fields.join(',')}}`);
 }
+
+/**
+ * keygate's access log format, for stages you define yourself (keygate's own stages use it).
+ */
+export class KeygateAccessLogFormat {
+  /**
+   * One JSON object per request, with the API key id, the error message and the response
+   * type, so a 403 or 429 in the logs says which client hit it and why.
+   */
+  public static json(): apigw.AccessLogFormat {
+    return keygateAccessLogFormat();
+  }
+
+  private constructor() {}
+}

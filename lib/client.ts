@@ -8,7 +8,7 @@ import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
-import { validateApiKeyValue, validateKeyValueReference, validateName } from './validation';
+import { validateApiKeyValue, validateGenerations, validateKeyValueReference, validateName } from './validation';
 
 /** Where the value of a client's API key comes from. */
 export abstract class KeyValue {
@@ -273,19 +273,6 @@ export class Client extends Construct {
     // The tier's id plus a short hash of its path: stable, unique among a client's tiers (two
     // APIs may both have a 'Basic'), and short, since the id recurs in every DependsOn.
     for (const tier of tiers) associateKey(scope, `Tier${tier.node.id}${pathHash(tier)}`, key, tier);
-  }
-}
-
-/** Key generations: at least one, whole numbers from 1, none twice. Shared with the bulk client set. */
-export function validateGenerations(scope: IConstruct, generations: number[], property = 'generations'): void {
-  if (generations.length === 0) throw KeygateError.of(scope, property, 'needs at least one generation', generations);
-  for (const generation of generations) {
-    if (!Number.isInteger(generation) || generation < 1) {
-      throw KeygateError.of(scope, property, 'generations are whole numbers from 1', generation);
-    }
-  }
-  if (new Set(generations).size !== generations.length) {
-    throw KeygateError.of(scope, property, 'lists a generation twice', generations);
   }
 }
 

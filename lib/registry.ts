@@ -7,6 +7,8 @@ import { IConstruct } from 'constructs';
  * (one plan per stage per key, unique key values, stages covered by a tier) and to
  * chain UsagePlanKey resources. Kept per construct tree root, so separate apps in one
  * process (tests) never see each other.
+ *
+ * @internal
  */
 export interface TierLike extends IConstruct {
   readonly tierName: string;

@@ -93,3 +93,16 @@ export function validateStageName(scope: IConstruct, property: string, value: st
     throw KeygateError.of(scope, property, 'a stage name has 1-128 letters, digits, hyphens or underscores', value);
   }
 }
+
+/** Key generations: at least one, whole numbers from 1, none twice. Shared with the bulk client set. */
+export function validateGenerations(scope: IConstruct, generations: number[], property = 'generations'): void {
+  if (generations.length === 0) throw KeygateError.of(scope, property, 'needs at least one generation', generations);
+  for (const generation of generations) {
+    if (!Number.isInteger(generation) || generation < 1) {
+      throw KeygateError.of(scope, property, 'generations are whole numbers from 1', generation);
+    }
+  }
+  if (new Set(generations).size !== generations.length) {
+    throw KeygateError.of(scope, property, 'lists a generation twice', generations);
+  }
+}

@@ -3,7 +3,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { KeyProtectedApi, keygateAccessLogFormat } from '../lib';
+import { KeyProtectedApi, KeygateAccessLogFormat } from '../lib';
 import { mock, newStack, smallApi } from './support/keygate-fixtures';
 
 function inlineFunction(scope: import('constructs').Construct, id: string): lambda.Function {
@@ -303,7 +303,7 @@ describe('stage', () => {
     expect(format).toContain('"path":"$context.path"');
     expect(format).toContain('"status":"$context.status"');
     expect(format).toContain('"errorMessage":$context.error.messageString');
-    expect(format).toBe(keygateAccessLogFormat().toString());
+    expect(format).toBe(KeygateAccessLogFormat.json().toString());
   });
 
   test('stage options switch access logs, metrics, logging level and tracing', () => {

@@ -1,12 +1,6 @@
-import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from '../lib';
+import { KeygateErrors, ParsedRoute, Route } from '../lib';
 
-function parsed(route: string): ParsedRoute {
-  const result = parseRoute(route);
-  if (typeof result === 'string') throw new Error(result);
-  return result;
-}
-
-describe('parseRoute', () => {
+describe('Route.parse', () => {
   test.each([
     ['GET /pets/{id}', 'GET', '/pets/{id}'],
     ['get /pets/', 'GET', '/pets'],
@@ -15,8 +9,11 @@ describe('parseRoute', () => {
     ['DELETE /v1/orders/{orderId}/items/{item_id}', 'DELETE', '/v1/orders/{orderId}/items/{item_id}'],
     ['PATCH /a.b/c-d/e_f~g', 'PATCH', '/a.b/c-d/e_f~g'],
   ])('%j is method %s on %s', (route, httpMethod, path) => {
-    // WHEN / THEN
-    expect(parseRoute(route)).toEqual({ httpMethod, path });
+    // WHEN
+    const parsed = Route.parse(route);
+    // THEN
+    expect({ httpMethod: parsed.httpMethod, path: parsed.path }).toEqual({ httpMethod, path });
+    expect(Route.problemWith(route)).toBeUndefined();
   });
 
   test.each([
@@ -24,26 +21,43 @@ describe('parseRoute', () => {
     ['/pets', "a route is 'METHOD /path'"],
     ['GET', "a route is 'METHOD /path'"],
     ['GET pets', "a route is 'METHOD /path'"],
-    ['CONNECT /pets', 'the method must be one of'],
+    ['CONNECT /pets', 'the method must be one of ANY, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT'],
     ['GET /pets/{id', "path segment '{id' is not"],
     ['GET /{proxy+}/x', 'a greedy {param+} segment must be the last one'],
     ['GET /a//b', "path segment '' is not"],
   ])('%j is rejected: %s', (route, reason) => {
-    // WHEN
-    const result = parseRoute(route);
+    // WHEN / THEN
+    expect(Route.problemWith(route)).toContain(reason);
+    expect(() => Route.parse(route)).toThrow(reason);
+  });
 
+  test('the error of a bad route is a keygate error naming the route', () => {
+    // WHEN
+    let error: unknown;
+    try {
+      Route.parse('FETCH /x');
+    } catch (e) {
+      error = e;
+    }
     // THEN
-    expect(typeof result).toBe('string');
-    expect(result).toContain(reason);
+    expect(KeygateErrors.isKeygateError(error)).toBe(true);
+    expect(KeygateErrors.isKeygateError(new Error('FETCH /x'))).toBe(false);
+    expect((error as Error).message).toMatch(/^"FETCH \/x": the method must be one of/);
   });
 });
 
-describe('formatRoute and methodSettingsKey', () => {
+describe('Route.format and Route.methodSettingsKey', () => {
   test('canonical text and the /path/METHOD key of usage plans and stage settings', () => {
     // GIVEN / WHEN / THEN
-    expect(formatRoute(parsed('get /pets/{id}/'))).toBe('GET /pets/{id}');
-    expect(methodSettingsKey(parsed('GET /pets/{id}'))).toBe('/pets/{id}/GET');
-    expect(methodSettingsKey(parsed('ANY /files/{proxy+}'))).toBe('/files/{proxy+}/ANY');
-    expect(methodSettingsKey(parsed('POST /'))).toBe('//POST');
+    expect(Route.format(Route.parse('get /pets/{id}/'))).toBe('GET /pets/{id}');
+    expect(Route.parse('get /pets/{id}/').toString()).toBe('GET /pets/{id}');
+    expect(Route.methodSettingsKey(Route.parse('GET /pets/{id}'))).toBe('/pets/{id}/GET');
+    expect(Route.methodSettingsKey(Route.parse('ANY /files/{proxy+}'))).toBe('/files/{proxy+}/ANY');
+    const root: ParsedRoute = { httpMethod: 'POST', path: '/' };
+    expect(Route.methodSettingsKey(root)).toBe('//POST');
+  });
+
+  test('HTTP_METHODS: what API Gateway accepts, plus ANY', () => {
+    expect(Route.HTTP_METHODS).toEqual(['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
   });
 });

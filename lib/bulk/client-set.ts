@@ -10,12 +10,11 @@ import { Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cd
 import { Construct, IConstruct } from 'constructs';
 import type { KeyProtectedApi } from '../api';
 import { keyAssociationProblems } from '../association';
-import { validateGenerations } from '../client';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
-import { validateName } from '../validation';
+import { validateGenerations, validateName } from '../validation';
 import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
 import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
 import { MAX_API_KEYS } from '../api-gateway-limits';

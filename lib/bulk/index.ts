@@ -1,2 +1,2 @@
 export * from './client-set';
-export { ClientSetSource, CLIENT_SET_CSV_COLUMNS } from './source';
+export { ClientSetSource } from './source';

@@ -31,7 +31,7 @@ export interface SourceEntries {
 }
 
 /** Columns of a client set CSV file (case-insensitive, any order). */
-export const CLIENT_SET_CSV_COLUMNS = ['name', 'tiers', 'enabled', 'description', 'tags', 'generations'];
+const CLIENT_SET_CSV_COLUMNS = ['name', 'tiers', 'enabled', 'description', 'tags', 'generations'];
 /** Columns that would hold key values: a client set never declares values. */
 const VALUE_COLUMNS = ['key', 'value', 'apikey', 'api key', 'keyvalue', 'key value'];
 
@@ -41,6 +41,9 @@ const VALUE_COLUMNS = ['key', 'value', 'apikey', 'api key', 'keyvalue', 'key val
  * flags, descriptions, tags and key generations — never key values.
  */
 export abstract class ClientSetSource {
+  /** Columns of a client set CSV file (case-insensitive, any order). */
+  public static readonly CSV_COLUMNS: string[] = [...CLIENT_SET_CSV_COLUMNS];
+
   /**
    * A CSV file with a header line. Columns (case-insensitive, any order): `Name` (required),
    * `Tiers` (tier names; several as a quoted comma- or semicolon-separated list), `Enabled`

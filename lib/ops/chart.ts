@@ -1,21 +1,8 @@
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { Chart, ChartConfiguration, ChartDataset, ChartItem, registerables } from 'chart.js';
+import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import * as fs from 'fs';
 import * as path from 'path';
+import { chartJsSource } from './chart-js-source';
 import type { UsageReport } from './usage';
-
-const FONT_FAMILY = 'DejaVu Sans';
-const FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans.ttf'];
-let initialized = false;
-
-function init(): void {
-  if (initialized) return;
-  Chart.register(...registerables);
-  const font = FONT_FILES.find((f) => fs.existsSync(f));
-  if (font) GlobalFonts.registerFromPath(font, FONT_FAMILY);
-  Chart.defaults.font.family = font ? FONT_FAMILY : 'sans-serif';
-  initialized = true;
-}
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
 
@@ -33,14 +20,14 @@ function periodStart(day: string, period: string | undefined): string {
   return day;
 }
 
+/** What the chart shows: chart.js's own configuration, so the browser draws it as chart.js would anywhere. */
+export type UsageChartConfig = ChartConfiguration<'bar' | 'line', (number | null)[], string>;
+
 /**
- * Renders the daily use of each key (bars) against its plan's quota (dashed line) as a PNG.
- * For weekly and monthly quotas the use so far in the period is drawn as a line too.
+ * The daily use of each key (bars) against its plan's quota (dashed line). For weekly and
+ * monthly quotas the use so far in the period is drawn as a line too.
  */
-export async function renderUsageChart(report: UsageReport, file: string, options: { width?: number; height?: number; title?: string } = {}): Promise<void> {
-  init();
-  const width = options.width ?? 1000;
-  const height = options.height ?? 500;
+export function usageChartConfig(report: UsageReport, title?: string): UsageChartConfig {
   const labels = daysBetween(report.from, report.to);
   const datasets: ChartDataset<'bar' | 'line', (number | null)[]>[] = [];
   const quotas = new Map<string, { limit: number; period: string }>();
@@ -69,29 +56,52 @@ export async function renderUsageChart(report: UsageReport, file: string, option
       borderColor: '#d62728', backgroundColor: '#d62728', borderDash: [6, 4 + 2 * q++], pointRadius: 0, borderWidth: 2, pointStyle: 'line',
     });
   }
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  const config: ChartConfiguration<'bar' | 'line', (number | null)[], string> = {
+  return {
     type: 'bar',
     data: { labels, datasets },
     options: {
       responsive: false,
       animation: false,
-      devicePixelRatio: 1,
       plugins: {
-        title: { display: true, text: options.title ?? `API key usage ${report.from} – ${report.to}` },
+        title: { display: true, text: title ?? `API key usage ${report.from} – ${report.to}` },
         legend: { position: 'bottom', labels: { usePointStyle: true } },
       },
       scales: { y: { beginAtZero: true, title: { display: true, text: 'requests' } }, x: { title: { display: true, text: 'day (UTC)' } } },
     },
   };
-  // chart.js accepts any 2D context; @napi-rs/canvas implements the same interface.
-  const chart = new Chart(ctx as unknown as ChartItem, config);
-  chart.draw();
-  const png = await canvas.encode('png');
-  chart.destroy();
+}
+
+/** JSON inside a <script> element: `<` escaped so no key name can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Writes the usage chart as one self-contained HTML file (chart.js inlined, the data as JSON):
+ * it opens in any browser, offline, and needs no native canvas on the machine that writes it.
+ */
+export function renderUsageChart(report: UsageReport, file: string, options: { width?: number; height?: number; title?: string } = {}): void {
+  const width = options.width ?? 1000;
+  const height = options.height ?? 500;
+  const config = usageChartConfig(report, options.title);
+  const title = String(config.options?.plugins?.title?.text ?? 'API key usage');
+  const html = [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${escapeHtml(title)}</title>`,
+    '<style>body{margin:0;background:#fff;font-family:"DejaVu Sans",sans-serif}</style>',
+    '</head><body>',
+    `<canvas id="usage" width="${width}" height="${height}"></canvas>`,
+    `<script type="application/json" id="usage-config">${scriptJson(config)}</script>`,
+    `<script>${chartJsSource().replace(/<\/script/gi, '<\\/script')}</script>`,
+    '<script>new Chart(document.getElementById("usage"), JSON.parse(document.getElementById("usage-config").textContent));</script>',
+    '</body></html>',
+    '',
+  ].join('\n');
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, png);
+  fs.writeFileSync(file, html);
 }

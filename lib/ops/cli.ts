@@ -257,14 +257,14 @@ export function registerOpsCommands(program: Command): void {
     .option('--from <date>', 'first day (YYYY-MM-DD, UTC; default 6 days before --to)')
     .option('--to <date>', 'last day (YYYY-MM-DD, UTC; default today)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-    .option('--chart <file.png>', 'also draw daily use against the quota line into a PNG')
+    .option('--chart <file.html>', 'also draw daily use against the quota line into a self-contained HTML file (opens offline in any browser)')
     .action((ref: string | undefined, opts: CommonOptions & { plan?: string; from?: string; to?: string; format: string; chart?: string }) => run(opts, async (connect) => {
       if (!ref && !opts.plan) throw new UsageError('Name a key (keygate usage NAME|ID) or a plan (--plan NAME).');
       const report = await usageReport(connect().apigw, { key: ref, plan: opts.plan, from: opts.from, to: opts.to });
       if (opts.chart) {
-        // loaded on demand: chart.js and the native canvas are only needed here
+        // loaded on demand: the inlined chart.js is only needed here
         const { renderUsageChart } = await import('./chart');
-        await renderUsageChart(report, opts.chart);
+        renderUsageChart(report, opts.chart);
       }
       const format = opts.json ? 'json' : opts.format;
       if (format === 'json') printJson({ ...report, ...(opts.chart ? { chart: opts.chart } : {}) });

@@ -1,7 +1,7 @@
 /**
  * keygate's ops library: the key lifecycle of a deployed API through the AWS SDK. The CLI
  * (`keygate keys …`, `usage`, `smoke`) is a thin layer over these functions.
- * (`renderUsageChart` lives in './chart' and is not re-exported: it loads a native canvas.)
+ * (`renderUsageChart` lives in './chart' and is not re-exported: it inlines chart.js, 200 kB.)
  */
 export { createClients, isLoopbackEndpoint, DEFAULT_MAX_ATTEMPTS } from './client';
 export type { ConnectionOptions, OpsClients } from './client';

@@ -1,15 +1,14 @@
 /**
  * Conformance: the 15 cloud assemblies synthesized by aws-cdk's own integration tests
- * (../shared/conformance/aws-cdk-integ) all load; their MOCK routes and key/plan rules are
+ * (test/fixtures/aws-cdk-integ: source and Apache-2.0 licence in its NOTICE.md) all load; their MOCK routes and key/plan rules are
  * served; what cannot run (missing Lambda assets, S3 OpenAPI bodies, Cognito, custom
  * resources…) is reported by logical id — and every resource is accounted for.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { REPO_ROOT } from '../support/run-cli';
 
-const ROOT = path.resolve(REPO_ROOT, '..', 'shared', 'conformance', 'aws-cdk-integ');
+const ROOT = path.resolve(__dirname, '..', 'fixtures', 'aws-cdk-integ');
 
 interface Req {
   readonly stage?: string;

@@ -1,7 +1,8 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderUsageChart } from '../../lib/ops/chart';
+import { renderUsageChart, usageChartConfig } from '../../lib/ops/chart';
 import { usageReport, usageToCsv } from '../../lib/ops/usage';
 import { FakeApiGateway, newClients } from './fake-apigw';
 
@@ -56,11 +57,76 @@ test('CSV', async () => {
   expect(csv.split('\n').slice(0, 2)).toEqual(['date,keyName,keyId,planName,planId,used,remaining,quotaLimit,quotaPeriod', '2026-02-01,bravo,kb,free,pfree,1,99,100,DAY']);
 });
 
-test('chart: writes a PNG', async () => {
-  const report = await usageReport(newClients().apigw, { plan: 'free', ...range });
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-chart-')), 'usage.png');
-  await renderUsageChart(report, file);
-  const png = fs.readFileSync(file);
-  expect(png.subarray(1, 4).toString()).toBe('PNG');
-  expect(png.length).toBeGreaterThan(5000);
+describe('chart', () => {
+  const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => fs.existsSync(f));
+
+  async function writeChart(file = 'usage.html'): Promise<{ file: string; html: string }> {
+    const report = await usageReport(newClients().apigw, { plan: 'free', ...range });
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-chart-')), file);
+    renderUsageChart(report, out);
+    return { file: out, html: fs.readFileSync(out, 'utf8') };
+  }
+
+  test('config: one bar series per key with its daily use, and the quota as a line', async () => {
+    // GIVEN
+    const report = await usageReport(newClients().apigw, { plan: 'free', ...range });
+    // WHEN
+    const config = usageChartConfig(report);
+    // THEN
+    expect(config.data.labels).toEqual(['2026-02-01', '2026-02-02', '2026-02-03']);
+    expect(config.data.datasets.map((d) => [d.type, d.label, d.data])).toEqual([
+      ['bar', 'alpha (free) daily use', [10, 20, 0]],
+      ['bar', 'bravo (free) daily use', [1, 2, 3]],
+      ['bar', 'charlie (free) daily use', [100, 5, 0]],
+      ['line', 'quota free: 100/day', [100, 100, 100]],
+    ]);
+  });
+
+  test('HTML: self-contained, chart.js inlined and the data as JSON', async () => {
+    const { html } = await writeChart();
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    // Nothing loaded from elsewhere: the file opens offline.
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
+    expect(html).toContain('<canvas id="usage" width="1000" height="500">');
+    expect(html.length).toBeGreaterThan(150_000); // chart.js itself
+    const json = /<script type="application\/json" id="usage-config">(.*?)<\/script>/s.exec(html);
+    expect(JSON.parse(json![1]).data.datasets).toHaveLength(4);
+    // No key value in the chart (names and ids only).
+    expect(html).not.toMatch(/alphavalue|bravovalue|charlievalue/);
+  });
+
+  test('HTML: a key name cannot close the script element', async () => {
+    fake.addKey({ id: 'kx', name: '</script><img src=x onerror=alert(1)>', value: 'xvaluexxxxxxxxxxxxxxxx' }, ['pfree']);
+    fake.usage.get('pfree')!.set('kx', [[1, 99], [1, 98], [1, 97]]);
+    const { html } = await writeChart();
+    expect(html).not.toContain('</script><img');
+    expect(html).toContain('\\u003c/script>\\u003cimg');
+  });
+
+  (CHROMIUM ? test : test.skip)('HTML: headless Chromium draws the bars and the quota line', async () => {
+    // GIVEN: the chart, plus a probe that reads what chart.js drew on the canvas
+    const { file, html } = await writeChart();
+    const probe = `<script>
+      const chart = Chart.getChart('usage');
+      const ctx = document.getElementById('usage').getContext('2d');
+      const px = ctx.getImageData(0, 0, 1000, 500).data;
+      let inked = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && (px[i] < 240 || px[i + 1] < 240 || px[i + 2] < 240)) inked++;
+      const bars = chart.getDatasetMeta(2).data.map((b) => Math.round(b.base - b.y));
+      document.body.insertAdjacentHTML('beforeend', '<pre id="probe">' + JSON.stringify({ inked, bars, legend: chart.legend.legendItems.length }) + '</pre>');
+    </script>`;
+    fs.writeFileSync(file, html.replace('</body>', `${probe}</body>`));
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-chromium-'));
+    // WHEN
+    const dom = execFileSync(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    fs.rmSync(profile, { recursive: true, force: true });
+    // THEN
+    const result = JSON.parse(/<pre id="probe">(\{.*?\})<\/pre>/.exec(dom)![1]) as { inked: number; bars: number[]; legend: number };
+    expect(result.legend).toBe(4);
+    expect(result.inked).toBeGreaterThan(10_000);
+    // charlie's bars: 100 is twenty times 5, and 0 draws nothing
+    expect(result.bars[0]).toBeGreaterThan(15 * result.bars[1]);
+    expect(result.bars[2]).toBe(0);
+  }, 90_000);
 });
