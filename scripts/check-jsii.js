@@ -14,7 +14,7 @@ const ts = require('typescript');
 
 /** Problems with the package's jsii surface; [] when every export reaches every language. */
 function jsiiProblems({ entryFile, assembly, required = [] }) {
-  const program = ts.createProgram([entryFile], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram([entryFile], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, skipLibCheck: true, noEmit: true, types: [] });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(entryFile);
   if (!source) return [`cannot read ${entryFile}`];

@@ -2,12 +2,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { LIMIT_MB, MB, measure, packAndInstall } from '../scripts/footprint';
 
 /*
  * What a user does: build, pack, install the tarball into a fresh CDK app, import the
- * constructs from 'keygate', compile and synthesize. Offline: npm installs keygate's own
- * dependencies from its cache (filled by `npm ci`) and the peers (aws-cdk-lib, constructs) are
- * linked from this repository, so the test needs no network.
+ * constructs from 'keygate', compile and synthesize, run the CLI. Offline and with an empty npm
+ * cache (scripts/footprint.js): keygate has no runtime dependency to fetch (csv-parse travels
+ * inside the tarball, the CLI is one bundled file) and the peers (aws-cdk-lib, constructs) are
+ * linked from this repository, so the test needs neither the network nor what the cache holds.
  */
 
 const ROOT = path.resolve(__dirname, '..');
@@ -19,6 +21,7 @@ interface PackageJson {
   bin?: Record<string, string>;
   files?: string[];
   dependencies?: Record<string, string>;
+  bundledDependencies?: string[];
   peerDependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
 }
@@ -51,7 +54,7 @@ function readJson<T>(file: string): T {
 
 const USER_APP = `import { App, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { KeyProtectedApi, KeyValue, KeygateError } from 'keygate';
+import { KeyProtectedApi, KeyValue, KeygateError, KeygateErrors } from 'keygate';
 
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'UserStack');
@@ -66,7 +69,7 @@ api.addClient('bob', { tiers: [tier] });
 try {
   api.addTier('Broken', { stages: [] });
 } catch (e) {
-  if (!(e instanceof KeygateError)) throw e;
+  if (!(e instanceof KeygateError) || !KeygateErrors.isKeygateError(e)) throw e;
   console.log('KeygateError: ' + e.message);
 }
 app.synth();
@@ -89,41 +92,50 @@ describe('the npm package', () => {
     expect(pkg.devDependencies).toHaveProperty('constructs');
   });
 
-  test('npm pack, install into a fresh CDK app, import from keygate and synthesize', () => {
+  test('dependencies: nothing beyond the peers but csv-parse, bundled inside the tarball', () => {
+    // Construct users install no AWS SDK, CLI library, chart library, native canvas or bundler:
+    // the CLI and the Lambda handlers are bundled at build time.
+    expect(pkg.dependencies ?? {}).toEqual({ 'csv-parse': expect.any(String) });
+    expect(pkg.bundledDependencies).toEqual(['csv-parse']);
+  });
+
+  test('build, pack, install offline with an empty npm cache into a fresh CDK app, synthesize, run the CLI', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-package-'));
+    const apiMd = fs.readFileSync(path.join(ROOT, 'API.md'), 'utf8');
     try {
-      // GIVEN: a built and packed keygate
+      // GIVEN: a built keygate (jsii, jsii-docgen, the bundled CLI and handlers)
       run('npm', ['run', 'build', '--silent'], ROOT);
-      const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string; files: Array<{ path: string }> }>;
-      const tarball = path.join(work, packed[0].filename);
-      const files = packed[0].files.map((f) => f.path);
-      expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bin/keygate.js']));
-      // No sources, tests, examples or the example app in the package.
-      expect(files.filter((f) => /^(test|examples|bin|lib)\//.test(f) || f.startsWith('dist/examples') || f === 'dist/bin/app.js')).toEqual([]);
-      expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+      const assembly = readJson<{ name: string; types: Record<string, { kind: string }> }>(path.join(ROOT, '.jsii'));
+      for (const type of ['KeyProtectedApi', 'Tier', 'Client', 'ClientSet', 'KeyValue']) expect(assembly.types).toHaveProperty([`keygate.${type}`, 'kind'], 'class');
+      // API.md is generated: the committed copy must be what jsii-docgen writes today.
+      expect(fs.readFileSync(path.join(ROOT, 'API.md'), 'utf8') === apiMd).toBe(true);
 
       // WHEN: a user creates an app and installs keygate with its peers
-      const app = path.join(work, 'app');
-      fs.mkdirSync(app);
-      fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'user-app', version: '0.0.0', private: true }, null, 2));
+      const installed = packAndInstall(work);
+      const files = installed.files;
+      expect(files).toEqual(expect.arrayContaining(['package.json', '.jsii', 'API.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bin/keygate.js',
+        'assets/handlers/client-set-reconciler/index.js']));
+      // No sources, tests, examples, the example app, the CLI's or local gateway's modules (they are in the bundle).
+      expect(files.filter((f) => /^(test|examples|bin|lib)\//.test(f) || /^dist\/(examples|lib\/(local|ops)\/)/.test(f) || f === 'dist/bin/app.js')).toEqual([]);
+      expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+      const app = installed.app;
       fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
         compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, skipLibCheck: true, outDir: 'out', types: [] },
         files: ['app.ts'],
       }, null, 2));
       fs.writeFileSync(path.join(app, 'app.ts'), USER_APP);
-      run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', '--legacy-peer-deps', tarball], app);
-      // The peers come from this repository (installing aws-cdk-lib again would only cost time).
-      for (const peer of Object.keys(pkg.peerDependencies ?? {})) {
-        fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(app, 'node_modules', peer), 'dir');
-      }
       run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
       const output = run(process.execPath, ['out/app.js'], app);
 
-      // THEN
-      const installed = readJson<PackageJson>(path.join(app, 'node_modules', 'keygate', 'package.json'));
-      expect(installed.name).toBe('keygate');
-      expect(fs.existsSync(path.join(app, 'node_modules', '.bin', 'keygate'))).toBe(true);
-      expect(fs.readFileSync(path.join(app, 'node_modules', 'keygate', 'dist', 'bin', 'keygate.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+      // THEN: the runtime footprint beyond the peers is within the README's limit
+      const footprint = measure(app, installed.peers);
+      expect(footprint.bytes).toBeLessThanOrEqual(LIMIT_MB * MB);
+      expect(footprint.packages.map((p) => p.name)).toEqual(['keygate']);
+      expect(fs.readdirSync(path.join(app, 'node_modules', 'keygate', 'node_modules'))).toEqual(['csv-parse']);
+
+      // THEN: the constructs synthesize
+      const installedPkg = readJson<PackageJson>(path.join(app, 'node_modules', 'keygate', 'package.json'));
+      expect(installedPkg.name).toBe('keygate');
       expect(output).toMatch(/KeygateError: \[UserStack\/Api\/Broken\] stages: a tier must cover at least one stage/);
       const template = readJson<{ Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }>(path.join(app, 'cdk.out', 'UserStack.template.json'));
       const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
@@ -133,8 +145,15 @@ describe('the npm package', () => {
       expect(byType('AWS::ApiGateway::ApiKey')).toHaveLength(2);
       expect(byType('AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
       expect(byType('AWS::SecretsManager::Secret')).toHaveLength(1);
+
+      // THEN: the CLI runs from the user's app with none of keygate's devDependencies installed
+      const bin = path.join(app, 'node_modules', '.bin', 'keygate');
+      expect(fs.readFileSync(path.join(app, 'node_modules', 'keygate', 'dist', 'bin', 'keygate.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+      expect(run(bin, ['--help'], app)).toMatch(/Commands:[^]*local[^]*keys[^]*usage[^]*smoke/);
+      expect(run(bin, ['usage', '--help'], app)).toMatch(/--chart <file\.html>/);
+      expect(run(bin, ['keys', 'import', '--help'], app)).toMatch(/Usage: keygate keys import/);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
-  }, 150_000);
+  }, 240_000);
 });
