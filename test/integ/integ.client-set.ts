@@ -10,7 +10,8 @@ import { BulkStack } from '../../examples/bulk/bulk-stack';
 import { INTEG_OPTIONS, KeyProbe } from './key-probe';
 
 const CLIENTS = 12;
-const app = new App({ stackTraces: false }); // no absolute paths of this machine in the snapshot
+// No stack traces (absolute paths of this machine) in the snapshot's metadata.
+const app = new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
 const stack = new BulkStack(app, 'KeygateIntegClientSet', { clients: CLIENTS });
 const integ = new IntegTest(app, 'KeygateClientSet', { testCases: [stack], ...INTEG_OPTIONS });
 const probe = new KeyProbe(stack, 'IntegKeyProbe');

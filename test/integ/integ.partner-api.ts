@@ -12,7 +12,8 @@ import { PartnerApiStack } from '../../examples/partner-api/partner-api-stack';
 import { Client } from '../../lib';
 import { INTEG_OPTIONS, KeyProbe } from './key-probe';
 
-const app = new App({ stackTraces: false }); // no absolute paths of this machine in the snapshot
+// No stack traces (absolute paths of this machine) in the snapshot's metadata.
+const app = new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
 // The example reads umbrella's key from a secret managed elsewhere; here it is made first.
 const prerequisites = new Stack(app, 'KeygateIntegPartnerPrerequisites');
 new secretsmanager.Secret(prerequisites, 'UmbrellaKey', {
