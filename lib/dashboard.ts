@@ -184,7 +184,7 @@ class QuotaUsageWidget extends cloudwatch.ConcreteWidget {
       left: [new cloudwatch.MathExpression({
         expression: `SEARCH('{${QUOTA_METRICS.namespace},${dimensions}} MetricName="${QUOTA_METRICS.usedPercent}" ApiId="${api.restApi.restApiId}"', 'Maximum', ${Math.max(period.toSeconds(), 300)})`,
         usingMetrics: {},
-        label: '',
+        label: '', // no label: CloudWatch names each series the search finds by its dimensions
         period: Duration.seconds(Math.max(period.toSeconds(), 300)),
       })],
       leftYAxis: { min: 0, max: 100, showUnits: false, label: '%' },
