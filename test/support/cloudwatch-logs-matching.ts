@@ -111,8 +111,9 @@ function select(event: Json, path: string[]): Json | undefined {
 }
 
 function evaluate(node: Node, event: Json): boolean {
-  if (node.kind === 'and') return evaluate(node.left, event) && evaluate(node.right, event);
-  if (node.kind === 'or') return evaluate(node.left, event) || evaluate(node.right, event);
+  if (node.kind !== 'cmp') {
+    return node.kind === 'and' ? evaluate(node.left, event) && evaluate(node.right, event) : evaluate(node.left, event) || evaluate(node.right, event);
+  }
   const actual = select(event, node.selector);
   if (actual === undefined) return false;
   const { op, value } = node;
