@@ -113,7 +113,7 @@ function stageRows(api: KeyProtectedApi, stage: apigw.Stage, period: Duration, t
   const rejected = (reasons: RejectionReason[]) => reasons.map((reason) => insights.metricRejected(reason, { period }));
   rows.push(new cloudwatch.Row(
     new cloudwatch.GraphWidget({
-      title: `${name}: 403 by reason`,
+      title: `${name}: 401/403 by reason`,
       left: rejected([RejectionReason.INVALID_API_KEY, RejectionReason.MISSING_AUTHENTICATION_TOKEN, RejectionReason.AUTHORIZER]),
       stacked: true,
       width: 12,

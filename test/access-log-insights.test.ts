@@ -7,7 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import { PartnerApiStack } from '../examples/partner-api/partner-api-stack';
 import { PetStoreStack } from '../examples/pet-store/pet-store-stack';
+import { RejectionReason } from '../lib';
 import { LocalGateway, startLocalGateway } from '../lib/local';
 import { insightRuleContributor, InsightRuleBody, matchesFilterPattern } from './support/cloudwatch-logs-matching';
 import { tmpDir } from './local/fixtures';
@@ -137,5 +139,40 @@ describe('access-log metric filters and Contributor Insights rules on real acces
     expect(tally(rule('TooManyRequests'))).toEqual({ [free]: 3 });
     // A missing or wrong key has no key id: the source IP tells the callers apart.
     expect(tally(rule('Forbidden'))).toEqual({ '-|127.0.0.1': 3 });
+  });
+});
+
+describe('the authorizer reason on real access-log lines of the partner-api example (Lambda request authorizer)', () => {
+  let gw: LocalGateway;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    // GIVEN the partner-api example, whose authorizer denies a malformed Authorization header.
+    const outdir = tmpDir('insights-partner');
+    const app = new App({ outdir });
+    new PartnerApiStack(app, 'KeygatePartnerApi');
+    app.synth();
+    gw = await startLocalGateway({ assemblyDir: outdir, port: 0, log: () => undefined, accessLog: (line) => lines.push(line) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  test('denied or unauthorized by the authorizer counts as Authorizer; a key the authorizer passes but API Gateway doesn\'t know counts as InvalidApiKey', async () => {
+    // WHEN
+    const base = gw.info.apis[0].stages.find((s) => s.name === 'prod')!.url;
+    const statuses: number[] = [];
+    for (const authorization of [undefined, 'Bogus', 'Key WrongKeyWrongKeyWrongKey0123456789']) {
+      const r = await fetch(`${base}/orders`, { headers: authorization ? { authorization } : {} });
+      await r.text();
+      statuses.push(r.status);
+    }
+
+    // THEN
+    expect(statuses).toEqual([401, 403, 403]);
+    expect(lines.map((line) => (JSON.parse(line) as { errorResponseType: string }).errorResponseType)).toEqual(['UNAUTHORIZED', 'ACCESS_DENIED', 'INVALID_API_KEY']);
+    const reasonsOf = (line: string) => RejectionReason.all().filter((reason) => matchesFilterPattern(reason.filterPattern().logPatternString, line)).map((r) => r.metricName);
+    expect(lines.map(reasonsOf)).toEqual([['Authorizer'], ['Authorizer'], ['InvalidApiKey']]);
   });
 });

@@ -60,7 +60,7 @@ describe('KeygateDashboard', () => {
     const apiRef = `<${logicalId(template, 'AWS::ApiGateway::RestApi', 'Api')}>`;
     const stageRef = `<${logicalId(template, 'AWS::ApiGateway::Stage', 'Deployment')}>`;
     const reasons = (title: string) => widgets.find((w) => w.properties.title === title)!.properties.metrics!.map((m) => m.slice(0, 6));
-    expect(reasons('prod: 403 by reason')).toEqual(['InvalidApiKey', 'MissingAuthenticationToken', 'Authorizer'].map((name) => (
+    expect(reasons('prod: 401/403 by reason')).toEqual(['InvalidApiKey', 'MissingAuthenticationToken', 'Authorizer'].map((name) => (
       ['Keygate/AccessLog', name, 'ApiId', apiRef, 'Stage', stageRef])));
     expect(reasons('prod: 429 by reason')).toEqual(['Throttled', 'QuotaExceeded'].map((name) => ['Keygate/AccessLog', name, 'ApiId', apiRef, 'Stage', stageRef]));
     const logGroup = logicalId(template, 'AWS::Logs::LogGroup', 'AccessLogs');
