@@ -425,12 +425,12 @@ export class KeyProtectedApi extends Construct {
 
   /** Adds the CloudWatch dashboard of this API: traffic, latency, rejections by reason and top keys per stage. */
   public addDashboard(options: KeygateDashboardOptions = {}): KeygateDashboard {
-    return new KeygateDashboard(this, 'Dashboard', { ...options, api: this });
+    return new KeygateDashboard(this, this.monitoringId('Dashboard'), { ...options, api: this });
   }
 
   /** Adds keygate's alarms (5XX rate, 429 rate, one key carrying most traffic) per stage, sent to one SNS topic. */
   public addAlarms(options: KeygateAlarmsOptions = {}): KeygateAlarms {
-    return new KeygateAlarms(this, 'Alarms', { ...options, api: this });
+    return new KeygateAlarms(this, this.monitoringId('Alarms'), { ...options, api: this });
   }
 
   /**
@@ -438,12 +438,18 @@ export class KeyProtectedApi extends Construct {
    * revealed) from CloudTrail, to a log group and to the alert topic.
    */
   public addAuditTrail(options: KeygateAuditTrailOptions = {}): KeygateAuditTrail {
-    return new KeygateAuditTrail(this, 'AuditTrail', { topic: this.alertTopic, ...options });
+    return new KeygateAuditTrail(this, this.monitoringId('AuditTrail'), { topic: this.alertTopic, ...options });
   }
 
   /** Whether some route of this API requires an API key. */
   public get hasKeyRequiredRoutes(): boolean {
     return [...this.routes.values()].some((entry) => entry.apiKeyRequired);
+  }
+
+  /** The construct id of a monitoring part, which an API has at most one of. */
+  private monitoringId(id: string): string {
+    if (this.node.tryFindChild(id)) throw KeygateError.of(this, `add${id}`, 'an API has one; it was added already');
+    return id;
   }
 
   private clientsScope(): Construct {

@@ -157,4 +157,10 @@ describe('KeygateDashboard', () => {
     const { api } = smallApi();
     expect(() => api.addDashboard({ topKeys: 0 })).toThrow(/\[Stack\/Api\/Dashboard\] topKeys: must be an integer from 1 to 100 \(got 0\)/);
   });
+
+  test.each(['Dashboard', 'Alarms', 'AuditTrail'] as const)('add%s a second time fails, naming the API', (part) => {
+    const { api } = smallApi();
+    api[`add${part}`]();
+    expect(() => api[`add${part}`]()).toThrow(new RegExp(`\\[Stack/Api\\] add${part}: an API has one; it was added already`));
+  });
 });
