@@ -156,7 +156,7 @@ export class KeygateAlarms extends Construct {
           if (!insights) return undefined;
           const metric = (name: string) => insights.insightRuleMetric(TopKeysBy.REQUESTS, name, period);
           return new cloudwatch.MathExpression({
-            expression: `IF(keyed >= ${minimumRequests} AND keys >= 2, 100 * busiest / keyed, 0)`,
+            expression: `IF(keys >= 2, IF(keyed >= ${minimumRequests}, 100 * busiest / keyed, 0), 0)`,
             usingMetrics: { busiest: metric('MaxContributorValue'), keyed: metric('SampleCount'), keys: metric('UniqueContributors') },
             period,
             label: 'Busiest key share (%)',

@@ -69,7 +69,7 @@ describe('KeygateAlarms', () => {
       Properties: Match.objectLike({
         Threshold: 80,
         Metrics: [
-          Match.objectLike({ Expression: 'IF(keyed >= 100 AND keys >= 2, 100 * busiest / keyed, 0)', ReturnData: true }),
+          Match.objectLike({ Expression: 'IF(keys >= 2, IF(keyed >= 100, 100 * busiest / keyed, 0), 0)', ReturnData: true }),
           { Id: 'busiest', Expression: `INSIGHT_RULE_METRIC('${name}', 'MaxContributorValue')`, Period: 300, ReturnData: false },
           { Id: 'keyed', Expression: `INSIGHT_RULE_METRIC('${name}', 'SampleCount')`, Period: 300, ReturnData: false },
           { Id: 'keys', Expression: `INSIGHT_RULE_METRIC('${name}', 'UniqueContributors')`, Period: 300, ReturnData: false },
