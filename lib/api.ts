@@ -438,7 +438,7 @@ export class KeyProtectedApi extends Construct {
    * revealed) from CloudTrail, to a log group and to the alert topic.
    */
   public addAuditTrail(options: KeygateAuditTrailOptions = {}): KeygateAuditTrail {
-    return new KeygateAuditTrail(this, this.monitoringId('AuditTrail'), { topic: this.alertTopic, ...options });
+    return new KeygateAuditTrail(this, this.monitoringId('AuditTrail'), { ...options, topic: options.topic ?? this.alertTopic });
   }
 
   /** Whether some route of this API requires an API key. */

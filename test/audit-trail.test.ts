@@ -92,4 +92,11 @@ describe('KeygateAuditTrail', () => {
     new KeygateAuditTrail(other.stack, 'Audit', { topic });
     Template.fromStack(other.stack).hasResourceProperties('AWS::Events::Rule', { Targets: [Match.anyValue(), Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Ops') } })] });
   });
+
+  test('addAuditTrail with a topic of your own creates no alert topic', () => {
+    const { stack, api } = smallApi();
+    api.addAuditTrail({ topic: new sns.Topic(stack, 'Ops', { enforceSSL: true }) });
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 1);
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
+  });
 });
