@@ -1,12 +1,19 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Annotations, CfnResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { keygateAccessLogFormat } from './access-log';
+import { KeygateAccessLogFormat } from './access-log';
+import { StageAccessLogInsights } from './access-log-insights';
+import { KeygateAlarms, KeygateAlarmsOptions } from './alarms';
+import { KeygateAlertTopic } from './alert-topic';
+import { KeygateAuditTrail, KeygateAuditTrailOptions } from './audit-trail';
 import { ClientSet, ClientSetOptions } from './bulk/client-set';
 import { Client, ClientOptions } from './client';
+import { KeygateDashboard, KeygateDashboardOptions } from './dashboard';
 import { formatProblem, KeygateError } from './errors';
+import { pascal } from './names';
 import { defaultGatewayResponses } from './gateway-responses';
 import { recordStageName, registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
@@ -193,6 +200,8 @@ interface RouteEntry {
 interface StageEntry {
   readonly stage: apigw.Stage;
   readonly options: ApiStageOptions;
+  /** The stage's JSON access log, unless accessLogging is off. */
+  readonly accessLogGroup?: logs.LogGroup;
 }
 
 /**
@@ -235,7 +244,7 @@ export class KeyProtectedApi extends Construct {
       deployOptions: this.renderStageOptions(this, stageName, stageOptions),
     });
     this.defaultStage = this.restApi.deploymentStage;
-    this.stageEntries.push({ stage: this.defaultStage, options: stageOptions });
+    this.stageEntries.push({ stage: this.defaultStage, options: stageOptions, accessLogGroup: accessLogGroupIn(this) });
     recordStageName(this.defaultStage, stageName);
 
     if (props.jsonGatewayResponses ?? true) {
@@ -322,7 +331,7 @@ export class KeyProtectedApi extends Construct {
       deployment,
       ...this.renderStageOptions(stageScope, stageName, options),
     });
-    this.stageEntries.push({ stage, options });
+    this.stageEntries.push({ stage, options, accessLogGroup: accessLogGroupIn(stageScope) });
     recordStageName(stage, stageName);
     return stage;
   }
@@ -386,9 +395,61 @@ export class KeyProtectedApi extends Construct {
     return this.defaultStage.metricLatency(props);
   }
 
+  /** The JSON access-log group of a stage of this API; undefined when its access logging is off. */
+  public accessLogGroupOf(stage: apigw.Stage): logs.ILogGroup | undefined {
+    return this.stageEntries.find((entry) => entry.stage === stage)?.accessLogGroup;
+  }
+
+  /**
+   * The metric filters and Contributor Insights rules on a stage's access log, created on
+   * first use and shared by the dashboard and the alarms. Undefined when the stage has no
+   * access log.
+   */
+  public accessLogInsights(stage: apigw.Stage): StageAccessLogInsights | undefined {
+    const logGroup = this.accessLogGroupOf(stage);
+    if (!logGroup) return undefined;
+    const stageName = stageNameOf(stage);
+    const id = `AccessLogInsights${pascal(stageName)}`;
+    return (this.node.tryFindChild(id) as StageAccessLogInsights | undefined)
+      ?? new StageAccessLogInsights(this, id, { stage, stageName, logGroup });
+  }
+
+  /**
+   * The SNS topic (KMS-encrypted, TLS only) that keygate's alarms and audit trail notify,
+   * created on first use. Subscribe to it, or pass your own `topic` to addAlarms/addAuditTrail.
+   */
+  public get alertTopic(): sns.ITopic {
+    const existing = this.node.tryFindChild('AlertTopic') as KeygateAlertTopic | undefined;
+    return (existing ?? new KeygateAlertTopic(this, 'AlertTopic')).topic;
+  }
+
+  /** Adds the CloudWatch dashboard of this API: traffic, latency, rejections by reason and top keys per stage. */
+  public addDashboard(options: KeygateDashboardOptions = {}): KeygateDashboard {
+    return new KeygateDashboard(this, this.monitoringId('Dashboard'), { ...options, api: this });
+  }
+
+  /** Adds keygate's alarms (5XX rate, 429 rate, one key carrying most traffic) per stage, sent to one SNS topic. */
+  public addAlarms(options: KeygateAlarmsOptions = {}): KeygateAlarms {
+    return new KeygateAlarms(this, this.monitoringId('Alarms'), { ...options, api: this });
+  }
+
+  /**
+   * Adds the audit trail of API keys and usage-plan keys (created, changed, deleted, value
+   * revealed) from CloudTrail, to a log group and to the alert topic.
+   */
+  public addAuditTrail(options: KeygateAuditTrailOptions = {}): KeygateAuditTrail {
+    return new KeygateAuditTrail(this, this.monitoringId('AuditTrail'), { ...options, topic: options.topic ?? this.alertTopic });
+  }
+
   /** Whether some route of this API requires an API key. */
   public get hasKeyRequiredRoutes(): boolean {
     return [...this.routes.values()].some((entry) => entry.apiKeyRequired);
+  }
+
+  /** The construct id of a monitoring part, which an API has at most one of. */
+  private monitoringId(id: string): string {
+    if (this.node.tryFindChild(id)) throw KeygateError.of(this, `add${id}`, 'an API has one; it was added already');
+    return id;
   }
 
   private clientsScope(): Construct {
@@ -458,7 +519,7 @@ export class KeyProtectedApi extends Construct {
       tracingEnabled: options.tracingEnabled ?? false,
       variables: options.variables,
       accessLogDestination: accessLogGroup ? new apigw.LogGroupLogDestination(accessLogGroup) : undefined,
-      accessLogFormat: accessLogGroup ? keygateAccessLogFormat() : undefined,
+      accessLogFormat: accessLogGroup ? KeygateAccessLogFormat.json() : undefined,
     };
   }
 
@@ -495,6 +556,6 @@ export class KeyProtectedApi extends Construct {
   }
 }
 
-function pascal(text: string): string {
-  return text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1).toLowerCase()).join('');
+function accessLogGroupIn(scope: Construct): logs.LogGroup | undefined {
+  return scope.node.tryFindChild('AccessLogs') as logs.LogGroup | undefined;
 }

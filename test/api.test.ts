@@ -293,16 +293,20 @@ describe('stage', () => {
     const stage = Template.fromStack(stack).findResources('AWS::ApiGateway::Stage', { Properties: { StageName: 'prod' } });
     const format = Object.values(stage)[0].Properties.AccessLogSetting.Format as string;
 
-    // THEN: API Gateway substitutes $context.* (the error message arrives quoted), then it must be JSON.
-    const line = format.replace(/\$context\.error\.messageString/g, '"Forbidden"').replace(/\$context\.[A-Za-z.]+/g, 'x');
-    const parsed = JSON.parse(line) as Record<string, string>;
-    expect(parsed.errorMessage).toBe('Forbidden');
+    // THEN: API Gateway substitutes $context.*, writing `-` where a variable has no value
+    // (the error of a successful request); both kinds of line must be JSON.
+    const failed = JSON.parse(format.replace(/\$context\.error\.message/g, 'Forbidden').replace(/\$context\.[A-Za-z.]+/g, 'x')) as Record<string, string>;
+    expect(failed.errorMessage).toBe('Forbidden');
+    const succeeded = JSON.parse(format.replace(/\$context\.error\.[A-Za-z]+/g, '-').replace(/\$context\.[A-Za-z.]+/g, 'x')) as Record<string, string>;
+    expect(succeeded.errorMessage).toBe('-');
     expect(format).toContain('"requestId":"$context.requestId"');
+    expect(format).toContain('"apiId":"$context.apiId"');
     expect(format).toContain('"apiKeyId":"$context.identity.apiKeyId"');
     expect(format).toContain('"httpMethod":"$context.httpMethod"');
     expect(format).toContain('"path":"$context.path"');
     expect(format).toContain('"status":"$context.status"');
-    expect(format).toContain('"errorMessage":$context.error.messageString');
+    expect(format).toContain('"errorResponseType":"$context.error.responseType"');
+    expect(format).toContain('"errorMessage":"$context.error.message"');
     expect(format).toBe(KeygateAccessLogFormat.json().toString());
   });
 

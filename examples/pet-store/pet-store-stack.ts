@@ -70,6 +70,11 @@ export class PetStoreStack extends Stack {
       this.api.addClient('initech', { tiers: [free], description: 'Initech evaluation' }),
     ];
 
+    // Monitoring: a CloudWatch dashboard, alarms and the key audit trail, all alerting one SNS topic.
+    this.api.addDashboard();
+    this.api.addAlarms();
+    this.api.addAuditTrail();
+
     new CfnOutput(this, 'InvokeUrl', { value: this.api.url, description: 'Base URL of the prod stage' });
     for (const client of this.clients) {
       const name = client.clientName;

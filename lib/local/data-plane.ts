@@ -13,6 +13,7 @@ import { ApiKey, ApiResource, Authorizer, Method, Model, RestApi, Stage, Throttl
 import { QuotaCounter } from './quota';
 import { methodFor, Router, splitPath } from './router';
 import { ACCOUNT_THROTTLE, ThrottleRegistry, TokenBucket } from './throttle';
+import { renderAccessLogLine } from './access-log';
 import { renderVtl } from './vtl';
 
 /** API Gateway's payload limit for REST APIs. */
@@ -174,6 +175,7 @@ export class DataPlane {
     const rc: ResponseContext = { context, requestHeaders: headers, query: query.single, pathParams: {}, stageVariables: stage?.variables ?? {} };
     const gw = (type: GatewayResponseType, message?: string, status?: number): DataPlaneResponse => {
       const r: RenderedResponse = renderGatewayResponse(api, type, rc, message);
+      context.error = r.error; // for the access log, as API Gateway's $context.error
       const hasOwnStatus = api?.gatewayResponses.get(type)?.statusCode !== undefined;
       return this.finish({ status: status !== undefined && !hasOwnStatus ? status : r.status, headers: r.headers, body: r.body }, requestId);
     };
@@ -307,12 +309,9 @@ export class DataPlane {
   private accessLogLine(stage: Stage | undefined, context: Record<string, unknown>, r: DataPlaneResponse, started: number, errorMessage?: string): void {
     if (!this.opts.accessLog || !stage?.accessLogFormat) return;
     const length = typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
-    const ctx = { ...context, status: r.status, responseLength: length, responseLatency: this.opts.clock() - started, error: { message: errorMessage ?? '', responseType: '' } };
-    try {
-      this.opts.accessLog(renderVtl(stage.accessLogFormat, { context: ctx }));
-    } catch {
-      // A format we cannot render is not worth failing the request for.
-    }
+    const error = errorMessage !== undefined ? { message: errorMessage, messageString: JSON.stringify(errorMessage) } : context.error;
+    const ctx = { ...context, status: r.status, responseLength: length, responseLatency: this.opts.clock() - started, error };
+    this.opts.accessLog(renderAccessLogLine(stage.accessLogFormat, ctx));
   }
 
   private async authorize(

@@ -59,6 +59,8 @@ export interface RenderedResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** `$context.error` of the response: message, quoted message and response type. */
+  readonly error: { readonly message: string; readonly messageString: string; readonly responseType: GatewayResponseType };
 }
 
 /** Resolves a mapping expression: `'literal'`, `method.request.header.X`, `stageVariables.x`, `context.x.y`. */
@@ -114,17 +116,15 @@ export function renderGatewayResponse(api: RestApi | undefined, type: GatewayRes
       headers['content-type'] = ct;
     }
   }
-  const context = {
-    ...rc.context,
-    error: { message: msg, messageString: JSON.stringify(msg), responseType: type, validationErrorString: '' },
-  };
+  const error = { message: msg, messageString: JSON.stringify(msg), responseType: type };
+  const context = { ...rc.context, error: { ...error, validationErrorString: '' } };
   let body: string;
   try {
     body = renderVtl(template, { context, stageVariables: rc.stageVariables, input: inputFor(rc), util: UTIL });
   } catch {
     body = JSON.stringify({ message: msg });
   }
-  return { status, headers, body };
+  return { status, headers, body, error };
 }
 
 /** `$input` for templates that have no request body at hand. */

@@ -35,6 +35,9 @@ const INERT_TYPES = new Set([
   'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
+  // Monitoring (dashboard, alarms, access-log metrics, audit trail): it watches the APIs, it doesn't serve them.
+  'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::InsightRule', 'AWS::Logs::MetricFilter',
+  'AWS::Logs::ResourcePolicy', 'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::Events::Rule',
 ]);
 
 const HANDLED_TYPES = new Set([
