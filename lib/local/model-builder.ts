@@ -13,6 +13,7 @@ import {
   LambdaFunction, Method, Model, QuotaPeriod, RestApi, Stage, ThrottleSettings, UsagePlan,
 } from './model';
 import { generateSecretString, GenerateSecretStringOptions, secretJsonKey } from './secrets';
+import { SecretSeed } from './secrets-manager';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
 
 /** Values kept from a previous run (from the state file), so keys and secrets keep their values. */
@@ -27,6 +28,8 @@ export interface BuildResult {
   readonly model: Model;
   /** Generated values to persist: key values and secret strings by `stack/logicalId`. */
   readonly generated: PersistedTemplateValues;
+  /** The app's secrets with their values and rotation schedules, for the local Secrets Manager. */
+  readonly secrets: SecretSeed[];
 }
 
 /** Resource types that have no effect on the served APIs. */
@@ -41,6 +44,7 @@ const HANDLED_TYPES = new Set([
   'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Deployment',
   'AWS::ApiGateway::Stage', 'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
   'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGateway::Authorizer', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret',
+  'AWS::SecretsManager::RotationSchedule',
 ]);
 
 type Obj = Record<string, unknown>;
@@ -103,6 +107,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   const generated: { keyValues: Record<string, string>; secrets: Record<string, string> } = { keyValues: {}, secrets: {} };
   const secrets: SecretEntry[] = [];
   const refMemo = new Map<string, string>();
+  const secretSeeds: SecretSeed[] = [];
 
   // Pass 1: secrets of every stack (they can be referenced from any stack by ARN or name).
   for (const stack of asm.stacks) {
@@ -526,6 +531,26 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       }
     }
 
+    // Secrets, with their rotation schedules (for the local Secrets Manager).
+    const rotations = new Map<string, SecretSeed['rotation']>();
+    for (const logicalId of ofType('AWS::SecretsManager::RotationSchedule')) {
+      const p = props(logicalId);
+      const secretArn = str(p?.SecretId);
+      const lambdaArn = str(p?.RotationLambdaARN);
+      if (!secretArn || !lambdaArn) continue;
+      rotations.set(secretArn, { lambdaArn, scheduleExpression: str(obj(p?.RotationRules).ScheduleExpression) });
+    }
+    for (const logicalId of ofType('AWS::SecretsManager::Secret')) {
+      const p = props(logicalId);
+      const arn = refMemo.get(seed(logicalId));
+      const entry = secrets.find((x) => x.arn === arn);
+      if (!p || !arn || !entry) continue;
+      secretSeeds.push({
+        arn, name: entry.name, value: secretValue(arn, undefined) ?? '', description: str(p.Description),
+        tags: strMap(tagsToMap(p.Tags)), rotation: rotations.get(arn),
+      });
+    }
+
     // Plan ↔ key associations.
     for (const logicalId of ofType('AWS::ApiGateway::UsagePlanKey')) {
       const p = props(logicalId);
@@ -561,7 +586,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     api.stages.set(stage.name, stage);
   }
 
-  return { model, generated };
+  return { model, generated, secrets: secretSeeds };
 }
 
 function tagsToMap(tags: unknown): Record<string, string> {

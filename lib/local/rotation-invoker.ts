@@ -1,0 +1,41 @@
+/**
+ * Runs a secret's rotation Lambda for the local Secrets Manager: the app's own function, in a
+ * Lambda worker, with the AWS SDK pointed back at this gateway (AWS_ENDPOINT_URL) and the SDK
+ * v3 that Lambda's Node.js runtime provides taken from keygate's own installation.
+ */
+import * as path from 'path';
+import { LambdaRunner } from './lambda-runner';
+import { Model } from './model';
+import { RotationInvoker } from './secrets-manager';
+
+/** The node_modules folder that holds the AWS SDK v3 (what Lambda's Node.js runtime provides). */
+function sdkModulesDir(): string {
+  let dir = require.resolve('@aws-sdk/client-secrets-manager');
+  while (path.basename(dir) !== 'node_modules') {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('keygate local: cannot find the AWS SDK v3 for rotation Lambdas');
+    dir = parent;
+  }
+  return dir;
+}
+
+export function rotationInvokerOf(model: Model, lambdas: LambdaRunner, endpoint: () => string): RotationInvoker {
+  return async (lambdaArn, event) => {
+    const fn = model.functions.get(lambdaArn);
+    if (!fn) throw new Error(`rotation Lambda ${lambdaArn} is not a function of this app`);
+    if (fn.unsupportedReason) throw new Error(`rotation Lambda ${fn.logicalId} cannot run locally: ${fn.unsupportedReason}`);
+    const local = {
+      ...fn,
+      environment: {
+        ...fn.environment,
+        AWS_ENDPOINT_URL: endpoint(),
+        // Any credentials: the gateway checks that requests are signed, not by whom.
+        AWS_ACCESS_KEY_ID: 'keygate-local', AWS_SECRET_ACCESS_KEY: 'keygate-local',
+        NODE_PATH: [fn.codeDir, sdkModulesDir()].filter(Boolean).join(path.delimiter),
+      },
+    };
+    const out = await lambdas.invoke(local, event, `rotation-${event.Step}-${event.ClientRequestToken}`, fn.timeoutSeconds * 1000);
+    if (out.failure) throw new Error(`the rotation Lambda ${out.failure === 'timeout' ? 'timed out' : 'crashed'}`);
+    if (out.error) throw new Error(`${out.error.errorType}: ${out.error.errorMessage}`);
+  };
+}
