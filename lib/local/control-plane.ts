@@ -240,7 +240,20 @@ export class ControlPlane {
         if (c === 'usage' && n === 3 && m === 'GET') return { status: 200, body: this.getUsage(plan, q) };
       }
     }
+    if (a === 'tags' && n === 2 && m === 'PUT') return { status: 204, body: this.tagApiKey(b, parseJsonBody(req.body)) };
     throw new ApiGatewayError('NotFoundException', `keygate local does not implement ${m} ${req.path}`);
+  }
+
+  /** TagResource, for API keys (`arn:aws:apigateway:<region>::/apikeys/<id>`). */
+  private tagApiKey(resourceArn: string, body: Json): undefined {
+    const id = /^arn:aws[\w-]*:apigateway:[\w-]*::\/apikeys\/([^/]+)$/.exec(resourceArn)?.[1];
+    if (!id) throw new ApiGatewayError('NotFoundException', `keygate local tags API keys only, not ${resourceArn}`);
+    const key = this.model.getKey(id);
+    const tags = body.tags;
+    if (typeof tags !== 'object' || tags === null || Object.values(tags).some((v) => typeof v !== 'string')) throw bad('tags must be a map of strings');
+    Object.assign(key.tags, tags);
+    this.changed();
+    return undefined;
   }
 
   private getApiKeys(q: URLSearchParams): unknown {

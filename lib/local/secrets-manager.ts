@@ -138,6 +138,7 @@ export class LocalSecretsManager {
       case 'PutSecretValue': return this.putSecretValue(body);
       case 'UpdateSecretVersionStage': return this.updateSecretVersionStage(body);
       case 'ListSecretVersionIds': return this.listSecretVersionIds(body);
+      case 'ListSecrets': return this.listSecrets();
       case 'GetRandomPassword': return this.getRandomPassword(body);
       case 'RotateSecret': return this.rotateSecret(body);
       default: throw new SecretsManagerError('UnknownOperationException', `keygate local does not implement secretsmanager.${action}`);
@@ -194,8 +195,16 @@ export class LocalSecretsManager {
     return { ARN: secret.arn, Name: secret.name, VersionId: id };
   }
 
+  /** ListSecrets without filters or paging: a local app has few secrets. */
+  private listSecrets(): Json {
+    return { SecretList: [...this.secrets.values()].map((s) => this.describe(s)) };
+  }
+
   private describeSecret(body: Json): Json {
-    const s = this.find(str(body, 'SecretId', true));
+    return this.describe(this.find(str(body, 'SecretId', true)));
+  }
+
+  private describe(s: LocalSecret): Json {
     const versions: Record<string, string[]> = {};
     for (const v of s.versions.values()) versions[v.id] = [...v.stages];
     return {
@@ -204,7 +213,7 @@ export class LocalSecretsManager {
       RotationRules: s.scheduleExpression ? { ScheduleExpression: s.scheduleExpression } : undefined,
       LastRotatedDate: s.lastRotated === undefined ? undefined : secs(s.lastRotated),
       Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
-      VersionIdsToStages: versions,
+      VersionIdsToStages: versions, SecretVersionsToStages: versions,
     };
   }
 
