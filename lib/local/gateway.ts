@@ -38,6 +38,12 @@ export interface LocalGatewayOptions {
   readonly accountThrottle?: ThrottleSettings;
   /** Emulate the control plane's rate limits (429) and one-at-a-time CreateUsagePlanKey (409). Default: off. */
   readonly controlPlaneLimits?: boolean;
+  /**
+   * Run the first rotation of every secret that has a rotation schedule once the gateway
+   * listens, as Secrets Manager does when CloudFormation creates the schedule: a rotating
+   * client gets its first key. Default: off.
+   */
+  readonly rotateOnStart?: boolean;
   /** Runs the steps of a RotateSecret. Default: the app's rotation Lambda, in a worker, calling back into this gateway. */
   readonly invokeRotation?: RotationInvoker;
 }
@@ -218,6 +224,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
+  if (options.rotateOnStart) {
+    for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
+  }
 
   let closed = false;
   const gateway: LocalGateway = {

@@ -285,6 +285,23 @@ export class LocalSecretsManager {
   }
 
   /**
+   * Runs the first rotation of every secret with a rotation schedule, as Secrets Manager does
+   * when CloudFormation creates the schedule (RotateImmediatelyOnUpdate). Returns the failures.
+   */
+  async rotateScheduled(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const s of this.secrets.values()) {
+      if (!s.rotationLambdaArn) continue;
+      try {
+        await this.rotateSecret({ SecretId: s.arn });
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+    return failures;
+  }
+
+  /**
    * Registers the new version as AWSPENDING (or takes up the unfinished rotation, as Secrets
    * Manager retries it) and runs the four steps. Locally the call returns when the rotation
    * has finished (Secrets Manager runs it in the background), and a failed step fails it.
