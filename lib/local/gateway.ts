@@ -10,7 +10,8 @@ import { loadAssembly } from './assembly';
 import { ControlPlane, errorResponse } from './control-plane';
 import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES } from './data-plane';
 import { renderGatewayResponse } from './gateway-responses';
-import { rotationInvokerOf } from './rotation-invoker';
+import { localAwsInvoker } from './local-aws-invoker';
+import { ScheduleRunner } from './schedules';
 import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
 import { LambdaRunner } from './lambda-runner';
 import { buildModel } from './model-builder';
@@ -102,7 +103,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated, secrets } = buildModel(assembly, state?.template, clock());
+  const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, clock());
   const templateKeyIds = new Set(model.keys.keys());
   if (state) applyState(model, state, templateKeyIds);
   const quotas = new QuotaCounter(state?.usage ?? {});
@@ -113,10 +114,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const lambdas = new LambdaRunner(log);
   const dataPlane = new DataPlane(model, { clock, lambdas, quotas, throttles: new ThrottleRegistry(), onCounted: store ? () => store.saveSoon() : undefined, log, accessLog: options.accessLog, accountThrottle: options.accountThrottle });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
+  const invokeLocally = localAwsInvoker(model, lambdas, () => base);
   const secretsManager = new LocalSecretsManager(secrets, {
     clock, region: model.region, accountId: model.accountId,
-    invokeRotation: options.invokeRotation ?? rotationInvokerOf(model, lambdas, () => base),
+    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
   });
+  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, log);
 
   const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -227,6 +230,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.rotateOnStart) {
     for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
+  scheduleRunner.start();
 
   let closed = false;
   const gateway: LocalGateway = {
@@ -251,6 +255,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       if (closed) return;
       closed = true;
       store?.flush();
+      scheduleRunner.stop();
       lambdas.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -13,6 +13,7 @@ import {
   LambdaFunction, Method, Model, QuotaPeriod, RestApi, Stage, ThrottleSettings, UsagePlan,
 } from './model';
 import { generateSecretString, GenerateSecretStringOptions, secretJsonKey } from './secrets';
+import { rateMs, ScheduledInvocation } from './schedules';
 import { SecretSeed } from './secrets-manager';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
 
@@ -30,6 +31,8 @@ export interface BuildResult {
   readonly generated: PersistedTemplateValues;
   /** The app's secrets with their values and rotation schedules, for the local Secrets Manager. */
   readonly secrets: SecretSeed[];
+  /** Lambda targets of the app's `rate(...)` schedule rules. */
+  readonly schedules: ScheduledInvocation[];
 }
 
 /** Resource types that have no effect on the served APIs. */
@@ -38,13 +41,14 @@ const INERT_TYPES = new Set([
   'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
+  'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::CloudWatch::Alarm', 'AWS::SecretsManager::ResourcePolicy',
 ]);
 
 const HANDLED_TYPES = new Set([
   'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Deployment',
   'AWS::ApiGateway::Stage', 'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
   'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGateway::Authorizer', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret',
-  'AWS::SecretsManager::RotationSchedule',
+  'AWS::SecretsManager::RotationSchedule', 'AWS::Events::Rule',
 ]);
 
 type Obj = Record<string, unknown>;
@@ -108,6 +112,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   const secrets: SecretEntry[] = [];
   const refMemo = new Map<string, string>();
   const secretSeeds: SecretSeed[] = [];
+  const schedules: ScheduledInvocation[] = [];
 
   // Pass 1: secrets of every stack (they can be referenced from any stack by ARN or name).
   for (const stack of asm.stacks) {
@@ -551,6 +556,29 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       });
     }
 
+    // Schedule rules that invoke the app's functions.
+    for (const logicalId of ofType('AWS::Events::Rule')) {
+      const p = props(logicalId);
+      if (!p) continue;
+      const rate = rateMs(str(p.ScheduleExpression) ?? '');
+      if (rate === undefined || str(p.State) === 'DISABLED') {
+        report(stackName, logicalId, 'AWS::Events::Rule', 'only enabled rate(...) schedules run locally (no event patterns, no cron)');
+        continue;
+      }
+      for (const target of Array.isArray(p.Targets) ? p.Targets.map(obj) : []) {
+        const lambdaArn = str(target.Arn);
+        let event: object = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+        try {
+          if (typeof target.Input === 'string') event = obj(JSON.parse(target.Input));
+        } catch {
+          report(stackName, logicalId, 'AWS::Events::Rule', 'target Input is not JSON');
+          continue;
+        }
+        if (!lambdaArn || !model.functions.has(lambdaArn)) report(stackName, logicalId, 'AWS::Events::Rule', `target ${lambdaArn ?? '(none)'} is not a Lambda function of this app`);
+        else schedules.push({ stack: stackName, ruleLogicalId: logicalId, rateMs: rate, lambdaArn, event });
+      }
+    }
+
     // Plan ↔ key associations.
     for (const logicalId of ofType('AWS::ApiGateway::UsagePlanKey')) {
       const p = props(logicalId);
@@ -586,7 +614,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     api.stages.set(stage.name, stage);
   }
 
-  return { model, generated, secrets: secretSeeds };
+  return { model, generated, secrets: secretSeeds, schedules };
 }
 
 function tagsToMap(tags: unknown): Record<string, string> {

@@ -92,6 +92,7 @@ describe('scheduled rotation on the local gateway', () => {
 
   test('first rotation creates the key; the next keeps both working for the overlap, then the old key gets 403', async () => {
     h = await harness();
+    expect(h.gw.unsupported).toEqual([]); // the schedule, the retire rule, the alarm: all understood
     const placeholder = await currentValue(h);
     expect(await rotationKeys(h)).toEqual([]); // the stack owns no key of a rotating client
     expect(await call(h, placeholder)).toBe(403);
