@@ -5,6 +5,7 @@
  */
 import { ApiGatewayError, ApiKey, Model, RestApi, Stage, UsagePlan } from './model';
 import { generateKeyValue, randomId } from './ids';
+import { parseJsonObject } from './json-body';
 import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
@@ -51,15 +52,7 @@ function bad(message: string): ApiGatewayError {
 }
 
 function parseJsonBody(body: Buffer): Json {
-  if (body.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ApiGatewayError('BadRequestException', 'Invalid JSON in request body');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('Request body must be a JSON object');
-  return v as Json;
+  return parseJsonObject(body, bad);
 }
 
 function optString(v: unknown, field: string): string | undefined {

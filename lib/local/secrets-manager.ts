@@ -6,6 +6,7 @@
  * through createSecret, setSecret, testSecret and finishSecret, as Secrets Manager does.
  */
 import { randomUUID } from 'crypto';
+import { parseJsonObject } from './json-body';
 import { generatePassword, GenerateSecretStringOptions } from './secrets';
 
 export interface SecretsManagerRequest {
@@ -347,15 +348,7 @@ export class LocalSecretsManager {
 }
 
 function parseBody(body: Buffer): Json {
-  if (body.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new SecretsManagerError('SerializationException', 'Invalid JSON in request body');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SecretsManagerError('SerializationException', 'Request body must be a JSON object');
-  return v as Json;
+  return parseJsonObject(body, (message) => new SecretsManagerError('SerializationException', message));
 }
 
 function ok(body: Json): SecretsManagerResponse {

@@ -195,19 +195,11 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, secret: De
   const key = (await ownedKeys(deps, config)).find((k) => k.tags?.[TAG_SECRET_VERSION] === token);
   if (!key?.id) throw new Error(`finishSecret: no key holds version ${token} of ${config.secretArn}`);
   const retireAfter = new Date(deps.now().getTime() + config.overlapMs).toISOString();
-  await deps.apigw.send(new TagResourceCommand({ resourceArn: apiKeyArn(deps, key.id), tags: { [TAG_RETIRE_AFTER]: retireAfter } }));
+  const resourceArn = `arn:aws:apigateway:${await deps.apigw.config.region()}::/apikeys/${key.id}`;
+  await deps.apigw.send(new TagResourceCommand({ resourceArn, tags: { [TAG_RETIRE_AFTER]: retireAfter } }));
   await deps.secrets.send(new UpdateSecretVersionStageCommand({
     SecretId: event.SecretId, VersionStage: CURRENT, MoveToVersionId: token, RemoveFromVersionId: currentVersion,
   }));
-}
-
-function apiKeyArn(deps: RotationDeps, keyId: string): string {
-  return `arn:aws:apigateway:${regionOf(deps)}::/apikeys/${keyId}`;
-}
-
-function regionOf(deps: RotationDeps): string {
-  const region = deps.apigw.config.region;
-  return typeof region === 'string' ? region : process.env.AWS_REGION ?? 'us-east-1';
 }
 
 /** Runs one rotation step, with the checks every step shares. */
