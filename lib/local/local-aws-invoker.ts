@@ -36,6 +36,8 @@ export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: (
         // Any credentials: the gateway checks that requests are signed, not by whom.
         AWS_ACCESS_KEY_ID: 'keygate-local', AWS_SECRET_ACCESS_KEY: 'keygate-local',
         NODE_PATH: [fn.codeDir, sdkModulesDir()].filter(Boolean).join(path.delimiter),
+        // The function runs on Lambda's Node.js; the SDK's warning about this machine's Node is noise here.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     };
     const out = await lambdas.invoke(local, event, `local-aws-${++invocations}`, fn.timeoutSeconds * 1000);
