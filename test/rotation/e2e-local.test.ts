@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
+import { loadAssembly } from '../../lib/local/assembly';
+import { buildModel } from '../../lib/local/model-builder';
 import { retireExpiredKeys, RotationDeps, rotationStep } from '../../lib/rotation/handler';
 import { TAG_ROTATION_SECRET } from '../../lib/rotation/tags';
 import { tmpDir } from '../local/fixtures';
@@ -172,6 +174,16 @@ describe('scheduled rotation on the local gateway', () => {
     // THEN the retire run refuses to retire the predecessor, the client's last working key
     await expect(retireExpiredKeys(h.secretArn, h.deps)).rejects.toThrow(/No key holds the current value of .*; keeping all 1 keys of client globex/);
     expect(await call(h, first.value)).toBe(200);
+  });
+
+  test('the hourly retire rule is read from the assembly with the local ARN of the rotating secret', async () => {
+    h = await harness();
+    const { schedules, secrets } = buildModel(loadAssembly(assemblyDir));
+    const rotatingSecret = secrets.find((s) => s.rotation);
+    expect(rotatingSecret?.arn).toBe(h.secretArn);
+    expect(schedules).toEqual([expect.objectContaining({
+      rateMs: 3_600_000, lambdaArn: rotatingSecret?.rotation?.lambdaArn, event: { action: 'retire', secretIds: [h.secretArn] },
+    })]);
   });
 
   test('RotateSecret runs the bundled rotation Lambda from the cloud assembly against the gateway', async () => {
