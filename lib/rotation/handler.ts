@@ -240,11 +240,14 @@ export async function retireExpiredKeys(secretId: string, deps: RotationDeps): P
   const currentVersion = versionWithStage(secret, CURRENT);
   const pendingVersion = versionWithStage(secret, PENDING);
   const keys = await ownedKeys(deps, config);
-  const current = keys.find((k) => k.tags?.[TAG_SECRET_VERSION] === currentVersion);
-  if (!current) {
+  const claimants = keys.filter((k) => k.tags?.[TAG_SECRET_VERSION] === currentVersion);
+  if (claimants.length !== 1) {
     if (keys.length === 0) return { secretId, retired: [] }; // before the first rotation
-    throw new Error(`No key holds the current value of ${config.secretArn}; keeping all ${keys.length} keys of client ${config.clientName}`);
+    // None: someone deleted it. Several: tags copied out of band (e.g. a hand rotation of a
+    // rotated key). Either way the key that works for the client is unknown: retire nothing.
+    throw new Error(`${claimants.length === 0 ? 'No key holds' : `${claimants.length} keys (${claimants.map((k) => k.id).join(', ')}) claim`} the current value of ${config.secretArn}; keeping all ${keys.length} keys of client ${config.clientName}`);
   }
+  const current = claimants[0];
   const now = deps.now().getTime();
   const retired: string[] = [];
   for (const key of keys) {

@@ -202,6 +202,13 @@ describe('retiring', () => {
     expect((await retireExpiredKeys(ARN, at('2026-12-01T01:00:00Z'))).retired).toEqual(['k-failed']);
   });
 
+  test('retires nothing when two keys claim the current value (tags copied out of band)', async () => {
+    const copy = { id: 'k-copy', enabled: true, tags: { ...current.tags, 'keygate:rotation-of': 'k-new' } };
+    gw.on(GetApiKeysCommand).resolves({ items: [oldKey, current, copy] });
+    await expect(retireExpiredKeys(ARN, at('2027-01-01T00:00:00Z'))).rejects.toThrow(/2 keys \(k-new, k-copy\) claim the current value of .*; keeping all 3 keys of client globex/);
+    expect(gw).not.toHaveReceivedCommand(DeleteApiKeyCommand);
+  });
+
   test('ignores keys of other secrets', async () => {
     const foreign = { id: 'k-foreign', enabled: true, name: 'globex-rotated-x', tags: { 'keygate:rotation-secret': `${ARN}-other`, 'keygate:secret-version': 'x' } };
     gw.on(GetApiKeysCommand).resolves({ items: [oldKey, current, foreign] });
