@@ -2,10 +2,12 @@ import { createHash } from 'crypto';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
+import { KeyRotation, KeyRotationRunner } from './key-rotation';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
 import { validateApiKeyValue, validateGenerations, validateKeyValueReference, validateName } from './validation';
@@ -152,6 +154,16 @@ export interface ClientOptions {
    * @default - keygate creates the key
    */
   readonly existingKey?: apigw.IApiKey;
+
+  /**
+   * Rotate the key on a schedule, e.g. `KeyRotation.every(Duration.days(90), { overlap: Duration.days(7) })`.
+   * Needs `keyValue: KeyValue.secretsManager()`. The client's keys then belong to the rotation
+   * schedule, not to the stack: the stack creates the secret and its schedule, and the first
+   * rotation (at deploy) creates the first key. Consumers read the key from `secret`
+   * (`grantRead`); `apiKey` and `generations` don't apply.
+   * @default - no scheduled rotation
+   */
+  readonly rotation?: KeyRotation;
 }
 
 /** Properties of a Client. */
@@ -176,8 +188,13 @@ export interface KeyGeneration {
 export class Client extends Construct {
   /** Name of the client. */
   public readonly clientName: string;
-  /** Live key generations, oldest first. */
+  /** Live key generations, oldest first. Empty for a rotating client (its keys belong to the rotation schedule). */
   public readonly generations: KeyGeneration[];
+  /** The rotation schedule of a rotating client. */
+  public readonly rotationSchedule?: secretsmanager.RotationSchedule;
+  /** Notified when a rotation step or a retirement of a rotating client fails. */
+  public readonly rotationAlarmTopic?: sns.ITopic;
+  private readonly rotationSecret?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ClientProps) {
     super(scope, id);
@@ -188,6 +205,16 @@ export class Client extends Construct {
       if (!(tier instanceof Tier)) continue;
       const holder = claimClientName(tier.api, this.clientName, this);
       if (holder) throw KeygateError.of(this, 'clientName', `is used by ${holder.node.path} already on the same API`, this.clientName);
+    }
+
+    if (props.rotation) {
+      this.validateRotation(props);
+      this.generations = [];
+      this.rotationSecret = this.createSecret(this, 'rotated on a schedule', props);
+      const runner = KeyRotationRunner.of(this);
+      this.rotationSchedule = runner.schedule(this.rotationSecret, props.rotation, props.tiers);
+      this.rotationAlarmTopic = runner.alarmTopic;
+      return;
     }
 
     if (props.existingKey) {
@@ -207,12 +234,15 @@ export class Client extends Construct {
 
   /** The newest key generation's key: the one to hand out. */
   public get apiKey(): apigw.IApiKey {
+    if (this.rotationSecret) {
+      throw KeygateError.of(this, 'apiKey', 'a rotating client\'s keys are created by its rotation schedule, not by the stack; hand out the key through client.secret (grantRead)');
+    }
     return this.generations[this.generations.length - 1].apiKey;
   }
 
-  /** The newest generation's secret, when the value lives in Secrets Manager. */
+  /** The secret with the current key value: the rotating secret, else the newest generation's secret (when the value lives in Secrets Manager). */
   public get secret(): secretsmanager.ISecret | undefined {
-    return this.generations[this.generations.length - 1].secret;
+    return this.rotationSecret ?? this.generations[this.generations.length - 1].secret;
   }
 
   /**
@@ -220,6 +250,7 @@ export class Client extends Construct {
    * live in Secrets Manager, else `apigateway:GET` on the keys (GetApiKey with includeValue).
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
+    if (this.rotationSecret) return this.rotationSecret.grantRead(grantee);
     const grants = this.generations.map(({ apiKey, secret }) => secret
       ? secret.grantRead(grantee)
       : iam.Grant.addToPrincipal({ grantee, actions: ['apigateway:GET'], resourceArns: [apiKey.keyArn] }));
@@ -234,10 +265,7 @@ export class Client extends Construct {
     let secret: secretsmanager.Secret | undefined;
     let value: string | undefined;
     if (keyValue._kind === 'secretsManager') {
-      secret = new secretsmanager.Secret(scope, 'Secret', {
-        description: `API key of client ${this.clientName} (generation ${generation}) of ${Stack.of(this).stackName}`,
-        generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
-      });
+      secret = this.createSecret(scope, `generation ${generation}`, props);
       value = secret.secretValue.unsafeUnwrap();
     } else if (keyValue._kind === 'explicit' && keyValue._secretValue) {
       value = keyValue._secretValue.unsafeUnwrap();
@@ -267,6 +295,30 @@ export class Client extends Construct {
     }
     this.associate(scope, apiKey, props.tiers);
     return { generation, apiKey, secret };
+  }
+
+  /** A secret with a generated 40-character alphanumeric value, tagged like the client's keys. */
+  private createSecret(scope: Construct, what: string, props: ClientProps): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(scope, 'Secret', {
+      description: `API key of client ${this.clientName} (${what}) of ${Stack.of(this).stackName}`,
+      generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
+    });
+    if (props.rotation) {
+      for (const [k, v] of Object.entries({ ...props.tags, 'keygate:client': this.clientName })) Tags.of(secret).add(k, v);
+    }
+    return secret;
+  }
+
+  /** Rotation needs the value in Secrets Manager and keys the stack doesn't own. */
+  private validateRotation(props: ClientProps): void {
+    const rotation = props.rotation!;
+    rotation._validate(this, 'rotation');
+    const kind = props.keyValue?._kind ?? 'generated';
+    if (kind !== 'secretsManager') {
+      throw KeygateError.of(this, 'rotation', 'needs the key value in Secrets Manager (keyValue: KeyValue.secretsManager())', `keyValue ${kind}`);
+    }
+    if (props.existingKey) throw KeygateError.of(this, 'rotation', 'does not apply to an existingKey (the rotation schedule creates its own keys)', props.existingKey.keyId);
+    if (props.generations) throw KeygateError.of(this, 'generations', 'a rotating client has no stack key generations: its rotation schedule creates and retires the keys', props.generations);
   }
 
   private associate(scope: Construct, key: apigw.IApiKey, tiers: ITier[]): void {

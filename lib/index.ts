@@ -1,6 +1,7 @@
 export * from './api';
 export * from './tier';
 export * from './client';
+export * from './key-rotation';
 export * from './bulk';
 export { KeygateError, KeygateErrors } from './errors';
 export { KeygateAccessLogFormat } from './access-log';

@@ -58,11 +58,18 @@ describe('pet-store example', () => {
     });
   });
 
-  test('three clients, one with its value in Secrets Manager', () => {
+  test('three clients with stack keys, one with its value in Secrets Manager; soylent\'s key rotates every 90 days', () => {
     // THEN
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 3);
     template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 3);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: Match.stringLikeRegexp('^PetStoreClientssoylentSecret') },
+      RotationRules: { ScheduleExpression: 'rate(90 days)' },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Tags: Match.arrayWith([{ Key: 'keygate:rotation-overlap-seconds', Value: '604800' }, { Key: 'keygate:usage-plans', Value: { Ref: Match.stringLikeRegexp('^PetStorePremium') } }]),
+    });
     template.hasResourceProperties('AWS::ApiGateway::ApiKey', {
       Name: 'globex',
       Value: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^PetStoreClientsglobexGeneration1Secret') }, ':SecretString:::}}']] },

@@ -31,6 +31,7 @@ describe('logical ids of the pet-store example', () => {
     PetStoreClientsglobexGeneration1TierPremiumE5EE614063D00B: 'AWS::ApiGateway::UsagePlanKey',
     PetStoreClientsinitechGeneration1KeyE9BDF6CC: 'AWS::ApiGateway::ApiKey',
     PetStoreClientsinitechGeneration1TierFree103DF541BF24DB: 'AWS::ApiGateway::UsagePlanKey',
+    PetStoreClientssoylentSecretDDAD48AC: 'AWS::SecretsManager::Secret',
   };
 
   test('keys, secrets, associations and tiers keep these logical ids', () => {

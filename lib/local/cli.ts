@@ -109,7 +109,7 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
         assemblyDir = await synthesizeApp({ cwd: process.cwd() });
         synthesized = true;
       }
-      const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits,
+      const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits, rotateOnStart: true,
         // Human mode: stages with access logging print their access log lines to stderr.
         accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) });
       let stopping = false;

@@ -5,6 +5,7 @@
  */
 import { ApiGatewayError, ApiKey, Model, RestApi, Stage, UsagePlan } from './model';
 import { generateKeyValue, randomId } from './ids';
+import { parseJsonObject } from './json-body';
 import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
@@ -51,15 +52,7 @@ function bad(message: string): ApiGatewayError {
 }
 
 function parseJsonBody(body: Buffer): Json {
-  if (body.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ApiGatewayError('BadRequestException', 'Invalid JSON in request body');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('Request body must be a JSON object');
-  return v as Json;
+  return parseJsonObject(body, bad);
 }
 
 function optString(v: unknown, field: string): string | undefined {
@@ -240,7 +233,20 @@ export class ControlPlane {
         if (c === 'usage' && n === 3 && m === 'GET') return { status: 200, body: this.getUsage(plan, q) };
       }
     }
+    if (a === 'tags' && n === 2 && m === 'PUT') return { status: 204, body: this.tagApiKey(b, parseJsonBody(req.body)) };
     throw new ApiGatewayError('NotFoundException', `keygate local does not implement ${m} ${req.path}`);
+  }
+
+  /** TagResource, for API keys (`arn:aws:apigateway:<region>::/apikeys/<id>`). */
+  private tagApiKey(resourceArn: string, body: Json): undefined {
+    const id = /^arn:aws[\w-]*:apigateway:[\w-]*::\/apikeys\/([^/]+)$/.exec(resourceArn)?.[1];
+    if (!id) throw new ApiGatewayError('NotFoundException', `keygate local tags API keys only, not ${resourceArn}`);
+    const key = this.model.getKey(id);
+    const tags = body.tags;
+    if (typeof tags !== 'object' || tags === null || Object.values(tags).some((v) => typeof v !== 'string')) throw bad('tags must be a map of strings');
+    Object.assign(key.tags, tags);
+    this.changed();
+    return undefined;
   }
 
   private getApiKeys(q: URLSearchParams): unknown {

@@ -10,6 +10,9 @@ import { loadAssembly } from './assembly';
 import { ControlPlane, errorResponse } from './control-plane';
 import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES } from './data-plane';
 import { renderGatewayResponse } from './gateway-responses';
+import { localAwsInvoker } from './local-aws-invoker';
+import { ScheduleRunner } from './schedules';
+import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
 import { LambdaRunner } from './lambda-runner';
 import { buildModel } from './model-builder';
 import { Model, ThrottleSettings, UnsupportedItem } from './model';
@@ -36,6 +39,14 @@ export interface LocalGatewayOptions {
   readonly accountThrottle?: ThrottleSettings;
   /** Emulate the control plane's rate limits (429) and one-at-a-time CreateUsagePlanKey (409). Default: off. */
   readonly controlPlaneLimits?: boolean;
+  /**
+   * Run the first rotation of every secret that has a rotation schedule once the gateway
+   * listens, as Secrets Manager does when CloudFormation creates the schedule: a rotating
+   * client gets its first key. Default: off.
+   */
+  readonly rotateOnStart?: boolean;
+  /** Runs the steps of a RotateSecret. Default: the app's rotation Lambda, in a worker, calling back into this gateway. */
+  readonly invokeRotation?: RotationInvoker;
 }
 
 export interface LocalStageInfo {
@@ -92,7 +103,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated } = buildModel(assembly, state?.template, clock());
+  const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, clock());
   const templateKeyIds = new Set(model.keys.keys());
   if (state) applyState(model, state, templateKeyIds);
   const quotas = new QuotaCounter(state?.usage ?? {});
@@ -103,6 +114,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const lambdas = new LambdaRunner(log);
   const dataPlane = new DataPlane(model, { clock, lambdas, quotas, throttles: new ThrottleRegistry(), onCounted: store ? () => store.saveSoon() : undefined, log, accessLog: options.accessLog, accountThrottle: options.accountThrottle });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
+  const invokeLocally = localAwsInvoker(model, lambdas, () => base);
+  const secretsManager = new LocalSecretsManager(secrets, {
+    clock, region: model.region, accountId: model.accountId,
+    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
+  });
+  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, log);
 
   const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -190,7 +207,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     } catch {
       query = new URLSearchParams();
     }
-    const out = controlPlane.handle({ method, path: rawPathAll, query, body });
+    const out = method === 'POST' && LocalSecretsManager.accepts(req.headers)
+      ? await secretsManager.handle({ target: String(req.headers['x-amz-target']), body })
+      : controlPlane.handle({ method, path: rawPathAll, query, body });
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId, 'content-length': String(Buffer.byteLength(out.body)) });
     res.end(out.body);
   }
@@ -208,6 +227,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
+  if (options.rotateOnStart) {
+    for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
+  }
+  scheduleRunner.start();
 
   let closed = false;
   const gateway: LocalGateway = {
@@ -232,6 +255,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       if (closed) return;
       closed = true;
       store?.flush();
+      scheduleRunner.stop();
       lambdas.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -13,6 +13,8 @@ import {
   LambdaFunction, Method, Model, QuotaPeriod, RestApi, Stage, ThrottleSettings, UsagePlan,
 } from './model';
 import { generateSecretString, GenerateSecretStringOptions, secretJsonKey } from './secrets';
+import { rateMs, ScheduledInvocation } from './schedules';
+import { SecretSeed } from './secrets-manager';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
 
 /** Values kept from a previous run (from the state file), so keys and secrets keep their values. */
@@ -27,6 +29,10 @@ export interface BuildResult {
   readonly model: Model;
   /** Generated values to persist: key values and secret strings by `stack/logicalId`. */
   readonly generated: PersistedTemplateValues;
+  /** The app's secrets with their values and rotation schedules, for the local Secrets Manager. */
+  readonly secrets: SecretSeed[];
+  /** Lambda targets of the app's `rate(...)` schedule rules. */
+  readonly schedules: ScheduledInvocation[];
 }
 
 /** Resource types that have no effect on the served APIs. */
@@ -35,15 +41,16 @@ const INERT_TYPES = new Set([
   'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
-  // Monitoring (dashboard, alarms, access-log metrics, audit trail): it watches the APIs, it doesn't serve them.
+  // Monitoring (dashboard, alarms, access-log metrics, audit trail, alert topics): it watches the APIs, it doesn't serve them.
   'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::InsightRule', 'AWS::Logs::MetricFilter',
-  'AWS::Logs::ResourcePolicy', 'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::Events::Rule',
+  'AWS::Logs::ResourcePolicy', 'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::SecretsManager::ResourcePolicy',
 ]);
 
 const HANDLED_TYPES = new Set([
   'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Deployment',
   'AWS::ApiGateway::Stage', 'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
   'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGateway::Authorizer', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret',
+  'AWS::SecretsManager::RotationSchedule', 'AWS::Events::Rule',
 ]);
 
 type Obj = Record<string, unknown>;
@@ -106,6 +113,8 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   const generated: { keyValues: Record<string, string>; secrets: Record<string, string> } = { keyValues: {}, secrets: {} };
   const secrets: SecretEntry[] = [];
   const refMemo = new Map<string, string>();
+  const secretSeeds: SecretSeed[] = [];
+  const schedules: ScheduledInvocation[] = [];
 
   // Pass 1: secrets of every stack (they can be referenced from any stack by ARN or name).
   for (const stack of asm.stacks) {
@@ -529,6 +538,54 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       }
     }
 
+    // Secrets, with their rotation schedules (for the local Secrets Manager).
+    const rotations = new Map<string, SecretSeed['rotation']>();
+    for (const logicalId of ofType('AWS::SecretsManager::RotationSchedule')) {
+      const p = props(logicalId);
+      const secretArn = str(p?.SecretId);
+      const lambdaArn = str(p?.RotationLambdaARN);
+      if (!secretArn || !lambdaArn) continue;
+      rotations.set(secretArn, { lambdaArn, scheduleExpression: str(obj(p?.RotationRules).ScheduleExpression) });
+    }
+    for (const logicalId of ofType('AWS::SecretsManager::Secret')) {
+      const p = props(logicalId);
+      const arn = refMemo.get(seed(logicalId));
+      const entry = secrets.find((x) => x.arn === arn);
+      if (!p || !arn || !entry) continue;
+      secretSeeds.push({
+        arn, name: entry.name, value: secretValue(arn, undefined) ?? '', description: str(p.Description),
+        tags: strMap(tagsToMap(p.Tags)), rotation: rotations.get(arn),
+      });
+    }
+
+    // Schedule rules that invoke the app's functions.
+    for (const logicalId of ofType('AWS::Events::Rule')) {
+      const p = props(logicalId);
+      if (!p) continue;
+      if (p.EventPattern !== undefined && p.ScheduleExpression === undefined) {
+        // A rule on AWS events (e.g. the audit trail on CloudTrail calls) watches the APIs; it doesn't serve them.
+        model.ignored.push({ stack: stackName, logicalId, type: 'AWS::Events::Rule', reason: 'an event-pattern rule: the local gateway emits no AWS events' });
+        continue;
+      }
+      const rate = rateMs(str(p.ScheduleExpression) ?? '');
+      if (rate === undefined || str(p.State) === 'DISABLED') {
+        report(stackName, logicalId, 'AWS::Events::Rule', 'only enabled rate(...) schedules run locally (no event patterns, no cron)');
+        continue;
+      }
+      for (const target of Array.isArray(p.Targets) ? p.Targets.map(obj) : []) {
+        const lambdaArn = str(target.Arn);
+        let event: object = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+        try {
+          if (typeof target.Input === 'string') event = obj(JSON.parse(target.Input));
+        } catch {
+          report(stackName, logicalId, 'AWS::Events::Rule', 'target Input is not JSON');
+          continue;
+        }
+        if (!lambdaArn || !model.functions.has(lambdaArn)) report(stackName, logicalId, 'AWS::Events::Rule', `target ${lambdaArn ?? '(none)'} is not a Lambda function of this app`);
+        else schedules.push({ stack: stackName, ruleLogicalId: logicalId, rateMs: rate, lambdaArn, event });
+      }
+    }
+
     // Plan ↔ key associations.
     for (const logicalId of ofType('AWS::ApiGateway::UsagePlanKey')) {
       const p = props(logicalId);
@@ -564,7 +621,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     api.stages.set(stage.name, stage);
   }
 
-  return { model, generated };
+  return { model, generated, secrets: secretSeeds, schedules };
 }
 
 function tagsToMap(tags: unknown): Record<string, string> {

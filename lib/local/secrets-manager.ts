@@ -1,0 +1,363 @@
+/**
+ * The slice of AWS Secrets Manager that key rotation needs, served beside the API Gateway
+ * control plane for the real `@aws-sdk/client-secrets-manager` (JSON 1.1 protocol:
+ * `POST /` with `X-Amz-Target: secretsmanager.<Action>`). Secrets of the cloud assembly are
+ * there from the start, with their rotation schedules; RotateSecret runs the rotation Lambda
+ * through createSecret, setSecret, testSecret and finishSecret, as Secrets Manager does.
+ */
+import { randomUUID } from 'crypto';
+import { parseJsonObject } from './json-body';
+import { generatePassword, GenerateSecretStringOptions } from './secrets';
+
+export interface SecretsManagerRequest {
+  /** The `X-Amz-Target` header. */
+  readonly target: string;
+  readonly body: Buffer;
+}
+
+export interface SecretsManagerResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** A secret of the cloud assembly, as the model builder found it. */
+export interface SecretSeed {
+  readonly arn: string;
+  readonly name: string;
+  readonly value: string;
+  readonly description?: string;
+  readonly tags: Record<string, string>;
+  /** From the secret's AWS::SecretsManager::RotationSchedule. */
+  readonly rotation?: { readonly lambdaArn: string; readonly scheduleExpression?: string };
+}
+
+/** The event Secrets Manager sends a rotation Lambda. */
+export interface RotationInvocation {
+  readonly Step: 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+}
+
+/** Runs one rotation step in the Lambda `lambdaArn`; rejects with the Lambda's error. */
+export type RotationInvoker = (lambdaArn: string, event: RotationInvocation) => Promise<void>;
+
+export interface SecretsManagerOptions {
+  readonly clock: () => number;
+  readonly region: string;
+  readonly accountId: string;
+  readonly invokeRotation?: RotationInvoker;
+}
+
+const TARGET_PREFIX = 'secretsmanager.';
+const CURRENT = 'AWSCURRENT';
+const PENDING = 'AWSPENDING';
+const PREVIOUS = 'AWSPREVIOUS';
+const STEPS: RotationInvocation['Step'][] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+
+interface SecretVersion {
+  readonly id: string;
+  value?: string;
+  readonly stages: Set<string>;
+  readonly created: number;
+}
+
+interface LocalSecret {
+  readonly arn: string;
+  readonly name: string;
+  description?: string;
+  readonly tags: Record<string, string>;
+  readonly versions: Map<string, SecretVersion>;
+  readonly created: number;
+  rotationLambdaArn?: string;
+  scheduleExpression?: string;
+  lastRotated?: number;
+}
+
+type Json = Record<string, unknown>;
+
+class SecretsManagerError extends Error {
+  constructor(readonly type: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+const notFound = (what: string): SecretsManagerError => new SecretsManagerError('ResourceNotFoundException', `Secrets Manager can't find the ${what}.`);
+const invalid = (message: string): SecretsManagerError => new SecretsManagerError('InvalidParameterException', message);
+
+function str(body: Json, field: string, required: true): string;
+function str(body: Json, field: string, required?: false): string | undefined;
+function str(body: Json, field: string, required = false): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) {
+    if (required) throw invalid(`${field} is required.`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw invalid(`${field} must be a string.`);
+  return v;
+}
+
+const secs = (ms: number): number => ms / 1000;
+
+export class LocalSecretsManager {
+  private readonly secrets = new Map<string, LocalSecret>();
+  private readonly rotating = new Set<string>();
+
+  constructor(seeds: SecretSeed[], private readonly opts: SecretsManagerOptions) {
+    const now = opts.clock();
+    for (const seed of seeds) {
+      const secret = this.add(seed.arn, seed.name, seed.description, seed.tags, now);
+      const id = randomUUID();
+      secret.versions.set(id, { id, value: seed.value, stages: new Set([CURRENT]), created: now });
+      secret.rotationLambdaArn = seed.rotation?.lambdaArn;
+      secret.scheduleExpression = seed.rotation?.scheduleExpression;
+    }
+  }
+
+  /** Whether a request is for this slice (the one dispatch point for the gateway). */
+  static accepts(headers: Record<string, string | string[] | undefined>): boolean {
+    const target = headers['x-amz-target'];
+    return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  }
+
+  async handle(req: SecretsManagerRequest): Promise<SecretsManagerResponse> {
+    try {
+      const body = parseBody(req.body);
+      const action = req.target.slice(TARGET_PREFIX.length);
+      return ok(await this.dispatch(action, body));
+    } catch (e) {
+      if (e instanceof SecretsManagerError) return failure(e.status, e.type, e.message);
+      return failure(500, 'InternalServiceError', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private dispatch(action: string, body: Json): Json | Promise<Json> {
+    switch (action) {
+      case 'CreateSecret': return this.createSecret(body);
+      case 'DescribeSecret': return this.describeSecret(body);
+      case 'GetSecretValue': return this.getSecretValue(body);
+      case 'PutSecretValue': return this.putSecretValue(body);
+      case 'UpdateSecretVersionStage': return this.updateSecretVersionStage(body);
+      case 'ListSecretVersionIds': return this.listSecretVersionIds(body);
+      case 'ListSecrets': return this.listSecrets();
+      case 'GetRandomPassword': return this.getRandomPassword(body);
+      case 'RotateSecret': return this.rotateSecret(body);
+      default: throw new SecretsManagerError('UnknownOperationException', `keygate local does not implement secretsmanager.${action}`);
+    }
+  }
+
+  private add(arn: string, name: string, description: string | undefined, tags: Record<string, string>, now: number): LocalSecret {
+    const secret: LocalSecret = { arn, name, description, tags: { ...tags }, versions: new Map(), created: now };
+    this.secrets.set(arn, secret);
+    return secret;
+  }
+
+  /** By ARN, partial ARN (without the random suffix) or name, like Secrets Manager's SecretId. */
+  private find(secretId: string): LocalSecret {
+    const exact = this.secrets.get(secretId);
+    if (exact) return exact;
+    for (const s of this.secrets.values()) if (s.name === secretId || s.arn.startsWith(`${secretId}-`)) return s;
+    throw notFound('specified secret');
+  }
+
+  private withStage(secret: LocalSecret, stage: string): SecretVersion | undefined {
+    return [...secret.versions.values()].find((v) => v.stages.has(stage));
+  }
+
+  /** Puts `stage` on `target` only; moving AWSCURRENT leaves AWSPREVIOUS on the version that had it. */
+  private moveStage(secret: LocalSecret, stage: string, target: SecretVersion): void {
+    const from = this.withStage(secret, stage);
+    if (from === target) return;
+    from?.stages.delete(stage);
+    target.stages.add(stage);
+    if (stage === CURRENT && from) {
+      this.withStage(secret, PREVIOUS)?.stages.delete(PREVIOUS);
+      from.stages.add(PREVIOUS);
+    }
+    // Secrets Manager deletes versions with no stage left.
+    for (const v of secret.versions.values()) if (v.stages.size === 0) secret.versions.delete(v.id);
+  }
+
+  private createSecret(body: Json): Json {
+    const name = str(body, 'Name', true);
+    if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) throw invalid(`Invalid name: ${name}`);
+    if ([...this.secrets.values()].some((s) => s.name === name)) {
+      throw new SecretsManagerError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    }
+    const tags: Record<string, string> = {};
+    if (Array.isArray(body.Tags)) for (const t of body.Tags as Json[]) tags[String(t.Key)] = String(t.Value);
+    const now = this.opts.clock();
+    const suffix = randomUUID().replace(/-/g, '').slice(0, 6);
+    const secret = this.add(`arn:aws:secretsmanager:${this.opts.region}:${this.opts.accountId}:secret:${name}-${suffix}`, name, str(body, 'Description'), tags, now);
+    const value = str(body, 'SecretString');
+    if (value === undefined) return { ARN: secret.arn, Name: secret.name };
+    const id = str(body, 'ClientRequestToken') ?? randomUUID();
+    secret.versions.set(id, { id, value, stages: new Set([CURRENT]), created: now });
+    return { ARN: secret.arn, Name: secret.name, VersionId: id };
+  }
+
+  /** ListSecrets without filters or paging: a local app has few secrets. */
+  private listSecrets(): Json {
+    return { SecretList: [...this.secrets.values()].map((s) => this.describe(s)) };
+  }
+
+  private describeSecret(body: Json): Json {
+    return this.describe(this.find(str(body, 'SecretId', true)));
+  }
+
+  private describe(s: LocalSecret): Json {
+    const versions: Record<string, string[]> = {};
+    for (const v of s.versions.values()) versions[v.id] = [...v.stages];
+    return {
+      ARN: s.arn, Name: s.name, Description: s.description, CreatedDate: secs(s.created),
+      RotationEnabled: s.rotationLambdaArn !== undefined, RotationLambdaARN: s.rotationLambdaArn,
+      RotationRules: s.scheduleExpression ? { ScheduleExpression: s.scheduleExpression } : undefined,
+      LastRotatedDate: s.lastRotated === undefined ? undefined : secs(s.lastRotated),
+      Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      VersionIdsToStages: versions, SecretVersionsToStages: versions,
+    };
+  }
+
+  private getSecretValue(body: Json): Json {
+    const s = this.find(str(body, 'SecretId', true));
+    const versionId = str(body, 'VersionId');
+    const stage = str(body, 'VersionStage') ?? (versionId ? undefined : CURRENT);
+    const version = versionId ? s.versions.get(versionId) : this.withStage(s, stage ?? CURRENT);
+    if (!version || (stage && !version.stages.has(stage)) || version.value === undefined) {
+      throw notFound(`secret value for ${versionId ? `VersionId: ${versionId}` : `staging label: ${stage}`}`);
+    }
+    return { ARN: s.arn, Name: s.name, VersionId: version.id, SecretString: version.value, VersionStages: [...version.stages], CreatedDate: secs(version.created) };
+  }
+
+  private putSecretValue(body: Json): Json {
+    const s = this.find(str(body, 'SecretId', true));
+    const value = str(body, 'SecretString', true);
+    const token = str(body, 'ClientRequestToken') ?? randomUUID();
+    const stages = Array.isArray(body.VersionStages) ? (body.VersionStages as unknown[]).map(String) : [CURRENT];
+    let version = s.versions.get(token);
+    if (version?.value !== undefined && version.value !== value) {
+      throw new SecretsManagerError('ResourceExistsException', `You can't modify an existing version, you can only create a new version. VersionId: ${token}`);
+    }
+    if (!version) {
+      version = { id: token, stages: new Set(), created: this.opts.clock() };
+      s.versions.set(token, version);
+    }
+    version.value = value;
+    for (const stage of stages) this.moveStage(s, stage, version);
+    return { ARN: s.arn, Name: s.name, VersionId: token, VersionStages: [...version.stages] };
+  }
+
+  private updateSecretVersionStage(body: Json): Json {
+    const s = this.find(str(body, 'SecretId', true));
+    const stage = str(body, 'VersionStage', true);
+    const moveTo = str(body, 'MoveToVersionId');
+    const removeFrom = str(body, 'RemoveFromVersionId');
+    const holder = this.withStage(s, stage);
+    if (holder && moveTo && holder.id !== moveTo && holder.id !== removeFrom) {
+      throw invalid(`The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
+    }
+    if (moveTo) {
+      const target = s.versions.get(moveTo);
+      if (!target) throw notFound(`version ${moveTo}`);
+      this.moveStage(s, stage, target);
+    } else if (removeFrom) {
+      const from = s.versions.get(removeFrom);
+      if (!from?.stages.has(stage)) throw invalid(`Staging label ${stage} is not attached to version ${removeFrom}.`);
+      if (stage === CURRENT) throw invalid('You can\'t remove AWSCURRENT from a version without moving it to another.');
+      from.stages.delete(stage);
+    }
+    return { ARN: s.arn, Name: s.name };
+  }
+
+  private listSecretVersionIds(body: Json): Json {
+    const s = this.find(str(body, 'SecretId', true));
+    return {
+      ARN: s.arn, Name: s.name,
+      Versions: [...s.versions.values()].map((v) => ({ VersionId: v.id, VersionStages: [...v.stages], CreatedDate: secs(v.created) })),
+    };
+  }
+
+  private getRandomPassword(body: Json): Json {
+    try {
+      return { RandomPassword: generatePassword(body as GenerateSecretStringOptions) };
+    } catch (e) {
+      throw invalid((e as Error).message);
+    }
+  }
+
+  /**
+   * Runs the first rotation of every secret with a rotation schedule, as Secrets Manager does
+   * when CloudFormation creates the schedule (RotateImmediatelyOnUpdate). Returns the failures.
+   */
+  async rotateScheduled(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const s of this.secrets.values()) {
+      if (!s.rotationLambdaArn) continue;
+      try {
+        await this.rotateSecret({ SecretId: s.arn });
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+    return failures;
+  }
+
+  /**
+   * Registers the new version as AWSPENDING (or takes up the unfinished rotation, as Secrets
+   * Manager retries it) and runs the four steps. Locally the call returns when the rotation
+   * has finished (Secrets Manager runs it in the background), and a failed step fails it.
+   */
+  private async rotateSecret(body: Json): Promise<Json> {
+    const s = this.find(str(body, 'SecretId', true));
+    const lambdaArn = str(body, 'RotationLambdaARN') ?? s.rotationLambdaArn;
+    if (!lambdaArn) throw new SecretsManagerError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
+    if (!this.opts.invokeRotation) throw new SecretsManagerError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
+    const rules = body.RotationRules as Json | undefined;
+    if (rules && typeof rules.ScheduleExpression === 'string') s.scheduleExpression = rules.ScheduleExpression;
+    s.rotationLambdaArn = lambdaArn;
+    if (this.rotating.has(s.arn)) throw new SecretsManagerError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
+    const current = this.withStage(s, CURRENT);
+    const unfinished = this.withStage(s, PENDING);
+    let token: string;
+    if (unfinished && unfinished !== current) {
+      token = unfinished.id;
+    } else {
+      token = str(body, 'ClientRequestToken') ?? randomUUID();
+      const version: SecretVersion = { id: token, stages: new Set(), created: this.opts.clock() };
+      s.versions.set(token, version);
+      this.moveStage(s, PENDING, version);
+    }
+    this.rotating.add(s.arn);
+    try {
+      for (const step of STEPS) {
+        try {
+          await this.opts.invokeRotation(lambdaArn, { Step: step, SecretId: s.arn, ClientRequestToken: token });
+        } catch (e) {
+          throw new SecretsManagerError('InvalidRequestException', `Rotation of ${s.name} failed at ${step}: ${(e as Error).message}`);
+        }
+      }
+    } finally {
+      this.rotating.delete(s.arn);
+    }
+    // Rotation done: the pending label goes, as in Secrets Manager.
+    const done = s.versions.get(token);
+    if (done?.stages.has(CURRENT)) done.stages.delete(PENDING);
+    s.lastRotated = this.opts.clock();
+    return { ARN: s.arn, Name: s.name, VersionId: token };
+  }
+}
+
+function parseBody(body: Buffer): Json {
+  return parseJsonObject(body, (message) => new SecretsManagerError('SerializationException', message));
+}
+
+function ok(body: Json): SecretsManagerResponse {
+  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) };
+}
+
+function failure(status: number, type: string, message: string): SecretsManagerResponse {
+  return {
+    status, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type },
+    body: JSON.stringify({ __type: type, message }),
+  };
+}
