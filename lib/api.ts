@@ -7,6 +7,8 @@ import { keygateAccessLogFormat } from './access-log';
 import { ClientSet, ClientSetOptions } from './bulk/client-set';
 import { Client, ClientOptions } from './client';
 import { formatProblem, KeygateError } from './errors';
+import { KeyHygiene, KeyHygieneOptions } from './key-hygiene';
+import { QuotaWarnings, QuotaWarningsOptions } from './quota-warnings';
 import { defaultGatewayResponses } from './gateway-responses';
 import { recordStageName, registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
@@ -343,6 +345,16 @@ export class KeyProtectedApi extends Construct {
    */
   public addClientSet(id: string, options: ClientSetOptions): ClientSet {
     return new ClientSet(this.clientsScope(), id, { ...options, api: this });
+  }
+
+  /** Disables the keys of this API's tiers that had no requests for a while, on a schedule. */
+  public addKeyHygiene(options: KeyHygieneOptions): KeyHygiene {
+    return new KeyHygiene(this, 'KeyHygiene', { ...options, api: this });
+  }
+
+  /** Publishes quota use per key and tier as CloudWatch metrics, with alarms at thresholds. */
+  public addQuotaWarnings(options: QuotaWarningsOptions = {}): QuotaWarnings {
+    return new QuotaWarnings(this, 'QuotaWarnings', { ...options, api: this });
   }
 
   /**

@@ -6,6 +6,7 @@ import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } fro
 import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
+import { Expiration, KeyExpiry } from './expiration';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
 import { validateApiKeyValue, validateKeyValueReference, validateName } from './validation';
@@ -152,6 +153,14 @@ export interface ClientOptions {
    * @default - keygate creates the key
    */
   readonly existingKey?: apigw.IApiKey;
+
+  /**
+   * When the key expires (trial and partner keys): `Expiration.after(Duration.days(14))` or
+   * `Expiration.atDate(new Date('2027-01-31T00:00:00Z'))`. The stack's KeyExpiry job then
+   * disables (never deletes) the key and tells the owner; the local gateway answers 403.
+   * @default - the key never expires
+   */
+  readonly expires?: Expiration;
 }
 
 /** Properties of a Client. */
@@ -191,6 +200,7 @@ export class Client extends Construct {
     }
 
     if (props.existingKey) {
+      if (props.expires) throw KeygateError.of(this, 'expires', 'applies to keys keygate creates, not to an existingKey');
       this.generations = [{ generation: 0, apiKey: props.existingKey }];
       this.associate(this, props.existingKey, props.tiers);
       return;
@@ -229,7 +239,8 @@ export class Client extends Construct {
   private createGeneration(generation: number, keyValue: KeyValue, props: ClientProps): KeyGeneration {
     const scope = new Construct(this, `Generation${generation}`);
     const keyName = generation === 1 ? this.clientName : `${this.clientName}-gen${generation}`;
-    const tags = { ...props.tags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
+    const expiryTags = props.expires?._tags(this, 'expires', props.enabled ?? true);
+    const tags = { ...props.tags, ...expiryTags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
 
     let secret: secretsmanager.Secret | undefined;
     let value: string | undefined;
@@ -265,6 +276,7 @@ export class Client extends Construct {
       registryOf(this).values.push(claim);
       scope.node.addValidation({ validate: () => duplicateValueErrors(claim) });
     }
+    if (expiryTags) KeyExpiry.of(this).addKey(apiKey);
     this.associate(scope, apiKey, props.tiers);
     return { generation, apiKey, secret };
   }

@@ -1,6 +1,10 @@
 export * from './api';
 export * from './tier';
 export * from './client';
+export * from './expiration';
+export * from './key-hygiene';
+export * from './quota-warnings';
+export { QUOTA_METRIC_NAMESPACE, QUOTA_METRICS, QUOTA_METRIC_DIMENSIONS } from './lifecycle/quota-metrics';
 export * from './bulk';
 export * from './errors';
 export { keygateAccessLogFormat } from './access-log';

@@ -1,0 +1,37 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+
+/** What a lifecycle job tells the owner about one key. */
+export interface KeyNotice {
+  /** e.g. `keygate.key.expired` */
+  readonly event: string;
+  readonly subject: string;
+  readonly keyId: string;
+  readonly keyName?: string;
+  readonly customerId?: string;
+  readonly [detail: string]: string | number | undefined;
+}
+
+/**
+ * Publishes a notice to the owner's topic: a JSON message, and the key id and customer id as
+ * message attributes so that a subscription can filter for one customer. Never a key value.
+ */
+export async function notifyOwner(sns: SNSClient, topicArn: string, notice: KeyNotice): Promise<void> {
+  const attributes: Record<string, { DataType: string; StringValue: string }> = { keyId: { DataType: 'String', StringValue: notice.keyId } };
+  if (notice.customerId) attributes.customerId = { DataType: 'String', StringValue: notice.customerId };
+  // SNS subjects: at most 100 printable ASCII characters.
+  const subject = notice.subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+  await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: JSON.stringify(notice), MessageAttributes: attributes }));
+}
+
+/** Runs `work` for each item; collects failures instead of stopping, so one bad key doesn't hold up the rest. */
+export async function eachKey<T>(items: T[], work: (item: T) => Promise<void>): Promise<string[]> {
+  const failures: string[] = [];
+  for (const item of items) {
+    try {
+      await work(item);
+    } catch (e) {
+      failures.push(`${String((item as { id?: string }).id ?? item)}: ${(e as Error).name}: ${(e as Error).message}`);
+    }
+  }
+  return failures;
+}
