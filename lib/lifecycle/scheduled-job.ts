@@ -33,6 +33,7 @@ export class ScheduledJob extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledJobProps) {
     super(scope, id);
+    this.input = props.input;
     this.handler = new lambda.Function(this, 'Handler', {
       code: bundledHandlerCode(props.handlerName),
       handler: 'index.handler',
@@ -47,7 +48,6 @@ export class ScheduledJob extends Construct {
       schedule: events.Schedule.rate(props.every),
     });
     this.addTrigger(this.rule);
-    this.input = props.input;
   }
 
   private readonly input: events.RuleTargetInput;
