@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Annotations, CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Client, KeyProtectedApi, KeyValue, Tier } from '../../lib';
+import { Client, Expiration, KeyProtectedApi, KeyValue, Tier } from '../../lib';
 
 /**
  * keygate's example: a pet store sold in three tiers to three clients.
@@ -12,7 +12,8 @@ import { Client, KeyProtectedApi, KeyValue, Tier } from '../../lib';
  *   (Lambda); `GET /pets/types` needs a key (Mock).
  * - Tiers Free, Basic and Premium differ in throttle and quota; Basic throttles
  *   `POST /pets` harder.
- * - Clients acme (Basic), globex (Premium, value in Secrets Manager), initech (Free).
+ * - Clients acme (Basic), globex (Premium, value in Secrets Manager), initech (Free), and
+ *   trial (Free), a two-week trial key that the stack's expiry job disables when it ends.
  */
 export class PetStoreStack extends Stack {
   public readonly api: KeyProtectedApi;
@@ -69,6 +70,10 @@ export class PetStoreStack extends Stack {
       this.api.addClient('globex', { tiers: [premium], keyValue: KeyValue.secretsManager(), description: 'Globex Inc' }),
       this.api.addClient('initech', { tiers: [free], description: 'Initech evaluation' }),
     ];
+
+    // A two-week trial: 14 days after its key is created, the stack's KeyExpiry job disables it
+    // and tells the owner (KeyExpiry.of(this).topic). `npm start -- --clock +15d` shows it expired.
+    this.clients.push(this.api.addClient('trial', { tiers: [free], description: 'Two-week trial', expires: Expiration.after(Duration.days(14)) }));
 
     new CfnOutput(this, 'InvokeUrl', { value: this.api.url, description: 'Base URL of the prod stage' });
     for (const client of this.clients) {
