@@ -37,8 +37,10 @@ export function parseClockOption(text: string, realNow: number): number {
 export function expirySummaryLines(keys: { name: string; expiresAt?: string; expired?: boolean; value?: string }[], stageUrl: string | undefined, clockOffsetMs: number): string[] {
   const expiring = keys.filter((k) => k.expiresAt !== undefined);
   if (expiring.length === 0) return [];
-  const lines = ['', `Expiring keys${clockOffsetMs !== 0 ? ` (clock moved by --clock to ${new Date(Date.now() + clockOffsetMs).toISOString()})` : ''}:`];
-  for (const k of expiring) lines.push(`  ${k.name}  ${k.expired ? 'EXPIRED since' : 'expires'} ${k.expiresAt}${k.expired ? ': gets 403, as after keygate\'s expiry job on AWS' : ''}`);
+  const moved = clockOffsetMs !== 0 ? `; clock moved by --clock to ${new Date(Date.now() + clockOffsetMs).toISOString()}` : '';
+  // The expiry job's schedule doesn't run here: the gateway applies the rule itself, on every request.
+  const lines = ['', `Expiring keys (refused with 403 once expired, as after keygate's expiry job on AWS${moved}):`];
+  for (const k of expiring) lines.push(`  ${k.name}  ${k.expired ? 'EXPIRED since' : 'expires'} ${k.expiresAt}`);
   const expired = expiring.find((k) => k.expired);
   if (expired && stageUrl) {
     lines.push(`  curl -i -H "x-api-key: ${expired.value ?? '$KEY'}" '${stageUrl}/…'   # 403 {"message":"Forbidden"}`);
