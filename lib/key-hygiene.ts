@@ -1,7 +1,7 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { KeyProtectedApi } from './api';
 import { KeygateError } from './errors';
@@ -81,5 +81,9 @@ export class KeyHygiene extends Construct {
     }));
     // Any key of the tiers may turn out unused, also keys made outside this app.
     this.job.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [keysArn('*')] }));
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
+      reason: 'The job disables whichever key of the tiers turns out unused, including keys created outside this app (ops CLI, console), so their ids are unknown at synth.',
+    });
   }
 }

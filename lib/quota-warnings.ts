@@ -3,7 +3,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration, Fn } from 'aws-cdk-lib';
+import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { KeyProtectedApi } from './api';
 import { KeygateError } from './errors';
@@ -82,6 +82,10 @@ export class QuotaWarnings extends Construct {
       resources: ['*'],
       conditions: { StringEquals: { 'cloudwatch:namespace': QUOTA_METRIC_NAMESPACE } },
     }));
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; a condition limits the job to the Keygate/Quota namespace.',
+    });
 
     this.topic = props.topic ?? ownerTopic(this, 'keygate: API keys near their quota', true);
     const schema = `SCHEMA("${QUOTA_METRIC_NAMESPACE}", ${QUOTA_METRIC_DIMENSIONS.join(', ')})`;
