@@ -109,9 +109,8 @@ export class KeyExpiry extends Construct {
       description: 'keygate: disables expired API keys',
       every,
       input: events.RuleTargetInput.fromObject({ keyIds: Lazy.list({ produce: () => this.keyIds }) }),
-      environment: { TOPIC_ARN: this.topic.topicArn },
+      notifies: this.topic,
     });
-    this.topic.grantPublish(this.job.handler);
     // A deploy that updates a key can set Enabled back to the template's value: check again right after it.
     const stack = Stack.of(this);
     this.job.addTrigger(new events.Rule(this, 'AfterStackUpdate', {

@@ -69,9 +69,8 @@ export class KeyHygiene extends Construct {
         days: seconds / 86_400,
         includeManagedKeys: props.includeStackManagedKeys ?? false,
       }),
-      environment: { TOPIC_ARN: this.topic.topicArn },
+      notifies: this.topic,
     });
-    this.topic.grantPublish(this.job.handler);
     const stack = Stack.of(this);
     const keysArn = (resourceName?: string) => stack.formatArn({ service: 'apigateway', account: '', resource: '/apikeys', arnFormat: ArnFormat.SLASH_RESOURCE_NAME, resourceName });
     this.job.handler.addToRolePolicy(readUsagePlansStatement(props.api));

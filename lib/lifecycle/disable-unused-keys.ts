@@ -4,10 +4,9 @@
  * keygate client set manages are left alone unless the construct was told otherwise: a
  * change made here would drift from the code that owns them.
  */
-import { APIGatewayClient, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { findUnusedKeys } from '../ops/unused';
-import { eachKey, notifyOwner } from './notify';
+import { eachKey, finishRun, KeyJobDependencies, lambdaKeyJobDependencies, notifyOwner } from './notify';
 
 export interface DisableUnusedKeysEvent {
   /** The API's usage plans: only their keys are looked at. */
@@ -26,14 +25,7 @@ export interface HygieneReport {
   readonly failures: string[];
 }
 
-export interface HygieneDependencies {
-  readonly apigw: APIGatewayClient;
-  readonly sns: SNSClient;
-  readonly topicArn: string;
-  readonly now: () => number;
-}
-
-export async function disableUnusedKeys(deps: HygieneDependencies, event: DisableUnusedKeysEvent): Promise<HygieneReport> {
+export async function disableUnusedKeys(deps: KeyJobDependencies, event: DisableUnusedKeysEvent): Promise<HygieneReport> {
   const report = await findUnusedKeys(deps.apigw, { days: event.days, usagePlanIds: event.usagePlanIds, now: deps.now });
   const disabled: string[] = [];
   const skippedManaged: string[] = [];
@@ -51,15 +43,8 @@ export async function disableUnusedKeys(deps: HygieneDependencies, event: Disabl
   return { from: report.from, to: report.to, disabled, skippedManaged, failures };
 }
 
-/** The Lambda entry point; a run with failures ends in an error (Errors metric, EventBridge retries). */
+/** The Lambda entry point; a run with failures ends in an error. */
 export async function handler(event: DisableUnusedKeysEvent): Promise<HygieneReport> {
-  const report = await disableUnusedKeys({
-    apigw: new APIGatewayClient({ retryMode: 'adaptive' }),
-    sns: new SNSClient({}),
-    topicArn: process.env.TOPIC_ARN ?? '',
-    now: Date.now,
-  }, event);
-  console.log(JSON.stringify(report));
-  if (report.failures.length > 0) throw new Error(`keygate hygiene job: ${report.failures.length} key(s) failed: ${report.failures.join('; ')}`);
-  return report;
+  const report = await disableUnusedKeys(lambdaKeyJobDependencies(), event);
+  return finishRun('hygiene', report, report);
 }

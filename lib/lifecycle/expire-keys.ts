@@ -3,10 +3,9 @@
  * from its tags, disables a key past it and tells the owner. Idempotent: a disabled key is
  * left alone, so a run after a deploy that re-enabled a key disables it again.
  */
-import { APIGatewayClient, GetApiKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { GetApiKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { expiryOf } from './expiry-rule';
-import { eachKey, notifyOwner } from './notify';
+import { eachKey, finishRun, KeyJobDependencies, lambdaKeyJobDependencies, notifyOwner } from './notify';
 
 export interface ExpireKeysEvent {
   readonly keyIds: string[];
@@ -19,14 +18,7 @@ export interface ExpiryReport {
   readonly failures: string[];
 }
 
-export interface ExpireKeysDependencies {
-  readonly apigw: APIGatewayClient;
-  readonly sns: SNSClient;
-  readonly topicArn: string;
-  readonly now: () => number;
-}
-
-export async function expireKeys(deps: ExpireKeysDependencies, keyIds: string[]): Promise<ExpiryReport> {
+export async function expireKeys(deps: KeyJobDependencies, keyIds: string[]): Promise<ExpiryReport> {
   const keys: ExpiryReport['keys'][number][] = [];
   const failures = await eachKey([...new Set(keyIds)], async (id) => {
     let key;
@@ -53,15 +45,8 @@ export async function expireKeys(deps: ExpireKeysDependencies, keyIds: string[])
   return { keys, failures };
 }
 
-/** The Lambda entry point. A run with failures ends in an error, so it shows in the function's Errors metric and EventBridge retries it. */
+/** The Lambda entry point; a run with failures ends in an error. */
 export async function handler(event: ExpireKeysEvent): Promise<ExpiryReport> {
-  const report = await expireKeys({
-    apigw: new APIGatewayClient({ retryMode: 'adaptive' }),
-    sns: new SNSClient({}),
-    topicArn: process.env.TOPIC_ARN ?? '',
-    now: Date.now,
-  }, event.keyIds ?? []);
-  console.log(JSON.stringify({ keys: report.keys.length, disabled: report.keys.filter((k) => k.outcome === 'disabled').map((k) => k.id), failures: report.failures }));
-  if (report.failures.length > 0) throw new Error(`keygate expiry job: ${report.failures.length} key(s) failed: ${report.failures.join('; ')}`);
-  return report;
+  const report = await expireKeys(lambdaKeyJobDependencies(), event.keyIds ?? []);
+  return finishRun('expiry', report, { keys: report.keys.length, disabled: report.keys.filter((k) => k.outcome === 'disabled').map((k) => k.id), failures: report.failures });
 }

@@ -1,4 +1,28 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+
+/** What a job that changes keys and tells the owner works with. */
+export interface KeyJobDependencies {
+  readonly apigw: APIGatewayClient;
+  readonly sns: SNSClient;
+  readonly topicArn: string;
+  readonly now: () => number;
+}
+
+/** The dependencies in Lambda: SDK clients with adaptive retry, the topic from TOPIC_ARN, the real clock. */
+export function lambdaKeyJobDependencies(): KeyJobDependencies {
+  return { apigw: new APIGatewayClient({ retryMode: 'adaptive' }), sns: new SNSClient({}), topicArn: process.env.TOPIC_ARN ?? '', now: Date.now };
+}
+
+/**
+ * Logs a run's summary and ends a run with failures in an error, so that it shows in the
+ * function's Errors metric and EventBridge retries it.
+ */
+export function finishRun<T extends { readonly failures: string[] }>(job: string, report: T, summary: unknown): T {
+  console.log(JSON.stringify(summary));
+  if (report.failures.length > 0) throw new Error(`keygate ${job} job: ${report.failures.length} key(s) failed: ${report.failures.join('; ')}`);
+  return report;
+}
 
 /** What a lifecycle job tells the owner about one key. */
 export interface KeyNotice {

@@ -21,6 +21,8 @@ export interface ScheduledJobProps {
   readonly environment?: { [name: string]: string };
   /** @default Duration.minutes(5) */
   readonly timeout?: Duration;
+  /** A topic the job publishes to (it gets TOPIC_ARN and the right to publish). @default - none */
+  readonly notifies?: sns.ITopic;
 }
 
 /**
@@ -41,8 +43,9 @@ export class ScheduledJob extends Construct {
       memorySize: 256,
       timeout: props.timeout ?? Duration.minutes(5),
       description: props.description,
-      environment: props.environment,
+      environment: props.notifies ? { ...props.environment, TOPIC_ARN: props.notifies.topicArn } : props.environment,
     });
+    props.notifies?.grantPublish(this.handler);
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Runs: ${props.description}`,
       schedule: events.Schedule.rate(props.every),
