@@ -1,6 +1,7 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
@@ -93,8 +94,9 @@ export class KeyExpiry extends Construct {
 
   /** Where the owner hears about expired keys. */
   public readonly topic: sns.ITopic;
-  /** The scheduled job. */
-  public readonly job: ScheduledJob;
+  /** The function the schedule runs (its Errors metric shows failed runs). */
+  public readonly handler: lambda.IFunction;
+  private readonly job: ScheduledJob;
   private readonly keyIds: string[] = [];
   /** Read and disable, on exactly the watched keys. */
   private readonly keyAccess = new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:PATCH'] });
@@ -111,6 +113,7 @@ export class KeyExpiry extends Construct {
       input: events.RuleTargetInput.fromObject({ keyIds: Lazy.list({ produce: () => this.keyIds }) }),
       notifies: this.topic,
     });
+    this.handler = this.job.handler;
     // A deploy that updates a key can set Enabled back to the template's value: check again right after it.
     const stack = Stack.of(this);
     this.job.addTrigger(new events.Rule(this, 'AfterStackUpdate', {

@@ -1,5 +1,6 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -47,8 +48,9 @@ export interface KeyHygieneProps extends KeyHygieneOptions {
 export class KeyHygiene extends Construct {
   /** Where the owner hears about disabled keys. */
   public readonly topic: sns.ITopic;
-  /** The scheduled job. */
-  public readonly job: ScheduledJob;
+  /** The function the schedule runs (its Errors metric shows failed runs). */
+  public readonly handler: lambda.IFunction;
+  private readonly job: ScheduledJob;
 
   constructor(scope: Construct, id: string, props: KeyHygieneProps) {
     super(scope, id);
@@ -71,6 +73,7 @@ export class KeyHygiene extends Construct {
       }),
       notifies: this.topic,
     });
+    this.handler = this.job.handler;
     const stack = Stack.of(this);
     const keysArn = (resourceName?: string) => stack.formatArn({ service: 'apigateway', account: '', resource: '/apikeys', arnFormat: ArnFormat.SLASH_RESOURCE_NAME, resourceName });
     this.job.handler.addToRolePolicy(readUsagePlansStatement(props.api));

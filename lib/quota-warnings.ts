@@ -2,6 +2,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -52,8 +53,9 @@ export class QuotaWarnings extends Construct {
   public readonly topic: sns.ITopic;
   /** The alarms, by threshold (percent). */
   public readonly alarms: { [thresholdPercent: string]: cloudwatch.Alarm } = {};
-  /** The job that publishes the metrics. */
-  public readonly job: ScheduledJob;
+  /** The function the schedule runs (its Errors metric shows failed runs). */
+  public readonly handler: lambda.IFunction;
+  private readonly job: ScheduledJob;
 
   constructor(scope: Construct, id: string, props: QuotaWarningsProps) {
     super(scope, id);
@@ -75,6 +77,7 @@ export class QuotaWarnings extends Construct {
       every,
       input: events.RuleTargetInput.fromObject({ apiId, usagePlanIds: lazyUsagePlanIds(props.api) }),
     });
+    this.handler = this.job.handler;
     this.job.handler.addToRolePolicy(readUsagePlansStatement(props.api));
     this.job.handler.addToRolePolicy(new iam.PolicyStatement({
       // PutMetricData has no resource-level permissions; the condition keeps the job to its namespace.

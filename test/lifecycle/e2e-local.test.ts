@@ -167,3 +167,15 @@ test('an atDate expiry: 31 days on, partner expires and the job disables it', as
   expect(report.keys).toEqual([{ id: ids.partner, outcome: 'disabled', expiresAt: PARTNER_EXPIRES.toISOString() }]);
   expect(await enabled('partner')).toBe(false);
 });
+
+test('keys unused: --help documents it; a bad --days is bad usage (exit 2)', async () => {
+  const [help, bad] = await Promise.all([
+    runCli(['keys', 'unused', '--help']),
+    runCli(['keys', 'unused', '--days', '0', '--endpoint', gateway.info.controlPlane]),
+  ]);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/--days <n>/);
+  expect(help.stdout).toMatch(/Exit codes: 0 listed \(also when none is unused\), 1 failure, 2 bad usage/);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/expected a whole number of days ≥ 1/);
+});
