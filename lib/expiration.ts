@@ -7,7 +7,7 @@ import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from './errors';
 import { TAG_EXPIRES_AFTER_SECONDS, TAG_EXPIRES_AT } from './lifecycle/expiry-rule';
-import { ownerTopic, ScheduledJob, validateInterval } from './lifecycle/scheduled-job';
+import { markEmulatedLocally, ownerTopic, ScheduledJob, validateInterval } from './lifecycle/scheduled-job';
 
 /**
  * When a client's key expires (trial and partner keys). An expired key is disabled, not
@@ -116,14 +116,18 @@ export class KeyExpiry extends Construct {
     this.handler = this.job.handler;
     // A deploy that updates a key can set Enabled back to the template's value: check again right after it.
     const stack = Stack.of(this);
-    this.job.addTrigger(new events.Rule(this, 'AfterStackUpdate', {
+    const afterStackUpdate = new events.Rule(this, 'AfterStackUpdate', {
       description: `Runs keygate's expiry job after each update of ${stack.stackName}`,
       eventPattern: {
         source: ['aws.cloudformation'],
         detailType: ['CloudFormation Stack Status Change'],
         detail: { 'stack-id': [stack.stackId], 'status-details': { status: ['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'] } },
       },
-    }));
+    });
+    this.job.addTrigger(afterStackUpdate);
+    // Locally, the gateway applies the expiry rule itself on every request: no schedule, no topic needed.
+    const note = 'keygate\'s expiry job: the local gateway refuses expired keys itself';
+    for (const part of [this.job.rule, afterStackUpdate, ...(props.topic ? [] : [this.topic])]) markEmulatedLocally(part, note);
   }
 
   /** Puts a key under the job's watch; the job may read and disable it, nothing else. */

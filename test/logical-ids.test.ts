@@ -31,6 +31,8 @@ describe('logical ids of the pet-store example', () => {
     PetStoreClientsglobexGeneration1TierPremiumE5EE614063D00B: 'AWS::ApiGateway::UsagePlanKey',
     PetStoreClientsinitechGeneration1KeyE9BDF6CC: 'AWS::ApiGateway::ApiKey',
     PetStoreClientsinitechGeneration1TierFree103DF541BF24DB: 'AWS::ApiGateway::UsagePlanKey',
+    PetStoreClientstrialGeneration1Key0056062E: 'AWS::ApiGateway::ApiKey',
+    PetStoreClientstrialGeneration1TierFree103DF5C968B09A: 'AWS::ApiGateway::UsagePlanKey',
   };
 
   test('keys, secrets, associations and tiers keep these logical ids', () => {

@@ -4,10 +4,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
+import { LOCAL_EMULATION_METADATA } from './local-emulation';
 
 /** What one of keygate's key-lifecycle jobs runs, and how often. */
 export interface ScheduledJobProps {
@@ -88,5 +89,12 @@ export function validateInterval(scope: IConstruct, property: string, every: Dur
   if (Token.isUnresolved(seconds)) return;
   if (seconds % 60 !== 0 || seconds < min.toSeconds() || seconds > max.toSeconds()) {
     throw KeygateError.of(scope, property, `must be whole minutes from ${min.toHumanString()} to ${max.toHumanString()}`, every.toHumanString());
+  }
+}
+
+/** Notes on every CloudFormation resource under `scope` how the local gateway stands in for it. */
+export function markEmulatedLocally(scope: IConstruct, note: string): void {
+  for (const child of scope.node.findAll()) {
+    if (CfnResource.isCfnResource(child)) child.addMetadata(LOCAL_EMULATION_METADATA, note);
   }
 }
