@@ -31,7 +31,10 @@ describe('expiring clients', () => {
     // The job gets exactly the expiring keys' ids, hourly.
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 hour)',
-      Targets: [Match.objectLike({ Input: { 'Fn::Join': ['', ['{"keyIds":["', { Ref: Match.stringLikeRegexp('^ApiClientstrialGeneration1Key') }, '"]}']] } })],
+      Targets: [Match.objectLike({
+        Input: { 'Fn::Join': ['', ['{"keyIds":["', { Ref: Match.stringLikeRegexp('^ApiClientstrialGeneration1Key') }, '"]}']] },
+        RetryPolicy: { MaximumRetryAttempts: 2 },
+      })],
     });
     // …and again after each update of its stack.
     template.hasResourceProperties('AWS::Events::Rule', {
