@@ -14,6 +14,9 @@ import { Client, ClientOptions } from './client';
 import { KeygateDashboard, KeygateDashboardOptions } from './dashboard';
 import { formatProblem, KeygateError } from './errors';
 import { pascal } from './names';
+import { KeyHygiene, KeyHygieneOptions } from './key-hygiene';
+import { QUOTA_WARNINGS_CONSTRUCT_ID } from './lifecycle/quota-metrics';
+import { QuotaWarnings, QuotaWarningsOptions } from './quota-warnings';
 import { defaultGatewayResponses } from './gateway-responses';
 import { recordStageName, registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
@@ -352,6 +355,16 @@ export class KeyProtectedApi extends Construct {
    */
   public addClientSet(id: string, options: ClientSetOptions): ClientSet {
     return new ClientSet(this.clientsScope(), id, { ...options, api: this });
+  }
+
+  /** Disables the keys of this API's tiers that had no requests for a while, on a schedule. */
+  public addKeyHygiene(options: KeyHygieneOptions): KeyHygiene {
+    return new KeyHygiene(this, 'KeyHygiene', { ...options, api: this });
+  }
+
+  /** Publishes quota use per key and tier as CloudWatch metrics, with alarms at thresholds. */
+  public addQuotaWarnings(options: QuotaWarningsOptions = {}): QuotaWarnings {
+    return new QuotaWarnings(this, QUOTA_WARNINGS_CONSTRUCT_ID, { ...options, api: this });
   }
 
   /**

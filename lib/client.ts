@@ -8,6 +8,7 @@ import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
 import { KeyRotation, KeyRotationRunner } from './key-rotation';
+import { Expiration, KeyExpiry } from './expiration';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
 import { validateApiKeyValue, validateGenerations, validateKeyValueReference, validateName } from './validation';
@@ -164,6 +165,14 @@ export interface ClientOptions {
    * @default - no scheduled rotation
    */
   readonly rotation?: KeyRotation;
+
+  /**
+   * When the key expires (trial and partner keys): `Expiration.after(Duration.days(14))` or
+   * `Expiration.atDate(new Date('2027-01-31T00:00:00Z'))`. The stack's KeyExpiry job then
+   * disables (never deletes) the key and tells the owner; the local gateway answers 403.
+   * @default - the key never expires
+   */
+  readonly expires?: Expiration;
 }
 
 /** Properties of a Client. */
@@ -218,6 +227,7 @@ export class Client extends Construct {
     }
 
     if (props.existingKey) {
+      if (props.expires) throw KeygateError.of(this, 'expires', 'applies to keys keygate creates, not to an existingKey');
       this.generations = [{ generation: 0, apiKey: props.existingKey }];
       this.associate(this, props.existingKey, props.tiers);
       return;
@@ -260,7 +270,8 @@ export class Client extends Construct {
   private createGeneration(generation: number, keyValue: KeyValue, props: ClientProps): KeyGeneration {
     const scope = new Construct(this, `Generation${generation}`);
     const keyName = generation === 1 ? this.clientName : `${this.clientName}-gen${generation}`;
-    const tags = { ...props.tags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
+    const expiryTags = props.expires?._tags(this, 'expires', props.enabled ?? true);
+    const tags = { ...props.tags, ...expiryTags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
 
     let secret: secretsmanager.Secret | undefined;
     let value: string | undefined;
@@ -293,6 +304,7 @@ export class Client extends Construct {
       registryOf(this).values.push(claim);
       scope.node.addValidation({ validate: () => duplicateValueErrors(claim) });
     }
+    if (expiryTags) KeyExpiry.of(this).addKey(apiKey);
     this.associate(scope, apiKey, props.tiers);
     return { generation, apiKey, secret };
   }
@@ -319,6 +331,8 @@ export class Client extends Construct {
     }
     if (props.existingKey) throw KeygateError.of(this, 'rotation', 'does not apply to an existingKey (the rotation schedule creates its own keys)', props.existingKey.keyId);
     if (props.generations) throw KeygateError.of(this, 'generations', 'a rotating client has no stack key generations: its rotation schedule creates and retires the keys', props.generations);
+    // The expiry job reads the expiry from stack keys' tags; a rotating client has none.
+    if (props.expires) throw KeygateError.of(this, 'expires', 'does not apply to a rotating client (its keys belong to the rotation schedule); remove the client or its rotation when it should end');
   }
 
   private associate(scope: Construct, key: apigw.IApiKey, tiers: ITier[]): void {

@@ -6,18 +6,8 @@ import { RejectionReason, StageAccessLogInsights, TopKeysBy } from './access-log
 import type { KeyProtectedApi } from './api';
 import { KeygateError } from './errors';
 import { stableName } from './names';
+import { QUOTA_METRIC_DIMENSIONS, QUOTA_METRIC_NAMESPACE, QUOTA_METRICS, QUOTA_WARNINGS_CONSTRUCT_ID } from './lifecycle/quota-metrics';
 import { stageNameOf } from './registry';
-
-/** Namespace, metric names and dimensions that the quota-warning job publishes per key. */
-export const QUOTA_METRICS = {
-  namespace: 'Keygate/Quota',
-  usedPercent: 'QuotaUsedPercent',
-  used: 'QuotaUsed',
-  remaining: 'QuotaRemaining',
-  dimensions: ['ApiId', 'UsagePlanId', 'ApiKeyId'],
-  /** Construct id of the quota-warning job under its KeyProtectedApi. */
-  constructId: 'QuotaWarnings',
-} as const;
 
 /** Options of a KeygateDashboard. */
 export interface KeygateDashboardOptions {
@@ -178,11 +168,11 @@ class QuotaUsageWidget extends cloudwatch.ConcreteWidget {
 
   constructor(private readonly api: KeyProtectedApi, period: Duration) {
     super(24, 6);
-    const dimensions = QUOTA_METRICS.dimensions.join(',');
+    const dimensions = QUOTA_METRIC_DIMENSIONS.join(',');
     this.graph = new cloudwatch.GraphWidget({
       title: 'Quota used per key (%)',
       left: [new cloudwatch.MathExpression({
-        expression: `SEARCH('{${QUOTA_METRICS.namespace},${dimensions}} MetricName="${QUOTA_METRICS.usedPercent}" ApiId="${api.restApi.restApiId}"', 'Maximum', ${Math.max(period.toSeconds(), 300)})`,
+        expression: `SEARCH('{${QUOTA_METRIC_NAMESPACE},${dimensions}} MetricName="${QUOTA_METRICS.usedPercent}" ApiId="${api.restApi.restApiId}"', 'Maximum', ${Math.max(period.toSeconds(), 300)})`,
         usingMetrics: {},
         label: '', // no label: CloudWatch names each series the search finds by its dimensions
         period: Duration.seconds(Math.max(period.toSeconds(), 300)),
@@ -200,6 +190,6 @@ class QuotaUsageWidget extends cloudwatch.ConcreteWidget {
   }
 
   public toJson(): Record<string, unknown>[] {
-    return this.api.node.tryFindChild(QUOTA_METRICS.constructId) ? this.graph.toJson() : [];
+    return this.api.node.tryFindChild(QUOTA_WARNINGS_CONSTRUCT_ID) ? this.graph.toJson() : [];
   }
 }

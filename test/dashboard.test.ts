@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { KeygateDashboard, TopKeysBy } from '../lib';
 import { insightRuleBody } from '../lib/access-log-insights';
-import { QUOTA_METRICS } from '../lib/dashboard';
+import { QUOTA_WARNINGS_CONSTRUCT_ID } from '../lib/lifecycle/quota-metrics';
 import { smallApi } from './support/keygate-fixtures';
 
 interface Widget { type: string; properties: Record<string, unknown> & { title?: string; metrics?: unknown[][]; insightRule?: { ruleName: string; maxContributorCount: number; orderBy: string } } }
@@ -113,7 +113,7 @@ describe('KeygateDashboard', () => {
 
     // WHEN: the dashboard first, the job (here a stand-in with its construct id) after.
     withJob.api.addDashboard();
-    new Construct(withJob.api, QUOTA_METRICS.constructId);
+    new Construct(withJob.api, QUOTA_WARNINGS_CONSTRUCT_ID);
 
     // THEN
     const quotaWidgets = (stack: typeof without.stack) => dashboardWidgets(Template.fromStack(stack)).filter((w) => w.properties.title === 'Quota used per key (%)');

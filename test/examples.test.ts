@@ -58,10 +58,10 @@ describe('pet-store example', () => {
     });
   });
 
-  test('three clients with stack keys, one with its value in Secrets Manager; soylent\'s key rotates every 90 days', () => {
+  test('four clients with stack keys (one with its value in Secrets Manager, one a trial that expires); soylent\'s key rotates every 90 days', () => {
     // THEN
-    template.resourceCountIs('AWS::ApiGateway::ApiKey', 3);
-    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 3);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 4);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 4);
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: Match.stringLikeRegexp('^PetStoreClientssoylentSecret') },
@@ -76,6 +76,8 @@ describe('pet-store example', () => {
     });
     template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: 'acme', Value: Match.absent(), CustomerId: 'acme-001' });
     template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: 'initech', Value: Match.absent() });
+    template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: 'trial', Tags: Match.arrayWith([{ Key: 'keygate:expires-after-seconds', Value: String(14 * 86_400) }]) });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
   });
 
   test('outputs: invoke URL, key ids and the commands that read each key', () => {

@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Duration, SecretValue } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { KeyRotation, KeyValue } from '../lib';
+import { Expiration, KeyRotation, KeyValue } from '../lib';
 import { rotationApp } from './rotation/fixture';
 import { smallApi } from './support/keygate-fixtures';
 
@@ -159,5 +159,11 @@ describe('KeyRotation validation', () => {
     const { api, tier } = smallApi();
     expect(() => api.addClient('acme', { tiers: [tier], keyValue: KeyValue.secretsManager(), generations: [1, 2], rotation: every90() }))
       .toThrow(/\[.*\/acme\] generations: a rotating client has no stack key generations: its rotation schedule creates and retires the keys \(got \[1, 2\]\)/);
+  });
+
+  test('rotation together with an expiry', () => {
+    const { api, tier } = smallApi();
+    expect(() => api.addClient('acme', { tiers: [tier], keyValue: KeyValue.secretsManager(), expires: Expiration.after(Duration.days(14)), rotation: every90() }))
+      .toThrow(/\[.*\/acme\] expires: does not apply to a rotating client/);
   });
 });

@@ -32,6 +32,8 @@ describe('logical ids of the pet-store example', () => {
     PetStoreClientsinitechGeneration1KeyE9BDF6CC: 'AWS::ApiGateway::ApiKey',
     PetStoreClientsinitechGeneration1TierFree103DF541BF24DB: 'AWS::ApiGateway::UsagePlanKey',
     PetStoreClientssoylentSecretDDAD48AC: 'AWS::SecretsManager::Secret',
+    PetStoreClientstrialGeneration1Key0056062E: 'AWS::ApiGateway::ApiKey',
+    PetStoreClientstrialGeneration1TierFree103DF5C968B09A: 'AWS::ApiGateway::UsagePlanKey',
   };
 
   test('keys, secrets, associations and tiers keep these logical ids', () => {

@@ -3,17 +3,18 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Annotations, CfnOutput, Duration, Stack, StackProps, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Client, KeyProtectedApi, KeyRotation, KeyValue, Tier } from '../../lib';
+import { Client, Expiration, KeyProtectedApi, KeyRotation, KeyValue, Tier } from '../../lib';
 
 /**
- * keygate's example: a pet store sold in three tiers to three clients.
+ * keygate's example: a pet store sold in three tiers to five clients.
  *
  * - `GET /health` is public (Mock); `GET /pets`, `POST /pets`, `GET /pets/{id}` need a key
  *   (Lambda); `GET /pets/types` needs a key (Mock).
  * - Tiers Free, Basic and Premium differ in throttle and quota; Basic throttles
  *   `POST /pets` harder.
- * - Clients acme (Basic), globex (Premium, value in Secrets Manager), initech (Free), and soylent
- *   (Premium), whose key Secrets Manager rotates every 90 days with a 7-day overlap.
+ * - Clients acme (Basic), globex (Premium, value in Secrets Manager), initech (Free), soylent
+ *   (Premium), whose key Secrets Manager rotates every 90 days with a 7-day overlap, and
+ *   trial (Free), a two-week trial key that the stack's expiry job disables when it ends.
  */
 export class PetStoreStack extends Stack {
   public readonly api: KeyProtectedApi;
@@ -70,6 +71,9 @@ export class PetStoreStack extends Stack {
       this.api.addClient('globex', { tiers: [premium], keyValue: KeyValue.secretsManager(), description: 'Globex Inc' }),
       this.api.addClient('initech', { tiers: [free], description: 'Initech evaluation' }),
       this.api.addClient('soylent', { tiers: [premium], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(Duration.days(90), { overlap: Duration.days(7) }) }),
+      // A two-week trial: 14 days after its key is created, the stack's KeyExpiry job disables it
+      // and tells the owner (KeyExpiry.of(this).topic). `npm start -- --clock +15d` shows it expired.
+      this.api.addClient('trial', { tiers: [free], description: 'Two-week trial', expires: Expiration.after(Duration.days(14)) }),
     ];
 
     // Monitoring: a CloudWatch dashboard, alarms and the key audit trail, all alerting one SNS topic.

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
+import { expirySummaryLines, parseClockOption } from './expiry';
 import { LocalGateway, startLocalGateway } from './gateway';
 import { synthesizeApp } from './synth';
 
@@ -11,6 +12,7 @@ interface LocalCliOptions {
   readonly json?: boolean;
   readonly showValues?: boolean;
   readonly controlPlaneLimits?: boolean;
+  readonly clock?: string;
 }
 
 function parsePort(v: string): number {
@@ -19,8 +21,17 @@ function parsePort(v: string): number {
   return n;
 }
 
+function parseClock(v: string): string {
+  try {
+    parseClockOption(v, Date.now());
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
+}
+
 /** The human-readable startup summary (no key values unless showValues). */
-export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?: string): string {
+export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?: string, clockOffsetMs = 0): string {
   const info = gw.info;
   const lines: string[] = [];
   lines.push(`keygate local: serving ${assemblyDir}`);
@@ -47,6 +58,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
   for (const k of info.keys) {
     lines.push(`  ${k.name || '(unnamed)'}  id ${k.id}  ${k.enabled ? 'enabled' : 'DISABLED'}  plans: ${k.usagePlans.join(', ') || '(none)'}${k.value ? `  value ${k.value}` : ''}`);
   }
+  lines.push(...expirySummaryLines(info.keys, info.apis.find((a) => a.stages.length > 0)?.stages[0].url, clockOffsetMs));
   if (gw.unsupported.length > 0) {
     lines.push('');
     lines.push(`Not emulated (${gw.unsupported.length}):`);
@@ -65,7 +77,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     lines.push('Try:');
     if (pub) lines.push(`  curl -i '${stage.url}${pub.r.path === '/' ? '/' : pub.r.path}'`);
     if (keyed) {
-      const key = info.keys.find((k) => k.enabled && k.usagePlans.length > 0);
+      const key = info.keys.find((k) => k.enabled && !k.expired && k.usagePlans.length > 0);
       const value = key?.value ?? '$KEY';
       lines.push(`  curl -i -H "x-api-key: ${value}" '${stage.url}${keyed.r.path.replace(/\{[^}]+\}/g, '1')}'`);
       if (!key?.value && key) {
@@ -89,6 +101,7 @@ export function registerLocalCommand(program: Command): void {
     .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
     .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
     .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
+    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas and usage follow the moved clock', parseClock)
     .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
     .addHelpText('after', `
 Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline).
@@ -109,7 +122,10 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
         assemblyDir = await synthesizeApp({ cwd: process.cwd() });
         synthesized = true;
       }
+      const deployedAt = Date.now();
+      const clockOffsetMs = opts.clock ? parseClockOption(opts.clock, deployedAt) : 0;
       const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits, rotateOnStart: true,
+        ...(clockOffsetMs !== 0 ? { clock: () => Date.now() + clockOffsetMs, deployedAt } : {}),
         // Human mode: stages with access logging print their access log lines to stderr.
         accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) });
       let stopping = false;
@@ -128,7 +144,7 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       if (opts.json) process.stdout.write(JSON.stringify(gw.info) + '\n');
-      else process.stdout.write(formatSummary(gw, assemblyDir, opts.state) + '\n');
+      else process.stdout.write(formatSummary(gw, assemblyDir, opts.state, clockOffsetMs) + '\n');
       // Keep running until a signal arrives.
       await new Promise<never>(() => undefined);
     });

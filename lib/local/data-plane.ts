@@ -9,6 +9,7 @@ import * as https from 'https';
 import { inputFor, renderGatewayResponse, GatewayResponseType, ResponseContext, RenderedResponse, UTIL } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { applyIntegrationResponse, IntegrationConfigError, IntegrationResult, pickTemplate, runMock, selectIntegrationResponse, UnsupportedMediaType } from './mock-integration';
+import { isKeyRefused } from './expiry';
 import { ApiKey, ApiResource, Authorizer, Method, Model, RestApi, Stage, ThrottleSettings } from './model';
 import { QuotaCounter } from './quota';
 import { methodFor, Router, splitPath } from './router';
@@ -230,7 +231,7 @@ export class DataPlane {
     if (method.apiKeyRequired) {
       const presented = api.apiKeySource === 'AUTHORIZER' ? auth?.usageIdentifierKey : headers['x-api-key'];
       key = presented ? this.model.findKeyByValue(presented) : undefined;
-      if (!key || !key.enabled) return gw('INVALID_API_KEY');
+      if (!key || isKeyRefused(key, now)) return gw('INVALID_API_KEY');
       const plan = this.model.planFor(key.id, api.id, stage.name);
       if (!plan) return gw('INVALID_API_KEY');
       context.identity = { ...(context.identity as object), apiKey: presented, apiKeyId: key.id };

@@ -9,6 +9,7 @@ import { AddressInfo } from 'net';
 import { loadAssembly } from './assembly';
 import { ControlPlane, errorResponse } from './control-plane';
 import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES } from './data-plane';
+import { describeExpiry } from './expiry';
 import { renderGatewayResponse } from './gateway-responses';
 import { localAwsInvoker } from './local-aws-invoker';
 import { ScheduleRunner } from './schedules';
@@ -29,6 +30,8 @@ export interface LocalGatewayOptions {
   readonly statePath?: string;
   /** Milliseconds since the epoch; injectable for tests of throttles and quota periods. */
   readonly clock?: () => number;
+  /** When the app's keys count as created (ms since the epoch); with a shifted `clock`, time travel. Default: `clock()` at start. */
+  readonly deployedAt?: number;
   /** Include key values in `info.keys[].value`. */
   readonly showValues?: boolean;
   /** Where diagnostics go (Lambda output, integration errors). Default: stderr. */
@@ -70,6 +73,10 @@ export interface LocalKeyInfo {
   readonly usagePlans: string[];
   /** Only with `showValues`. */
   readonly value?: string;
+  /** When the key expires (keygate's `expires`), ISO 8601; absent when it never does. */
+  readonly expiresAt?: string;
+  /** Whether `expiresAt` has passed: the key gets 403, as after keygate's expiry job on AWS. */
+  readonly expired?: boolean;
 }
 
 /** What `keygate local --json` prints. */
@@ -103,7 +110,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, clock());
+  const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
   const templateKeyIds = new Set(model.keys.keys());
   if (state) applyState(model, state, templateKeyIds);
   const quotas = new QuotaCounter(state?.usage ?? {});
@@ -244,6 +251,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         keys: [...model.keys.values()].map((k) => ({
           id: k.id, name: k.name, enabled: k.enabled, usagePlans: model.plansOfKey(k.id).map((p) => p.name),
           ...(options.showValues ? { value: k.value } : {}),
+          ...describeExpiry(k, clock()),
         })),
       };
     },

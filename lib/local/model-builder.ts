@@ -16,6 +16,7 @@ import { generateSecretString, GenerateSecretStringOptions, secretJsonKey } from
 import { rateMs, ScheduledInvocation } from './schedules';
 import { SecretSeed } from './secrets-manager';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
+import { LOCAL_EMULATION_METADATA } from '../lifecycle/local-emulation';
 
 /** Values kept from a previous run (from the state file), so keys and secrets keep their values. */
 export interface PersistedTemplateValues {
@@ -283,7 +284,9 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       const type = String(obj(rRaw).Type);
       if (ctx.skipped.has(logicalId) || HANDLED_TYPES.has(type)) continue;
       const item = { stack: stackName, logicalId, type, reason: '' };
-      if (INERT_TYPES.has(type)) model.ignored.push({ ...item, reason: 'no effect on the local APIs' });
+      const localNote = obj(obj(rRaw).Metadata)[LOCAL_EMULATION_METADATA];
+      if (typeof localNote === 'string') model.ignored.push({ ...item, reason: localNote });
+      else if (INERT_TYPES.has(type)) model.ignored.push({ ...item, reason: 'no effect on the local APIs' });
       else if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') report(stackName, logicalId, type, 'custom resources are not run locally');
       else if (type === 'AWS::ApiGateway::DomainName' || type === 'AWS::ApiGateway::BasePathMapping') report(stackName, logicalId, type, 'custom domain names are not emulated; use the stage URLs');
       else if (type === 'AWS::ApiGateway::RequestValidator') report(stackName, logicalId, type, 'request validation is not emulated: requests reach the integration without being validated');

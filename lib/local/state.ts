@@ -81,6 +81,8 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
       existing.enabled = k.enabled;
       existing.customerId = k.customerId;
       existing.lastUpdatedDate = k.lastUpdatedDate;
+      // The key's age counts for keygate's expiry: a restart isn't a new deploy.
+      Object.assign(existing, { createdDate: k.createdDate });
       continue;
     }
     try {

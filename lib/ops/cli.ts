@@ -12,6 +12,7 @@ import { resolveKey } from './resolve';
 import { parseDuration, retireKey, RetireResult, rotateKey, RotateResult } from './rotate';
 import { burstForUrl, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue } from './smoke';
 import { usageReport, usageToCsv } from './usage';
+import { registerUnusedKeysCommand } from './unused-command';
 
 interface CommonOptions extends ConnectionOptions {
   readonly json?: boolean;
@@ -226,6 +227,8 @@ export function registerOpsCommands(program: Command): void {
         console.log(`${k.name} (${k.id}) ${k.changed ? 'is now' : 'was already'} ${enabled ? 'enabled' : 'disabled'}.`);
       }));
   }
+
+  registerUnusedKeysCommand(common(keys.command('unused')), { run, table, printJson });
 
   common(keys.command('delete'))
     .description('Delete a key (asks first unless --yes).')
