@@ -74,6 +74,8 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 meter { width: 6rem; vertical-align: middle; margin-right: .4rem; }
 .api { margin-bottom: .75rem; }
 .api ul { margin: .25rem 0; }
+.api table { width: auto; }
+.api td { padding-right: 2.5rem; }
 .empty { color: var(--muted); font-style: italic; }
 `;
 
