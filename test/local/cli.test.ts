@@ -11,6 +11,8 @@ interface Running {
   readonly firstLine: string;
   readonly exited: Promise<number | null>;
   stderr(): string;
+  /** All of stdout so far. */
+  stdout(): string;
 }
 
 /** Starts `keygate ARGS` and resolves with its first stdout line (the server keeps running). */
@@ -27,7 +29,7 @@ function startCli(args: string[], cwd = REPO_ROOT): Promise<Running> {
       const nl = out.indexOf('\n');
       if (nl >= 0) {
         clearTimeout(timer);
-        resolve({ child, firstLine: out.slice(0, nl), exited, stderr: () => err });
+        resolve({ child, firstLine: out.slice(0, nl), exited, stderr: () => err, stdout: () => out });
       }
     });
     child.on('close', (code) => { clearTimeout(timer); reject(new Error(`keygate exited ${code} before printing: ${err}`)); });
@@ -70,10 +72,8 @@ describe('keygate local (CLI)', () => {
     expect(await withValues.exited).toBe(0);
 
     const human = await startCli(['local', '--app', asm, '--port', '0']);
-    let text = human.firstLine;
-    await new Promise((r) => setTimeout(r, 300));
-    human.child.stdout.on('data', (d: Buffer) => { text += d.toString(); });
-    await new Promise((r) => setTimeout(r, 200));
+    while (!human.stdout().includes('Press Ctrl+C to stop.')) await new Promise((r) => setTimeout(r, 50));
+    const text = human.stdout();
     human.child.kill('SIGTERM');
     expect(await human.exited).toBe(0);
     expect(text).toContain('keygate local: serving');

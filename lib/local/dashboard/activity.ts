@@ -6,8 +6,8 @@
  */
 import { RequestRecord } from '../data-plane';
 
-/** How many of the latest requests the feed keeps. */
-export const FEED_CAPACITY = 200;
+/** How many of the latest requests the feed keeps (and the page shows). */
+export const FEED_CAPACITY = 50;
 
 /** Counts of one contributor (a key id, or `''` for requests without one). */
 export interface KeyCounts {

@@ -10,8 +10,6 @@ import { QuotaCounter } from '../quota';
 import { bucketParams, planKeyScope, ThrottleRegistry } from '../throttle';
 import { Contributor, RequestActivity } from './activity';
 
-/** How many of the latest requests a snapshot carries. */
-export const FEED_ROWS = 50;
 /** How many contributors each top list shows. */
 export const TOP_ROWS = 10;
 
@@ -87,7 +85,7 @@ export function takeSnapshot(src: SnapshotSources, now: number): DashboardSnapsh
     }),
   }));
   return {
-    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(FEED_ROWS),
+    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(),
     top: { requests: activity.top('requests', TOP_ROWS), throttled: activity.top('throttled', TOP_ROWS), forbidden: activity.top('forbidden', TOP_ROWS) },
   };
 }

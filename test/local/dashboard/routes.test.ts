@@ -5,7 +5,7 @@
  */
 import * as http from 'http';
 import { LocalGateway, RequestRecord, startLocalGateway } from '../../../lib/local';
-import { RequestActivity, Ring } from '../../../lib/local/dashboard/activity';
+import { FEED_CAPACITY, RequestActivity, Ring } from '../../../lib/local/dashboard/activity';
 import { KNOWN_KEY, synthPetApp } from '../fixtures';
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
@@ -156,11 +156,11 @@ describe('the dashboard\'s memory of requests is bounded', () => {
   });
 
   test('the feed keeps its capacity however many requests pass; the top lists rank by key id', () => {
-    const activity = new RequestActivity(200);
+    const activity = new RequestActivity();
     const record = (i: number, status: number, apiKeyId?: string): RequestRecord => ({ time: i, apiId: 'a', stage: 's', httpMethod: 'GET', resourcePath: '/', path: '/', status, apiKeyId, latencyMs: 0 });
     for (let i = 0; i < 1000; i++) activity.record(record(i, i % 10 === 0 ? 429 : 200, i % 2 ? 'k1' : 'k2'));
     activity.record(record(1000, 403));
-    expect(activity.feed.size).toBe(200);
+    expect(activity.feed.size).toBe(FEED_CAPACITY);
     expect(activity.feed.latest(1)[0].time).toBe(1000);
     expect(activity.requests).toBe(1001);
     expect(activity.top('requests')).toEqual([{ apiKeyId: 'k1', count: 500 }, { apiKeyId: 'k2', count: 500 }, { apiKeyId: '', count: 1 }]);
