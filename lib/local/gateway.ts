@@ -110,7 +110,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   // [dashboard] the dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = new ThrottleRegistry();
   const activity = new RequestActivity();
-  const onRequest = (r: RequestRecord): void => { activity.record(r); options.onRequest?.(r); };
+  const onRequest = (r: RequestRecord): void => {
+    activity.record(r);
+    // An observer's bug must not fail the request it observes.
+    try { options.onRequest?.(r); } catch (e) { log(`keygate local: onRequest failed: ${(e as Error)?.message ?? String(e)}`); }
+  };
   const dataPlane = new DataPlane(model, { clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log, accessLog: options.accessLog, accountThrottle: options.accountThrottle, onRequest });
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });

@@ -142,6 +142,17 @@ describe('the local dashboard routes', () => {
   });
 });
 
+test('an onRequest observer that throws does not fail the request it observes', async () => {
+  const lines: string[] = [];
+  const gw = await startLocalGateway({ assemblyDir: synthPetApp(), port: 0, log: (l) => lines.push(l), onRequest: () => { throw new Error('observer bug'); } });
+  try {
+    expect((await fetch(`${gw.info.apis[0].stages[0].url}/health`)).status).toBe(200);
+    expect(lines).toEqual(['keygate local: onRequest failed: observer bug']);
+  } finally {
+    await gw.close();
+  }
+});
+
 describe('the dashboard\'s memory of requests is bounded', () => {
   test('a ring keeps the last N items, newest first', () => {
     const ring = new Ring<number>(3);
