@@ -36,6 +36,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
   const lines: string[] = [];
   lines.push(`keygate local: serving ${assemblyDir}`);
   lines.push(`  control plane (AWS SDK endpoint): ${info.controlPlane}`);
+  lines.push(`  dashboard (open in a browser):    ${info.dashboard}`); // [dashboard]
   lines.push(`  state: ${statePath ? path.resolve(statePath) : 'in memory (use --state FILE to keep keys and quotas)'}`);
   lines.push('');
   for (const api of info.apis) {
@@ -111,7 +112,9 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
                new APIGatewayClient({ endpoint: URL, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
                aws apigateway get-api-keys --endpoint-url URL
 
---json prints: {"controlPlane": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
+Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
+
+--json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
                 "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}]}`)
     .action(async (opts: LocalCliOptions) => {
       let assemblyDir: string;

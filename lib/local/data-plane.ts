@@ -13,7 +13,7 @@ import { isKeyRefused } from './expiry';
 import { ApiKey, ApiResource, Authorizer, Method, Model, RestApi, Stage, ThrottleSettings } from './model';
 import { QuotaCounter } from './quota';
 import { methodFor, Router, splitPath } from './router';
-import { ACCOUNT_THROTTLE, ThrottleRegistry, TokenBucket } from './throttle';
+import { ACCOUNT_THROTTLE, planKeyScope, ThrottleRegistry, TokenBucket } from './throttle';
 import { renderAccessLogLine } from './access-log';
 import { renderVtl } from './vtl';
 
@@ -32,6 +32,33 @@ export interface DataPlaneOptions {
   readonly accessLog?: (line: string) => void;
   /** The account-level throttle (default: API Gateway's 10,000 rps, burst 5,000). */
   readonly accountThrottle?: ThrottleSettings;
+  /** [dashboard] Called once per finished request (for the local dashboard and tools). */
+  readonly onRequest?: (record: RequestRecord) => void;
+}
+
+/** [dashboard] One finished data-plane request, as `LocalGatewayOptions.onRequest` receives it. */
+export interface RequestRecord {
+  /** When the request arrived (ms since the epoch, from the gateway's clock). */
+  readonly time: number;
+  readonly apiId: string;
+  readonly stage: string;
+  readonly httpMethod: string;
+  /** The matched resource, e.g. `/pets/{id}`; empty when no route matched. */
+  readonly resourcePath: string;
+  /** The request path after the stage, e.g. `/pets/1`. */
+  readonly path: string;
+  readonly status: number;
+  /** The gateway response type (`$context.error.responseType`), e.g. `THROTTLED`; absent when the integration answered. */
+  readonly errorResponseType?: string;
+  /** The id of the key the request was identified by (absent for public routes and invalid keys). */
+  readonly apiKeyId?: string;
+  readonly latencyMs: number;
+}
+
+/** What the steps of a request report to the observers of `DataPlane.handle`. */
+interface RequestOutcome {
+  context?: Record<string, unknown>;
+  errorResponseType?: GatewayResponseType;
 }
 
 /** A request as the data plane sees it (already split from the URL by the server). */
@@ -147,19 +174,27 @@ export class DataPlane {
    * common path answers without an extra turn of the event loop; a promise otherwise.
    */
   handle(req: DataPlaneRequest): DataPlaneResponse | Promise<DataPlaneResponse> {
-    if (!this.opts.accessLog) return this.handleRequest(req);
+    if (!this.opts.accessLog && !this.opts.onRequest) return this.handleRequest(req);
     const started = this.opts.clock();
-    const out: { context?: Record<string, unknown> } = {};
+    const out: RequestOutcome = {};
     const log = (r: DataPlaneResponse): DataPlaneResponse => {
       const stage = this.model.apis.get(req.apiId)?.stages.get(req.stage);
       this.accessLogLine(stage, out.context ?? {}, r, started);
+      // [dashboard] observer hook
+      if (this.opts.onRequest) {
+        const identity = out.context?.identity as { apiKeyId?: string } | undefined;
+        this.opts.onRequest({
+          time: started, apiId: req.apiId, stage: req.stage, httpMethod: req.method, resourcePath: String(out.context?.resourcePath ?? ''),
+          path: req.rawPath || '/', status: r.status, errorResponseType: out.errorResponseType, apiKeyId: identity?.apiKeyId, latencyMs: this.opts.clock() - started,
+        });
+      }
       return r;
     };
     const r = this.handleRequest(req, out);
     return r instanceof Promise ? r.then(log) : log(r);
   }
 
-  private handleRequest(req: DataPlaneRequest, out?: { context?: Record<string, unknown> }): DataPlaneResponse | Promise<DataPlaneResponse> {
+  private handleRequest(req: DataPlaneRequest, out?: RequestOutcome): DataPlaneResponse | Promise<DataPlaneResponse> {
     const now = this.opts.clock();
     const requestId = randomUUID();
     const api = this.model.apis.get(req.apiId);
@@ -175,6 +210,7 @@ export class DataPlane {
     if (out) out.context = context;
     const rc: ResponseContext = { context, requestHeaders: headers, query: query.single, pathParams: {}, stageVariables: stage?.variables ?? {} };
     const gw = (type: GatewayResponseType, message?: string, status?: number): DataPlaneResponse => {
+      if (out) out.errorResponseType = type; // [dashboard]
       const r: RenderedResponse = renderGatewayResponse(api, type, rc, message);
       context.error = r.error; // for the access log, as API Gateway's $context.error
       const hasOwnStatus = api?.gatewayResponses.get(type)?.statusCode !== undefined;
@@ -239,7 +275,7 @@ export class DataPlane {
       const apiStage = plan.apiStages.find((s) => s.apiId === api.id && s.stage === stage.name);
       const perMethod = apiStage?.throttle[`${match.resource.path}/${method.httpMethod}`] ?? apiStage?.throttle[`${match.resource.path}/${req.method}`];
       if (perMethod) buckets.push(t.bucket(`pm|${plan.id}|${key.id}|${match.resource.path}|${method.httpMethod}`, perMethod, now));
-      else buckets.push(t.bucket(`p|${plan.id}|${key.id}`, plan.throttle, now));
+      else buckets.push(t.bucket(planKeyScope(plan.id, key.id), plan.throttle, now));
       planToCount = { planId: plan.id, keyId: key.id };
     }
     const stageSetting = stage.methodSettings.get(`${match.resource.path} ${method.httpMethod}`)

@@ -8,8 +8,10 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { loadAssembly } from './assembly';
 import { ControlPlane, errorResponse } from './control-plane';
-import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES } from './data-plane';
 import { describeExpiry } from './expiry';
+import { RequestActivity } from './dashboard/activity';
+import { Dashboard } from './dashboard/dashboard';
+import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES, RequestRecord } from './data-plane';
 import { renderGatewayResponse } from './gateway-responses';
 import { localAwsInvoker } from './local-aws-invoker';
 import { ScheduleRunner } from './schedules';
@@ -50,6 +52,8 @@ export interface LocalGatewayOptions {
   readonly rotateOnStart?: boolean;
   /** Runs the steps of a RotateSecret. Default: the app's rotation Lambda, in a worker, calling back into this gateway. */
   readonly invokeRotation?: RotationInvoker;
+  /** [dashboard] Called once per finished data-plane request. Default: none. */
+  readonly onRequest?: (record: RequestRecord) => void;
 }
 
 export interface LocalStageInfo {
@@ -83,6 +87,8 @@ export interface LocalKeyInfo {
 export interface LocalGatewayInfo {
   /** The control plane endpoint: use as the AWS SDK's `endpoint`. */
   readonly controlPlane: string;
+  /** [dashboard] The local dashboard; the URL carries this run's access token. */
+  readonly dashboard: string;
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
 }
@@ -119,7 +125,16 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);
-  const dataPlane = new DataPlane(model, { clock, lambdas, quotas, throttles: new ThrottleRegistry(), onCounted: store ? () => store.saveSoon() : undefined, log, accessLog: options.accessLog, accountThrottle: options.accountThrottle });
+  // [dashboard] the dashboard reads the data plane's buckets and counters and observes its requests.
+  const throttles = new ThrottleRegistry();
+  const activity = new RequestActivity();
+  const onRequest = (r: RequestRecord): void => {
+    activity.record(r);
+    // An observer's bug must not fail the request it observes.
+    try { options.onRequest?.(r); } catch (e) { log(`keygate local: onRequest failed: ${(e as Error)?.message ?? String(e)}`); }
+  };
+  const dataPlane = new DataPlane(model, { clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log, accessLog: options.accessLog, accountThrottle: options.accountThrottle, onRequest });
+  const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const invokeLocally = localAwsInvoker(model, lambdas, () => base);
   const secretsManager = new LocalSecretsManager(secrets, {
@@ -201,6 +216,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         return;
       }
     }
+    // [dashboard]
+    if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
     const requestId = randomUUID();
     if (body === 'too-large') {
       const r = errorResponse(413, 'RequestTooLongException', 'Request Too Long');
@@ -244,6 +261,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     get info(): LocalGatewayInfo {
       return {
         controlPlane: base,
+        dashboard: dashboard.url,
         apis: [...model.apis.values()].map((a) => ({
           id: a.id, name: a.name, stack: a.stack,
           stages: [...a.stages.values()].map((s) => ({ name: s.name, url: `${base}${DATA_PREFIX}${a.id}/${s.name}${USER_REQUEST}` })),

@@ -57,6 +57,11 @@ export function bucketParams(t: ThrottleSettings | undefined): { rate: number; b
   return { rate: Math.max(0, rate), burst: Math.max(0, Math.floor(burst)) };
 }
 
+/** The scope of a key's bucket in a usage plan (its plan-level throttle). */
+export function planKeyScope(planId: string, keyId: string): string {
+  return `p|${planId}|${keyId}`;
+}
+
 /** All buckets of a gateway, created on first use and keyed by scope and limits. */
 export class ThrottleRegistry {
   private readonly buckets = new Map<string, TokenBucket>();
@@ -81,6 +86,11 @@ export class ThrottleRegistry {
     for (const b of buckets) if (b && !b.available(now)) return false;
     for (const b of buckets) if (b) b.take(now);
     return true;
+  }
+
+  /** [dashboard] The bucket of a scope, if a request has created it; never creates one. */
+  peek(scope: string): TokenBucket | undefined {
+    return this.buckets.get(scope);
   }
 
   get size(): number {

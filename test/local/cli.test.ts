@@ -11,6 +11,8 @@ interface Running {
   readonly firstLine: string;
   readonly exited: Promise<number | null>;
   stderr(): string;
+  /** All of stdout so far. */
+  stdout(): string;
 }
 
 /** Starts `keygate ARGS` and resolves with its first stdout line (the server keeps running). */
@@ -27,7 +29,7 @@ function startCli(args: string[], cwd = REPO_ROOT): Promise<Running> {
       const nl = out.indexOf('\n');
       if (nl >= 0) {
         clearTimeout(timer);
-        resolve({ child, firstLine: out.slice(0, nl), exited, stderr: () => err });
+        resolve({ child, firstLine: out.slice(0, nl), exited, stderr: () => err, stdout: () => out });
       }
     });
     child.on('close', (code) => { clearTimeout(timer); reject(new Error(`keygate exited ${code} before printing: ${err}`)); });
@@ -48,8 +50,9 @@ describe('keygate local (CLI)', () => {
 
   test('--json prints exactly one JSON line with the contract, serves, and stops on SIGTERM with exit 0', async () => {
     const run = await startCli(['local', '--app', asm, '--port', '0', '--json']);
-    const info = JSON.parse(run.firstLine) as { controlPlane: string; apis: { id: string; name: string; stack: string; stages: { name: string; url: string }[] }[]; keys: { id: string; name: string; enabled: boolean; usagePlans: string[]; value?: string }[] };
-    expect(Object.keys(info).sort()).toEqual(['apis', 'controlPlane', 'keys']);
+    const info = JSON.parse(run.firstLine) as { controlPlane: string; dashboard: string; apis: { id: string; name: string; stack: string; stages: { name: string; url: string }[] }[]; keys: { id: string; name: string; enabled: boolean; usagePlans: string[]; value?: string }[] };
+    expect(Object.keys(info).sort()).toEqual(['apis', 'controlPlane', 'dashboard', 'keys']);
+    expect(info.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_keygate\/dashboard\?token=[A-Za-z0-9_-]{43}$/);
     expect(info.controlPlane).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info.apis).toEqual([{ id: expect.stringMatching(/^[a-z0-9]{10}$/), name: 'pets', stack: 'PetStack', stages: [{ name: 'v1', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) }] }]);
     expect(info.keys.map((k) => k.name).sort()).toEqual(['free-client', 'known-client', 'premium-client']);
@@ -69,13 +72,12 @@ describe('keygate local (CLI)', () => {
     expect(await withValues.exited).toBe(0);
 
     const human = await startCli(['local', '--app', asm, '--port', '0']);
-    let text = human.firstLine;
-    await new Promise((r) => setTimeout(r, 300));
-    human.child.stdout.on('data', (d: Buffer) => { text += d.toString(); });
-    await new Promise((r) => setTimeout(r, 200));
+    while (!human.stdout().includes('Press Ctrl+C to stop.')) await new Promise((r) => setTimeout(r, 50));
+    const text = human.stdout();
     human.child.kill('SIGTERM');
     expect(await human.exited).toBe(0);
     expect(text).toContain('keygate local: serving');
+    expect(text).toMatch(/dashboard \(open in a browser\): +http:\/\/127\.0\.0\.1:\d+\/_keygate\/dashboard\?token=[A-Za-z0-9_-]{43}\n/);
     expect(text).not.toContain('knownKeyValue0123456789abcdefABCDEF');
   });
 

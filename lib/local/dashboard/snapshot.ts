@@ -1,0 +1,91 @@
+/**
+ * The dashboard's data: what the gateway serves and how each key stands, computed from the
+ * live model, throttle buckets and quota counters at the moment it is asked. Key values are
+ * never part of it, whatever `showValues` says.
+ */
+import { RequestRecord } from '../data-plane';
+import type { LocalApiInfo } from '../gateway';
+import { Model, QuotaSettings } from '../model';
+import { QuotaCounter } from '../quota';
+import { bucketParams, planKeyScope, ThrottleRegistry } from '../throttle';
+import { Contributor, RequestActivity } from './activity';
+
+/** How many contributors each top list shows. */
+export const TOP_ROWS = 10;
+
+export interface DashboardRoute {
+  readonly httpMethod: string;
+  readonly path: string;
+  readonly apiKeyRequired: boolean;
+}
+
+export interface DashboardApi extends LocalApiInfo {
+  readonly routes: DashboardRoute[];
+}
+
+export interface KeyPlanStanding {
+  readonly id: string;
+  readonly name: string;
+  /** The key's bucket in this plan: tokens left now, out of `burstLimit`, refilled at `rateLimit` per second. */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number; readonly tokens: number };
+  readonly quota?: { readonly limit: number; readonly period: QuotaSettings['period']; readonly used: number; readonly remaining: number };
+}
+
+export interface DashboardKey {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly plans: KeyPlanStanding[];
+}
+
+export interface DashboardSnapshot {
+  /** The gateway clock when the snapshot was taken (ms since the epoch). */
+  readonly now: number;
+  /** Data-plane requests since the gateway started. */
+  readonly requests: number;
+  readonly apis: DashboardApi[];
+  readonly keys: DashboardKey[];
+  /** The latest requests, newest first. */
+  readonly feed: RequestRecord[];
+  /** Contributors by key id since the gateway started, largest first. */
+  readonly top: { readonly requests: Contributor[]; readonly throttled: Contributor[]; readonly forbidden: Contributor[] };
+}
+
+export interface SnapshotSources {
+  readonly model: Model;
+  readonly throttles: ThrottleRegistry;
+  readonly quotas: QuotaCounter;
+  readonly activity: RequestActivity;
+  /** The APIs and stage URLs, as `LocalGateway.info.apis` lists them. */
+  readonly apis: () => LocalApiInfo[];
+}
+
+export function takeSnapshot(src: SnapshotSources, now: number): DashboardSnapshot {
+  const { model, throttles, quotas, activity } = src;
+  const apis = src.apis().map((a): DashboardApi => {
+    const api = model.apis.get(a.id);
+    const routes = api ? [...api.resources.values()]
+      .sort((x, y) => x.path.localeCompare(y.path))
+      .flatMap((r) => [...r.methods.values()].map((m) => ({ httpMethod: m.httpMethod, path: r.path, apiKeyRequired: m.apiKeyRequired }))) : [];
+    return { ...a, routes };
+  });
+  const keys = [...model.keys.values()].map((k): DashboardKey => ({
+    id: k.id, name: k.name, enabled: k.enabled,
+    plans: model.plansOfKey(k.id).map((p): KeyPlanStanding => {
+      const params = bucketParams(p.throttle);
+      // No bucket yet means no request yet: the bucket would start full.
+      const tokens = throttles.peek(planKeyScope(p.id, k.id))?.level(now) ?? params?.burst;
+      return {
+        id: p.id, name: p.name,
+        ...(params && tokens !== undefined ? { throttle: { rateLimit: params.rate, burstLimit: params.burst, tokens } } : {}),
+        ...(p.quota ? {
+          quota: { limit: p.quota.limit, period: p.quota.period, used: quotas.used(p.id, k.id, p.quota, now), remaining: quotas.remaining(p.id, k.id, p.quota, now) },
+        } : {}),
+      };
+    }),
+  }));
+  return {
+    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(),
+    top: { requests: activity.top('requests', TOP_ROWS), throttled: activity.top('throttled', TOP_ROWS), forbidden: activity.top('forbidden', TOP_ROWS) },
+  };
+}
