@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BENCH_KEY, synthBenchApp } from './local-app';
 import { loadAssembly } from '../lib/local/assembly';
-import { DataPlane } from '../lib/local/data-plane';
+import { createDataPlane } from '../lib/local/data-plane';
 import { LambdaRunner } from '../lib/local/lambda-runner';
 import { buildModel } from '../lib/local/model-builder';
 import { QuotaCounter } from '../lib/local/quota';
@@ -155,7 +155,7 @@ async function inProcess(dir: string, n: number): Promise<number> {
   const { model } = buildModel(loadAssembly(dir));
   let t = Date.now();
   const lambdas = new LambdaRunner(() => undefined);
-  const dp = new DataPlane(model, { clock: () => (t += 1), lambdas, quotas: new QuotaCounter(), throttles: new ThrottleRegistry(), accountThrottle: { rateLimit: 1e9, burstLimit: 1e9 } });
+  const handle = createDataPlane(model, { clock: () => (t += 1), lambdas, quotas: new QuotaCounter(), throttles: new ThrottleRegistry(), accountThrottle: { rateLimit: 1e9, burstLimit: 1e9 } });
   const api = [...model.apis.values()][0];
   const req = {
     apiId: api.id, stage: 'prod', rawPath: '/pets', rawQuery: '', method: 'GET', headers: { host: '127.0.0.1', 'x-api-key': BENCH_KEY },
@@ -165,7 +165,7 @@ async function inProcess(dir: string, n: number): Promise<number> {
   for (let round = 0; round < 3; round++) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
-      const r = await dp.handle(req);
+      const r = await handle(req);
       if (r.status !== 200) throw new Error(`in-process run: ${r.status} ${String(r.body)}`);
     }
     best = Math.min(best, Number(process.hrtime.bigint() - start) / n / 1000);

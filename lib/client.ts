@@ -8,6 +8,7 @@ import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
+import { TAG_BASE_NAME, TAG_GENERATION } from './shared-constants';
 import { validateApiKeyValue, validateKeyValueReference, validateName } from './validation';
 
 /** Where the value of a client's API key comes from. */
@@ -229,7 +230,7 @@ export class Client extends Construct {
   private createGeneration(generation: number, keyValue: KeyValue, props: ClientProps): KeyGeneration {
     const scope = new Construct(this, `Generation${generation}`);
     const keyName = generation === 1 ? this.clientName : `${this.clientName}-gen${generation}`;
-    const tags = { ...props.tags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
+    const tags = { ...props.tags, [TAG_BASE_NAME]: this.clientName, [TAG_GENERATION]: String(generation) };
 
     let secret: secretsmanager.Secret | undefined;
     let value: string | undefined;

@@ -1,29 +1,22 @@
-/** IDs and values shaped like API Gateway's. */
+/** IDs shaped like API Gateway's. Key values come from the one generator in `../shared-constants`. */
 import * as cryptoModule from 'crypto';
-import { createHash, randomBytes } from 'crypto';
+import { createHash, randomInt } from 'crypto';
 
 const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function fromBytes(bytes: Buffer, alphabet: string, length: number): string {
-  let s = '';
-  for (let i = 0; i < length; i++) s += alphabet[bytes[i % bytes.length] % alphabet.length];
-  return s;
-}
 
 /** A random lowercase alphanumeric id (API Gateway's ids: 10 chars for APIs and keys, 6 for resources, plans, stages' deployments). */
 export function randomId(length = 10): string {
-  return fromBytes(randomBytes(length), ALNUM_LOWER, length);
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALNUM_LOWER[randomInt(ALNUM_LOWER.length)];
+  return s;
 }
 
 /** A deterministic id from a seed, so the same template gives the same URLs across restarts. */
 export function stableId(seed: string, length = 10): string {
-  return fromBytes(createHash('sha256').update(seed).digest(), ALNUM_LOWER, length);
-}
-
-/** A generated API key value: 40 alphanumeric characters, like API Gateway's. */
-export function generateKeyValue(): string {
-  return fromBytes(randomBytes(40), ALNUM, 40);
+  const bytes = createHash('sha256').update(seed).digest();
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALNUM_LOWER[bytes[i % bytes.length] % ALNUM_LOWER.length];
+  return s;
 }
 
 type OneShotHash = (algorithm: string, data: string, encoding: 'buffer') => Buffer;

@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from 'crypto';
 import { sha256 } from './ids';
-import { MAX_API_KEYS, MAX_PLANS_PER_KEY } from '../api-gateway-limits';
+import { MAX_API_KEYS, MAX_PLANS_PER_KEY } from '../shared-constants';
 
 export interface ThrottleSettings {
   readonly rateLimit?: number;
@@ -114,6 +114,8 @@ export interface RestApi {
   readonly apiKeySource: string;
   readonly binaryMediaTypes: string[];
   readonly minimumCompressionSize?: number;
+  /** EndpointConfiguration.Types (EDGE when the template says nothing). */
+  readonly endpointTypes: string[];
   readonly disableExecuteApiEndpoint: boolean;
   readonly tags: Record<string, string>;
 }
@@ -135,16 +137,17 @@ export interface ApiStage {
   readonly apiId: string;
   readonly stage: string;
   /** Per-method throttles keyed `/path/METHOD`. */
-  readonly throttle: Record<string, ThrottleSettings>;
+  throttle: Record<string, ThrottleSettings>;
 }
 
+/** A usage plan; UpdateUsagePlan replaces its fields (never mutates a settings object, which the throttles key on). */
 export interface UsagePlan {
   readonly id: string;
-  readonly name: string;
-  readonly description?: string;
-  readonly apiStages: ApiStage[];
-  readonly throttle?: ThrottleSettings;
-  readonly quota?: QuotaSettings;
+  name: string;
+  description?: string;
+  apiStages: ApiStage[];
+  throttle?: ThrottleSettings;
+  quota?: QuotaSettings;
   readonly tags: Record<string, string>;
 }
 
