@@ -4,7 +4,8 @@
  * integration) against a bare Node http server returning the same body, both driven by
  * autocannon in the same run; then latency at a fixed 1,000 rps, and memory over many
  * requests. Options: --duration S (default 10), --connections N (default 50),
- * --requests N for the memory run (default 300000; use 1000000 for the full check).
+ * --requests N for the memory run (default 300000; use 1000000 for the full check),
+ * --in-process to measure (or profile, with node --cpu-prof) the data plane alone.
  */
 import autocannon from 'autocannon';
 import { buildSync } from 'esbuild';
@@ -90,12 +91,18 @@ const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
   synthBenchApp(dir);
-  serverFile = bundleServer(fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-js-')));
   const headers = { 'x-api-key': BENCH_KEY };
   console.log(`keygate local benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run`);
 
   // The data plane's own cost first: the calibration server spends the same time per request.
-  const us = await inProcess(dir, 50_000);
+  const us = await inProcess(dir, 200_000);
+  if (process.argv.includes('--in-process')) {
+    // For profiling the data plane alone: node --cpu-prof … --in-process
+    console.log(`data plane alone, in process (no sockets): ${us.toFixed(2)} µs per request (best of 3 × 200,000)`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  serverFile = bundleServer(fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-js-')));
   const results: Record<string, autocannon.Result> = {};
   for (const mode of ['bare', 'spin', 'gateway'] as const) {
     const s = mode === 'spin' ? await startServer('bare', us.toFixed(1)) : await startServer(mode, dir);
@@ -119,14 +126,29 @@ async function main(): Promise<void> {
   console.log(row('keygate local', gw));
   console.log(`ratio gateway/bare: ${(gw.requests.average / bare.requests.average).toFixed(2)}x`
     + `   (calibration: a bare server doing the data plane's ${us.toFixed(1)} µs of work per request: ${(spin.requests.average / bare.requests.average).toFixed(2)}x)`);
-  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × 50,000)`);
+  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × 200,000)`);
+
+  // Latency at a fixed 1,000 rps, the bare server and the gateway measured the same way in this run.
+  const fixedRate: Record<string, autocannon.Result> = {};
+  for (const mode of ['bare', 'gateway'] as const) {
+    const server = await startServer(mode, dir);
+    try {
+      const r = await run({ url: server.url, headers, connections: 10, overallRate: 1000, duration: DURATION });
+      check(r, `fixed rate (${mode})`);
+      fixedRate[mode] = r;
+    } finally {
+      await stop(server);
+    }
+  }
+  const fixedRow = (name: string, r: autocannon.Result): string =>
+    `${name.padEnd(16)} p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms (${r.requests.total} requests)`;
+  console.log('\nAt a fixed 1,000 rps (10 connections):');
+  console.log(fixedRow('bare node http', fixedRate.bare));
+  console.log(fixedRow('keygate local', fixedRate.gateway));
 
   const s = await startServer('gateway', dir);
+  let heapGrowth = 0;
   try {
-    const fixed = await run({ url: s.url, headers, connections: 10, overallRate: 1000, duration: DURATION });
-    check(fixed, 'fixed rate');
-    console.log(`\nkeygate local at a fixed 1,000 rps: p50 ${fixed.latency.p50} ms, p90 ${fixed.latency.p90} ms, p99 ${fixed.latency.p99} ms, max ${fixed.latency.max} ms (${fixed.requests.total} requests)`);
-
     const before = await memory(s);
     const step = Math.ceil(MEM_REQUESTS / 4);
     const samples: string[] = [`0: heap ${mb(before.heapUsed)}, rss ${mb(before.rss)}`];
@@ -140,11 +162,24 @@ async function main(): Promise<void> {
       samples.push(`${done}: heap ${mb(last.heapUsed)}, rss ${mb(last.rss)}`);
     }
     console.log(`\nMemory of the gateway process over ${done} requests (after GC):\n  ${samples.join('\n  ')}`);
-    console.log(`heap growth: ${mb(last.heapUsed - before.heapUsed)} over ${done} requests`);
+    heapGrowth = last.heapUsed - before.heapUsed;
+    console.log(`heap growth: ${mb(heapGrowth)} over ${done} requests`);
   } finally {
     await stop(s);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+
+  // The targets of issue 9, side by side with what this run measured.
+  const ratio = gw.requests.average / bare.requests.average;
+  const p99Gap = fixedRate.gateway.latency.p99 - fixedRate.bare.latency.p99;
+  const rows: [string, string, boolean][] = [
+    ['data plane in process', `${us.toFixed(2)} µs/request (target ≤ 2 µs)`, us <= 2],
+    ['saturation req/s vs bare', `${ratio.toFixed(2)}× (target ≥ 0.80×)`, ratio >= 0.8],
+    ['p99 at 1,000 rps vs bare', `${p99Gap >= 0 ? '+' : ''}${p99Gap} ms (target ≤ +1 ms)`, p99Gap <= 1],
+    [`heap over ${MEM_REQUESTS} requests`, `${mb(heapGrowth)} (target: flat, < 5 MB)`, heapGrowth < 5 * 1024 * 1024],
+  ];
+  console.log('\nTargets:');
+  for (const [what, figure, met] of rows) console.log(`  ${met ? 'met ' : 'MISS'}  ${what.padEnd(28)} ${figure}`);
 }
 
 /**

@@ -19,12 +19,13 @@ export function stableId(seed: string, length = 10): string {
   return s;
 }
 
-type OneShotHash = (algorithm: string, data: string, encoding: 'buffer') => Buffer;
+type OneShotHash = (algorithm: string, data: string, encoding: 'base64') => string;
 /** `crypto.hash` (Node ≥ 20.12) is a faster one-shot digest; fall back to createHash. */
 const oneShot = (cryptoModule as unknown as { hash?: OneShotHash }).hash;
 
-export function sha256(value: string): Buffer {
-  return oneShot ? oneShot('sha256', value, 'buffer') : createHash('sha256').update(value, 'utf8').digest();
+/** base64 SHA-256 of a string (the key lookup's digest: one allocation, no Buffer). */
+export function sha256Base64(value: string): string {
+  return oneShot ? oneShot('sha256', value, 'base64') : createHash('sha256').update(value, 'utf8').digest('base64');
 }
 
 /** A deterministic UUID-shaped string from a seed. */

@@ -16,8 +16,22 @@ export interface IntegrationResult {
 /** Thrown when the integration is misconfigured the way AWS reports as a 500 "Internal server error". */
 export class IntegrationConfigError extends Error {}
 
+type Picked = { type: string; template: string } | undefined;
+/** Picks per templates object and content type: asked on every request, the answer never changes. */
+const picks = new WeakMap<Record<string, string>, Map<string, Picked>>();
+
 /** Picks the request template for a content type (as API Gateway: exact match, else application/json, else the only one). */
-export function pickTemplate(templates: Record<string, string>, contentType: string | undefined): { type: string; template: string } | undefined {
+export function pickTemplate(templates: Record<string, string>, contentType: string | undefined): Picked {
+  let byType = picks.get(templates);
+  if (!byType) { byType = new Map(); picks.set(templates, byType); }
+  const memoKey = contentType ?? '';
+  if (byType.has(memoKey)) return byType.get(memoKey);
+  const picked = pickTemplateUncached(templates, contentType);
+  if (byType.size < 64) byType.set(memoKey, picked);
+  return picked;
+}
+
+function pickTemplateUncached(templates: Record<string, string>, contentType: string | undefined): Picked {
   const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase() || 'application/json';
   const keys = Object.keys(templates);
   if (keys.length === 0) return undefined;

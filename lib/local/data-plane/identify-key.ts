@@ -13,7 +13,10 @@ export function identifyKey(st: RequestState, env: DataPlaneEnv): StepResult {
   if (!key || !key.enabled) return fail(st, 'INVALID_API_KEY');
   const plan = env.model.planFor(key.id, api.id, st.stage!.name);
   if (!plan) return fail(st, 'INVALID_API_KEY');
-  st.context.identity = { ...(st.context.identity as object), apiKey: presented, apiKeyId: key.id };
+  // The request's own identity object (made for this request): filled in place, no copy.
+  const identity = st.context.identity as Record<string, unknown>;
+  identity.apiKey = presented;
+  identity.apiKeyId = key.id;
   st.key = key;
   st.plan = plan;
   return NEXT;

@@ -195,10 +195,12 @@ export function newRequestState(req: DataPlaneRequest, env: DataPlaneEnv): Reque
   const stage = api?.stages.get(req.stage);
   const headers = stringHeaders(req.headers);
   const query = parseQuery(req.rawQuery);
+  const dot = req.host.indexOf('.');
   const context: Record<string, unknown> = {
-    requestId, extendedRequestId: requestId.replace(/-/g, '').slice(0, 16) + '=', apiId: req.apiId, stage: req.stage,
+    // 16 hex digits of the request id (skipping its dashes) and '=', like API Gateway's extended ids.
+    requestId, extendedRequestId: `${requestId.slice(0, 8)}${requestId.slice(9, 13)}${requestId.slice(14, 18)}=`, apiId: req.apiId, stage: req.stage,
     accountId: env.model.accountId, httpMethod: req.method, path: `/${req.stage}${req.rawPath}`, protocol: 'HTTP/1.1',
-    requestTime: requestTime(now), requestTimeEpoch: now, domainName: req.host, domainPrefix: req.host.split('.')[0],
+    requestTime: requestTime(now), requestTimeEpoch: now, domainName: req.host, domainPrefix: dot < 0 ? req.host : req.host.slice(0, dot),
     identity: { sourceIp: req.sourceIp, userAgent: headers['user-agent'] ?? '' }, authorizer: {},
   };
   const rc: ResponseContext = { context, requestHeaders: headers, query: query.single, pathParams: {}, stageVariables: stage?.variables ?? {} };
