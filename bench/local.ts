@@ -35,6 +35,7 @@ const BENCH_DIR = path.resolve(process.cwd(), 'bench');
 const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 50);
 const MEM_REQUESTS = arg('requests', 300_000);
+const ITERATIONS = arg('iterations', 200_000);
 
 interface Server { child: ChildProcess; url: string }
 
@@ -95,10 +96,10 @@ async function main(): Promise<void> {
   console.log(`keygate local benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run`);
 
   // The data plane's own cost first: the calibration server spends the same time per request.
-  const us = await inProcess(dir, 200_000);
+  const us = await inProcess(dir, ITERATIONS);
   if (process.argv.includes('--in-process')) {
     // For profiling the data plane alone: node --cpu-prof … --in-process
-    console.log(`data plane alone, in process (no sockets): ${us.toFixed(2)} µs per request (best of 3 × 200,000)`);
+    console.log(`data plane alone, in process (no sockets): ${us.toFixed(2)} µs per request (best of 3 × ${ITERATIONS.toLocaleString('en-US')})`);
     fs.rmSync(dir, { recursive: true, force: true });
     return;
   }
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   console.log(row('keygate local', gw));
   console.log(`ratio gateway/bare: ${(gw.requests.average / bare.requests.average).toFixed(2)}x`
     + `   (calibration: a bare server doing the data plane's ${us.toFixed(1)} µs of work per request: ${(spin.requests.average / bare.requests.average).toFixed(2)}x)`);
-  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × 200,000)`);
+  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × ${ITERATIONS.toLocaleString('en-US')})`);
 
   // Latency at a fixed 1,000 rps, the bare server and the gateway measured the same way in this run.
   const fixedRate: Record<string, autocannon.Result> = {};

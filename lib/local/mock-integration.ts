@@ -46,6 +46,17 @@ function isStatic(template: string): boolean {
 }
 
 /** Statuscode from a MOCK request template's output, e.g. `{"statusCode": 200}` or `{ statusCode: 200 }`. */
+const staticStatusCodes = new Map<string, number>();
+/** mockStatusCode of a static template (the same string on every request). */
+function staticMockStatusCode(template: string): number {
+  let code = staticStatusCodes.get(template);
+  if (code === undefined) {
+    code = mockStatusCode(template);
+    if (staticStatusCodes.size < 1000) staticStatusCodes.set(template, code);
+  }
+  return code;
+}
+
 export function mockStatusCode(rendered: string): number {
   const m = /["']?statusCode["']?\s*:\s*["']?(\d{3})/.exec(rendered);
   return m ? Number(m[1]) : 200;
@@ -111,7 +122,7 @@ export function runMock(integration: Integration, rc: ResponseContext, requestBo
   const picked = pickTemplate(integration.requestTemplates, contentType) ?? (contentType ? undefined : pickTemplate(integration.requestTemplates, 'application/json'));
   let statusCode = 200;
   if (picked && isStatic(picked.template)) {
-    statusCode = mockStatusCode(picked.template);
+    statusCode = staticMockStatusCode(picked.template);
   } else if (picked) {
     const rendered = renderVtl(picked.template, { context: rc.context, input: inputFor(rc, requestBody), util: UTIL, stageVariables: rc.stageVariables });
     statusCode = mockStatusCode(rendered);

@@ -76,6 +76,28 @@ export class ThrottleRegistry {
     return b;
   }
 
+  private readonly owned = new WeakMap<object, Map<unknown, TokenBucket>>();
+
+  /**
+   * The bucket of `owner` (e.g. an API key, a method) for `part` (e.g. a plan, a stage), keyed by
+   * the objects themselves: the data plane asks on every request, and builds no scope string.
+   */
+  bucketOf(owner: object, part: unknown, t: ThrottleSettings | undefined, now: number): TokenBucket | undefined {
+    if (!t) return undefined;
+    let byPart = this.owned.get(owner);
+    if (!byPart) { byPart = new Map(); this.owned.set(owner, byPart); }
+    let b = byPart.get(part);
+    if (b && b.settings === t) return b;
+    const p = bucketParams(t);
+    if (!p) return undefined;
+    if (!b || b.rate !== p.rate || b.burst !== p.burst) {
+      b = new TokenBucket(p.rate, p.burst, now);
+      byPart.set(part, b);
+    }
+    b.settings = t;
+    return b;
+  }
+
   /** Takes one token from every bucket if all have one; otherwise takes none and returns false. */
   static tryTakeAll(buckets: (TokenBucket | undefined)[], now: number): boolean {
     for (const b of buckets) if (b && !b.available(now)) return false;
