@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const us = await inProcess(dir, ITERATIONS);
   if (process.argv.includes('--in-process')) {
     // For profiling the data plane alone: node --cpu-prof … --in-process
-    console.log(`data plane alone, in process (no sockets): ${us.toFixed(2)} µs per request (best of 3 × ${ITERATIONS.toLocaleString('en-US')})`);
+    console.log(`data plane alone, in process (no sockets): ${us.toFixed(2)} µs per request (best of 5 × ${ITERATIONS.toLocaleString('en-US')})`);
     fs.rmSync(dir, { recursive: true, force: true });
     return;
   }
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   console.log(row('keygate local', gw));
   console.log(`ratio gateway/bare: ${(gw.requests.average / bare.requests.average).toFixed(2)}x`
     + `   (calibration: a bare server doing the data plane's ${us.toFixed(1)} µs of work per request: ${(spin.requests.average / bare.requests.average).toFixed(2)}x)`);
-  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 3 × ${ITERATIONS.toLocaleString('en-US')})`);
+  console.log(`data plane alone, in process (no sockets): ${us.toFixed(1)} µs per request (best of 5 × ${ITERATIONS.toLocaleString('en-US')})`);
 
   // Latency at a fixed 1,000 rps, the bare server and the gateway measured the same way in this run.
   const fixedRate: Record<string, autocannon.Result> = {};
@@ -150,9 +150,11 @@ async function main(): Promise<void> {
   const s = await startServer('gateway', dir);
   let heapGrowth = 0;
   try {
+    // Warm-up first (JIT, caches, the first buckets and counters), so the figures show growth per request, not start-up.
+    check(await run({ url: s.url, headers, connections: CONNECTIONS, amount: 50_000 }), 'memory warm-up');
     const before = await memory(s);
     const step = Math.ceil(MEM_REQUESTS / 4);
-    const samples: string[] = [`0: heap ${mb(before.heapUsed)}, rss ${mb(before.rss)}`];
+    const samples: string[] = [`after 50,000 warm-up requests: heap ${mb(before.heapUsed)}, rss ${mb(before.rss)}`];
     let done = 0;
     let last = before;
     while (done < MEM_REQUESTS) {
@@ -160,7 +162,7 @@ async function main(): Promise<void> {
       check(r, 'memory run');
       done += r.requests.total;
       last = await memory(s);
-      samples.push(`${done}: heap ${mb(last.heapUsed)}, rss ${mb(last.rss)}`);
+      samples.push(`+${done}: heap ${mb(last.heapUsed)}, rss ${mb(last.rss)}`);
     }
     console.log(`\nMemory of the gateway process over ${done} requests (after GC):\n  ${samples.join('\n  ')}`);
     heapGrowth = last.heapUsed - before.heapUsed;
@@ -198,7 +200,7 @@ async function inProcess(dir: string, n: number): Promise<number> {
     rawHeaders: [], body: Buffer.alloc(0), sourceIp: '127.0.0.1', host: '127.0.0.1',
   };
   let best = Infinity;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       const r = await handle(req);
