@@ -5,6 +5,7 @@
  * autocannon in the same run; then latency at a fixed 1,000 rps, and memory over many
  * requests. Options: --duration S (default 10), --connections N (default 50),
  * --requests N for the memory run (default 1000000),
+ * --rounds N alternating rounds per server, best kept (default 2),
  * --in-process to measure (or profile, with node --cpu-prof) the data plane alone.
  */
 import autocannon from 'autocannon';
@@ -36,6 +37,7 @@ const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 50);
 const MEM_REQUESTS = arg('requests', 1_000_000);
 const ITERATIONS = arg('iterations', 200_000);
+const ROUNDS = arg('rounds', 2);
 
 interface Server { child: ChildProcess; url: string }
 
@@ -104,23 +106,27 @@ async function main(): Promise<void> {
     return;
   }
   serverFile = bundleServer(fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-js-')));
+  // Rounds alternate the servers, and each keeps its best round: a burst of load from elsewhere
+  // on the machine then hurts one round of each, not one server's only measurement.
   const results: Record<string, autocannon.Result> = {};
-  for (const mode of ['bare', 'spin', 'gateway'] as const) {
-    const s = mode === 'spin' ? await startServer('bare', us.toFixed(1)) : await startServer(mode, dir);
-    try {
-      await run({ url: s.url, headers, connections: CONNECTIONS, duration: 2 }); // warm-up
-      const r = await run({ url: s.url, headers, connections: CONNECTIONS, duration: DURATION });
-      check(r, mode);
-      results[mode] = r;
-    } finally {
-      await stop(s);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of ['bare', 'spin', 'gateway'] as const) {
+      const s = mode === 'spin' ? await startServer('bare', us.toFixed(1)) : await startServer(mode, dir);
+      try {
+        await run({ url: s.url, headers, connections: CONNECTIONS, duration: 2 }); // warm-up
+        const r = await run({ url: s.url, headers, connections: CONNECTIONS, duration: DURATION });
+        check(r, mode);
+        if (!results[mode] || r.requests.average > results[mode].requests.average) results[mode] = r;
+      } finally {
+        await stop(s);
+      }
     }
   }
   const bare = results.bare;
   const gw = results.gateway;
   const row = (name: string, r: autocannon.Result): string =>
     `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   (${r.requests.total} requests)`;
-  console.log('\nSaturation (autocannon, same machine):');
+  console.log(`\nSaturation (autocannon, same machine; best of ${ROUNDS} alternating rounds):`);
   const spin = results.spin;
   console.log(row('bare node http', bare));
   console.log(row(`bare + ${us.toFixed(1)} µs busy`, spin));
@@ -131,19 +137,21 @@ async function main(): Promise<void> {
 
   // Latency at a fixed 1,000 rps, the bare server and the gateway measured the same way in this run.
   const fixedRate: Record<string, autocannon.Result> = {};
-  for (const mode of ['bare', 'gateway'] as const) {
-    const server = await startServer(mode, dir);
-    try {
-      const r = await run({ url: server.url, headers, connections: 10, overallRate: 1000, duration: DURATION });
-      check(r, `fixed rate (${mode})`);
-      fixedRate[mode] = r;
-    } finally {
-      await stop(server);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of ['bare', 'gateway'] as const) {
+      const server = await startServer(mode, dir);
+      try {
+        const r = await run({ url: server.url, headers, connections: 10, overallRate: 1000, duration: DURATION });
+        check(r, `fixed rate (${mode})`);
+        if (!fixedRate[mode] || r.latency.p99 < fixedRate[mode].latency.p99) fixedRate[mode] = r;
+      } finally {
+        await stop(server);
+      }
     }
   }
   const fixedRow = (name: string, r: autocannon.Result): string =>
     `${name.padEnd(16)} p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms (${r.requests.total} requests)`;
-  console.log('\nAt a fixed 1,000 rps (10 connections):');
+  console.log(`\nAt a fixed 1,000 rps (10 connections; lowest p99 of ${ROUNDS} alternating rounds):`);
   console.log(fixedRow('bare node http', fixedRate.bare));
   console.log(fixedRow('keygate local', fixedRate.gateway));
 
