@@ -15,7 +15,7 @@ import { buildModel } from './model-builder';
 import { Model, ThrottleSettings, UnsupportedItem } from './model';
 import { QuotaCounter } from './quota';
 import { guardLocalService } from './request-guard';
-import { applyState, readState, snapshotState, StateStore } from './state';
+import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from './state';
 import { ThrottleRegistry } from './throttle';
 
 export interface LocalGatewayOptions {
@@ -111,14 +111,15 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const state = options.statePath ? readState(options.statePath) : undefined;
   const { model, generated } = buildModel(assembly, state?.template, clock());
   const templateKeyIds = new Set(model.keys.keys());
-  if (state) applyState(model, state, templateKeyIds);
+  const templatePlans = templatePlanFingerprints(model);
+  if (state) applyState(model, state, templateKeyIds, templatePlans);
   const quotas = new QuotaCounter(state?.usage ?? {});
   const template = {
     keyValues: { ...state?.template.keyValues, ...generated.keyValues },
     secrets: { ...state?.template.secrets, ...generated.secrets },
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
-  const store = options.statePath ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template)) : undefined;
+  const store = options.statePath ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans)) : undefined;
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);

@@ -8,11 +8,42 @@ const timestamp = { type: 'number', minimum: 0 } as const;
 const keyValue = { type: 'string', pattern: `^[A-Za-z0-9]{${API_KEY_VALUE_MIN_LENGTH},${API_KEY_VALUE_MAX_LENGTH}}$` } as const;
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
 
+const throttle = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { rateLimit: { type: 'number', minimum: 0 }, burstLimit: { type: 'integer', minimum: 0 } },
+} as const;
+
+const plan = {
+  type: 'object',
+  required: ['id', 'name', 'apiStages'],
+  properties: {
+    id,
+    name: { type: 'string' },
+    description: { type: 'string' },
+    apiStages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['apiId', 'stage', 'throttle'],
+        properties: { apiId: { type: 'string' }, stage: { type: 'string' }, throttle: { type: 'object', additionalProperties: throttle } },
+      },
+    },
+    throttle,
+    quota: {
+      type: 'object',
+      required: ['limit', 'offset', 'period'],
+      properties: { limit: { type: 'integer', minimum: 0 }, offset: { type: 'integer', minimum: 0 }, period: { type: 'string', enum: ['DAY', 'WEEK', 'MONTH'] } },
+    },
+    tags: stringMap,
+  },
+} as const;
+
 export const STATE_SCHEMA = {
   type: 'object',
   required: ['version', 'keys'],
   properties: {
-    version: { const: STATE_VERSION },
+    version: { type: 'integer', const: STATE_VERSION },
     savedAt: { type: 'string' },
     keys: {
       type: 'array',
@@ -34,6 +65,9 @@ export const STATE_SCHEMA = {
       },
     },
     templateKeyIds: { type: 'array', items: id },
+    plans: { type: 'array', items: plan },
+    /** planId → the template's plan when saved (to tell a control-plane change from a template change). */
+    templatePlans: { type: 'object', additionalProperties: { type: 'string' } },
     planKeys: { type: 'object', additionalProperties: { type: 'array', items: id } },
     usage: {
       type: 'object',

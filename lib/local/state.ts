@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import { PersistedTemplateValues } from './model-builder';
-import { ApiGatewayError, ApiKey, Model } from './model';
+import { ApiGatewayError, ApiKey, Model, UsagePlan } from './model';
 import { UsageCounts } from './quota';
 import { STATE_SCHEMA, STATE_VERSION } from './state-schema';
 
@@ -23,8 +23,22 @@ export interface StateFile {
   /** Ids of the template's keys when saved, to tell a deleted template key from a new one. */
   readonly templateKeyIds: string[];
   readonly planKeys: Record<string, string[]>;
+  /** Every usage plan, as the control plane left it (CreateUsagePlan, UpdateUsagePlan, DeleteUsagePlan). */
+  readonly plans?: UsagePlan[];
+  /** planId → fingerprint of the template's plan when saved; a template plan missing from `plans` was deleted. */
+  readonly templatePlans?: Record<string, string>;
   readonly usage: UsageCounts;
   readonly template: PersistedTemplateValues;
+}
+
+/** What a template says about a plan, to notice when the template itself changed it. */
+export function planFingerprint(p: UsagePlan): string {
+  return JSON.stringify([p.name, p.description ?? null, p.apiStages, p.throttle ?? null, p.quota ?? null]);
+}
+
+/** Fingerprints of the template's plans, taken right after the model is built. */
+export function templatePlanFingerprints(model: Model): Record<string, string> {
+  return Object.fromEntries([...model.plans.values()].map((p) => [p.id, planFingerprint(p)]));
 }
 
 let validator: ReturnType<Ajv['compile']> | undefined;
@@ -59,7 +73,7 @@ export function readState(file: string): StateFile | undefined {
   const s = v as Partial<StateFile> & { template?: Partial<PersistedTemplateValues> };
   return {
     version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
-    planKeys: s.planKeys ?? {}, usage: s.usage ?? {},
+    planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
     template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
   };
 }
@@ -94,8 +108,37 @@ export function writeFileAtomic(file: string, data: string): void {
   }
 }
 
-/** Applies a loaded state to a freshly built model (keys, associations). */
-export function applyState(model: Model, state: StateFile, templateKeyIds: Set<string>): void {
+/**
+ * Plans as the control plane left them. A template plan keeps the saved fields unless the
+ * template changed the plan since the save (then the template wins, as a redeploy would).
+ */
+function applyPlans(model: Model, state: StateFile, templatePlans: Record<string, string>): void {
+  if (!state.plans) return;
+  const savedTemplate = state.templatePlans ?? {};
+  const saved = new Set(state.plans.map((p) => p.id));
+  for (const id of Object.keys(savedTemplate)) {
+    if (templatePlans[id] === savedTemplate[id] && !saved.has(id)) { model.plans.delete(id); model.planKeys.delete(id); }
+  }
+  for (const p of state.plans) {
+    const apiStages = p.apiStages.filter((s) => model.apis.get(s.apiId)?.stages.has(s.stage));
+    const existing = model.plans.get(p.id);
+    if (existing) {
+      if (templatePlans[p.id] !== savedTemplate[p.id]) continue;
+      existing.name = p.name;
+      existing.description = p.description;
+      existing.apiStages = apiStages;
+      existing.throttle = p.throttle;
+      existing.quota = p.quota;
+    } else if (savedTemplate[p.id] === undefined) {
+      model.plans.set(p.id, { ...p, apiStages, tags: p.tags ?? {} });
+      model.planKeys.set(p.id, new Set());
+    }
+  }
+}
+
+/** Applies a loaded state to a freshly built model (plans, keys, associations). */
+export function applyState(model: Model, state: StateFile, templateKeyIds: Set<string>, templatePlans: Record<string, string> = {}): void {
+  applyPlans(model, state, templatePlans);
   const stateKeyIds = new Set(state.keys.map((k) => k.id));
   // Template keys deleted through the control plane stay deleted.
   for (const id of state.templateKeyIds) if (templateKeyIds.has(id) && !stateKeyIds.has(id)) model.deleteKey(id);
@@ -127,12 +170,14 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
   }
 }
 
-export function snapshotState(model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues): StateFile {
+export function snapshotState(
+  model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
+): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
-    templateKeyIds: [...templateKeyIds], planKeys, usage, template,
+    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template,
   };
 }
 
