@@ -1,5 +1,5 @@
 /**
- * Usage plans in the control plane: their JSON shape, CreateUsagePlan's input, and
+ * Usage plans in the control plane: CreateUsagePlan's input, and
  * UpdateUsagePlan's patch operations (name, description, throttle, quota, API stages and
  * per-method throttles `/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/…`).
  */
@@ -7,21 +7,6 @@ import { bad, Json } from './control-plane';
 import { ApiGatewayError, ApiStage, Model, QuotaPeriod, QuotaSettings, ThrottleSettings, UsagePlan } from './model';
 
 const PERIODS: readonly string[] = ['DAY', 'WEEK', 'MONTH'];
-
-export function planJson(p: UsagePlan): Json {
-  const out: Json = {
-    id: p.id, name: p.name, description: p.description,
-    apiStages: p.apiStages.map((s) => ({
-      apiId: s.apiId, stage: s.stage,
-      ...(Object.keys(s.throttle).length ? { throttle: Object.fromEntries(Object.entries(s.throttle).map(([k, t]) => [k, { rateLimit: t.rateLimit, burstLimit: t.burstLimit }])) } : {}),
-    })),
-    throttle: p.throttle ? { rateLimit: p.throttle.rateLimit, burstLimit: p.throttle.burstLimit } : undefined,
-    quota: p.quota ? { limit: p.quota.limit, offset: p.quota.offset, period: p.quota.period } : undefined,
-    tags: Object.keys(p.tags).length ? p.tags : undefined,
-  };
-  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
-  return out;
-}
 
 function nonNegative(v: unknown, what: string, integer: boolean): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;

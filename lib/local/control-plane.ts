@@ -4,11 +4,12 @@
  * stages, keys, usage plans, plan keys and usage, with the service's JSON shapes and error
  * types. Operations are a route table (`addRoute`), so other modules can register theirs.
  */
-import { ApiGatewayError, ApiKey, ApiResource, Method, Model, RestApi, Stage, UsagePlan } from './model';
+import { ApiGatewayError, ApiKey, ApiResource, Model, RestApi, UsagePlan } from './model';
 import { randomId } from './ids';
 import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
-import { planJson, updateUsagePlan, usagePlanFromInput } from './control-plane-usage-plans';
+import { keyJson, methodJson, planJson, planKeyJson, resourceJson, restApiJson, stageJson } from './control-plane-shapes';
+import { updateUsagePlan, usagePlanFromInput } from './control-plane-usage-plans';
 import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH, API_KEY_VALUE_PATTERN, generateKeyValue } from '../shared-constants';
 
 export interface ControlPlaneRequest {
@@ -41,12 +42,9 @@ export interface ControlPlaneOptions {
 /** How long a CreateUsagePlanKey keeps the (per-region) association lock when limits are emulated. */
 export const PLAN_KEY_LOCK_MS = 100;
 
+/** A JSON object of a request or an answer. */
 export type Json = Record<string, unknown>;
 
-
-function secs(ms: number): number {
-  return Math.floor(ms / 1000);
-}
 
 export function bad(message: string): ApiGatewayError {
   return new ApiGatewayError('BadRequestException', message);
@@ -491,81 +489,4 @@ export function errorResponse(status: number, type: string, message: string): Co
     headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
     body: JSON.stringify({ message, __type: type }),
   };
-}
-
-/** Drops undefined fields and empty tag maps, as API Gateway's JSON omits them. */
-function withoutEmpty(o: Json): Json {
-  for (const k of Object.keys(o)) {
-    const v = o[k];
-    if (v === undefined || (k === 'tags' && typeof v === 'object' && v !== null && Object.keys(v).length === 0)) delete o[k];
-  }
-  return o;
-}
-
-function restApiJson(api: RestApi): Json {
-  return withoutEmpty({
-    id: api.id, name: api.name, description: api.description, createdDate: secs(api.createdDate),
-    apiKeySource: api.apiKeySource,
-    endpointConfiguration: { types: api.endpointTypes, ipAddressType: api.endpointTypes.includes('PRIVATE') ? 'dualstack' : 'ipv4' },
-    rootResourceId: api.rootResourceId,
-    binaryMediaTypes: api.binaryMediaTypes.length ? api.binaryMediaTypes : undefined, minimumCompressionSize: api.minimumCompressionSize,
-    disableExecuteApiEndpoint: api.disableExecuteApiEndpoint, tags: api.tags,
-  });
-}
-
-function resourceJson(r: ApiResource, embedMethods: boolean): Json {
-  const methods = [...r.methods.values()];
-  return withoutEmpty({
-    id: r.id, parentId: r.parentId, pathPart: r.parentId === undefined ? undefined : r.pathPart, path: r.path,
-    resourceMethods: methods.length ? Object.fromEntries(methods.map((m) => [m.httpMethod, embedMethods ? methodJson(m) : {}])) : undefined,
-  });
-}
-
-function methodJson(m: Method): Json {
-  const i = m.integration;
-  return withoutEmpty({
-    httpMethod: m.httpMethod, authorizationType: m.authorizationType, authorizerId: m.authorizerId, apiKeyRequired: m.apiKeyRequired,
-    methodResponses: m.methodResponses.length
-      ? Object.fromEntries(m.methodResponses.map((r) => [r.statusCode, withoutEmpty({ statusCode: r.statusCode, responseParameters: Object.keys(r.responseParameters).length ? r.responseParameters : undefined })]))
-      : undefined,
-    methodIntegration: withoutEmpty({
-      type: i.type, httpMethod: i.httpMethod, uri: i.uri, passthroughBehavior: i.passthroughBehavior, timeoutInMillis: i.timeoutMs,
-      requestTemplates: Object.keys(i.requestTemplates).length ? i.requestTemplates : undefined,
-      requestParameters: Object.keys(i.requestParameters).length ? i.requestParameters : undefined,
-      integrationResponses: i.integrationResponses.length
-        ? Object.fromEntries(i.integrationResponses.map((r) => [r.statusCode, withoutEmpty({
-          statusCode: r.statusCode, selectionPattern: r.selectionPattern,
-          responseTemplates: Object.keys(r.responseTemplates).length ? r.responseTemplates : undefined,
-          responseParameters: Object.keys(r.responseParameters).length ? r.responseParameters : undefined,
-        })]))
-        : undefined,
-    }),
-  });
-}
-
-function stageJson(s: Stage): Json {
-  const methodSettings: Record<string, Json> = {};
-  for (const [k, v] of s.methodSettings) {
-    const [p, method] = k.split(' ');
-    // API Gateway's keys: `*/*` for the defaults, else the resource path with `/` escaped as `~1`, then `/METHOD`.
-    const key = p === '/*' ? `*/${method}` : `${p.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}`;
-    methodSettings[key] = { throttlingRateLimit: v.rateLimit, throttlingBurstLimit: v.burstLimit };
-  }
-  return withoutEmpty({
-    deploymentId: s.deploymentId, stageName: s.name, description: s.description, cacheClusterEnabled: false,
-    methodSettings, variables: s.variables, tracingEnabled: false, tags: s.tags,
-    createdDate: secs(s.createdDate), lastUpdatedDate: secs(s.createdDate),
-  });
-}
-
-function keyJson(k: ApiKey, includeValue: boolean): Json {
-  return withoutEmpty({
-    id: k.id, name: k.name === '' ? undefined : k.name, description: k.description, customerId: k.customerId, enabled: k.enabled,
-    createdDate: secs(k.createdDate), lastUpdatedDate: secs(k.lastUpdatedDate), stageKeys: k.stageKeys, tags: k.tags,
-    value: includeValue ? k.value : undefined,
-  });
-}
-
-function planKeyJson(k: ApiKey): Json {
-  return withoutEmpty({ id: k.id, type: 'API_KEY', name: k.name === '' ? undefined : k.name, value: k.value });
 }
