@@ -1,14 +1,5 @@
-/*
- * API Gateway's fixed facts about API keys, in one dependency-free module so that the
- * constructs, the local gateway and the ops CLI check the same rules (the CLI and the
- * gateway don't load aws-cdk-lib).
+/**
+ * @deprecated Moved to `./shared-constants`. Kept only so branches written against the old
+ * name still compile after the merge; import from `./shared-constants`.
  */
-
-/** An API key value: 20–128 alphanumeric characters. */
-export const API_KEY_VALUE_PATTERN = /^[A-Za-z0-9]{20,128}$/;
-
-/** Most usage plans one key can be in. */
-export const MAX_PLANS_PER_KEY = 10;
-
-/** Most API keys per account and region (not adjustable). */
-export const MAX_API_KEYS = 10_000;
+export * from './shared-constants';

@@ -11,6 +11,7 @@ import { KeyRotation, KeyRotationRunner } from './key-rotation';
 import { Expiration, KeyExpiry } from './expiration';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
+import { TAG_BASE_NAME, TAG_GENERATION } from './shared-constants';
 import { validateApiKeyValue, validateGenerations, validateKeyValueReference, validateName } from './validation';
 
 /** Where the value of a client's API key comes from. */
@@ -271,7 +272,7 @@ export class Client extends Construct {
     const scope = new Construct(this, `Generation${generation}`);
     const keyName = generation === 1 ? this.clientName : `${this.clientName}-gen${generation}`;
     const expiryTags = props.expires?._tags(this, 'expires', props.enabled ?? true);
-    const tags = { ...props.tags, ...expiryTags, 'keygate:client': this.clientName, 'keygate:generation': String(generation) };
+    const tags = { ...props.tags, ...expiryTags, [TAG_BASE_NAME]: this.clientName, [TAG_GENERATION]: String(generation) };
 
     let secret: secretsmanager.Secret | undefined;
     let value: string | undefined;

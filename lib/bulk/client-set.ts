@@ -17,7 +17,7 @@ import { ITier, Tier } from '../tier';
 import { validateGenerations, validateName } from '../validation';
 import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
 import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
-import { MAX_API_KEYS } from '../api-gateway-limits';
+import { MAX_API_KEYS } from '../shared-constants';
 
 /** One client of a bulk client set, declared in code. */
 export interface ClientSetEntry {

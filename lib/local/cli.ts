@@ -111,6 +111,9 @@ Data plane:    <stage url>/<route>, e.g. curl -H "x-api-key: KEY" http://127.0.0
 Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g.
                new APIGatewayClient({ endpoint: URL, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
                aws apigateway get-api-keys --endpoint-url URL
+               curl --aws-sigv4 "aws:amz:us-east-1:apigateway" --user x:y URL/restapis
+               It answers only loopback Host names, refuses cross-site browser requests, and
+               requires a SigV4 Authorization header (any credentials; SDKs and the AWS CLI sign).
 
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 

@@ -1,14 +1,17 @@
 /**
  * A slice of the API Gateway REST control plane (restJson1), enough for the real
- * `@aws-sdk/client-api-gateway` pointed at the local gateway: APIs, stages, keys,
- * usage plans, plan keys and usage, with the service's JSON shapes and error types.
+ * `@aws-sdk/client-api-gateway` pointed at the local gateway: APIs, resources, methods,
+ * stages, keys, usage plans, plan keys and usage, with the service's JSON shapes and error
+ * types. Operations are a route table (`addRoute`), so other modules can register theirs.
  */
-import { ApiGatewayError, ApiKey, Model, RestApi, Stage, UsagePlan } from './model';
-import { generateKeyValue, randomId } from './ids';
+import { ApiGatewayError, ApiKey, ApiResource, Model, RestApi, UsagePlan } from './model';
+import { randomId } from './ids';
 import { parseJsonObject } from './json-body';
 import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
-import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
+import { keyJson, methodJson, planJson, planKeyJson, resourceJson, restApiJson, stageJson } from './control-plane-shapes';
+import { updateUsagePlan, usagePlanFromInput } from './control-plane-usage-plans';
+import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH, API_KEY_VALUE_PATTERN, generateKeyValue } from '../shared-constants';
 
 export interface ControlPlaneRequest {
   readonly method: string;
@@ -40,14 +43,11 @@ export interface ControlPlaneOptions {
 /** How long a CreateUsagePlanKey keeps the (per-region) association lock when limits are emulated. */
 export const PLAN_KEY_LOCK_MS = 100;
 
-type Json = Record<string, unknown>;
+/** A JSON object of a request or an answer. */
+export type Json = Record<string, unknown>;
 
 
-function secs(ms: number): number {
-  return Math.floor(ms / 1000);
-}
-
-function bad(message: string): ApiGatewayError {
+export function bad(message: string): ApiGatewayError {
   return new ApiGatewayError('BadRequestException', message);
 }
 
@@ -63,12 +63,9 @@ function optString(v: unknown, field: string): string | undefined {
 
 /** Paging with an opaque `position` token, as API Gateway lists do. */
 function page<T>(items: T[], query: URLSearchParams): { item: T[]; position?: string } {
-  const limitRaw = query.get('limit');
-  let limit = 25;
-  if (limitRaw !== null) {
-    limit = Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw bad(`limit must be an integer between 1 and 500, got ${limitRaw}`);
-  }
+  // API Gateway takes any limit: below 1 (or not a number) means the default 25, above 500 means 500.
+  const asked = Number(query.get('limit') ?? NaN);
+  const limit = Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 500) : 25;
   let start = 0;
   const pos = query.get('position');
   if (pos) {
@@ -123,11 +120,129 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** Longest API key name and description API Gateway accepts. */
+export const MAX_KEY_NAME_LENGTH = 1024;
+export const MAX_KEY_DESCRIPTION_LENGTH = 125;
+
+/** One operation of the control plane: an HTTP method and a path pattern (`{name}` matches one segment). */
+export interface ControlPlaneRoute {
+  readonly method: string;
+  readonly pattern: string;
+  readonly handler: (req: ControlPlaneRequest, params: Record<string, string>) => { status: number; body?: unknown };
+}
+
+interface CompiledRoute extends ControlPlaneRoute {
+  readonly parts: string[];
+}
+
+/** API Gateway reads booleans in patches as Java does: "true" (any case) is true, anything else false. */
+function patchBoolean(value: unknown): boolean {
+  return typeof value === 'string' && value.toLowerCase() === 'true';
+}
+
 export class ControlPlane {
   private readonly throttles = new ThrottleRegistry();
   private planKeyLockUntil = 0;
+  private readonly routes: CompiledRoute[] = [];
 
-  constructor(private readonly model: Model, private readonly opts: ControlPlaneOptions) {}
+  constructor(private readonly model: Model, private readonly opts: ControlPlaneOptions) {
+    const r = (method: string, pattern: string, handler: ControlPlaneRoute['handler']): void => this.addRoute({ method, pattern, handler });
+    r('GET', '/restapis', (req) => ({ status: 200, body: page([...this.model.apis.values()].map(restApiJson), req.query) }));
+    r('GET', '/restapis/{api}', (_req, p) => ({ status: 200, body: restApiJson(this.api(p.api)) }));
+    r('GET', '/restapis/{api}/stages', (_req, p) => ({ status: 200, body: { item: [...this.api(p.api).stages.values()].map(stageJson) } }));
+    r('GET', '/restapis/{api}/stages/{stage}', (_req, p) => {
+      const s = this.api(p.api).stages.get(p.stage);
+      if (!s) throw new ApiGatewayError('NotFoundException', 'Invalid Stage identifier specified');
+      return { status: 200, body: stageJson(s) };
+    });
+    r('GET', '/restapis/{api}/resources', (req, p) => {
+      const embedMethods = req.query.getAll('embed').some((e) => e.split(',').includes('methods'));
+      return { status: 200, body: page([...this.api(p.api).resources.values()].map((res) => resourceJson(res, embedMethods)), req.query) };
+    });
+    r('GET', '/restapis/{api}/resources/{resource}', (req, p) => {
+      const embedMethods = req.query.getAll('embed').some((e) => e.split(',').includes('methods'));
+      return { status: 200, body: resourceJson(this.resource(p.api, p.resource), embedMethods) };
+    });
+    r('GET', '/restapis/{api}/resources/{resource}/methods/{method}', (_req, p) => {
+      const m = this.resource(p.api, p.resource).methods.get(p.method.toUpperCase());
+      if (!m) throw new ApiGatewayError('NotFoundException', 'Invalid Method identifier specified');
+      return { status: 200, body: methodJson(m) };
+    });
+    r('GET', '/apikeys', (req) => ({ status: 200, body: this.getApiKeys(req.query) }));
+    r('POST', '/apikeys', (req) => (req.query.get('mode') === 'import'
+      ? { status: 201, body: this.importApiKeys(req) }
+      : { status: 201, body: this.createApiKey(parseJsonBody(req.body)) }));
+    r('GET', '/apikeys/{key}', (req, p) => ({ status: 200, body: keyJson(this.model.getKey(p.key), req.query.get('includeValue') === 'true') }));
+    r('PATCH', '/apikeys/{key}', (req, p) => ({ status: 200, body: this.updateApiKey(p.key, parseJsonBody(req.body)) }));
+    r('DELETE', '/apikeys/{key}', (_req, p) => {
+      this.model.deleteKey(p.key);
+      this.changed();
+      return { status: 202 };
+    });
+    r('GET', '/usageplans', (req) => {
+      const keyId = req.query.get('keyId');
+      let plans = [...this.model.plans.values()];
+      if (keyId) {
+        this.model.getKey(keyId);
+        plans = this.model.plansOfKey(keyId);
+      }
+      return { status: 200, body: page(plans.map(planJson), req.query) };
+    });
+    r('POST', '/usageplans', (req) => {
+      const plan = usagePlanFromInput(this.model, parseJsonBody(req.body), randomId(6));
+      this.model.plans.set(plan.id, plan);
+      this.model.planKeys.set(plan.id, new Set());
+      this.changed();
+      return { status: 201, body: planJson(plan) };
+    });
+    r('GET', '/usageplans/{plan}', (_req, p) => ({ status: 200, body: planJson(this.model.getPlan(p.plan)) }));
+    r('PATCH', '/usageplans/{plan}', (req, p) => {
+      const plan = updateUsagePlan(this.model, this.model.getPlan(p.plan), parseJsonBody(req.body));
+      this.changed();
+      return { status: 200, body: planJson(plan) };
+    });
+    r('DELETE', '/usageplans/{plan}', (_req, p) => {
+      this.model.getPlan(p.plan);
+      this.model.plans.delete(p.plan);
+      this.model.planKeys.delete(p.plan);
+      this.changed();
+      return { status: 202 };
+    });
+    r('GET', '/usageplans/{plan}/keys', (req, p) => {
+      // An unknown plan lists no keys (AWS answers 200 with no items).
+      const nameQuery = req.query.get('name');
+      const keys = [...(this.model.planKeys.get(p.plan) ?? [])].reverse().map((id) => this.model.keys.get(id))
+        .filter((k): k is ApiKey => !!k && (!nameQuery || k.name.startsWith(nameQuery)));
+      return { status: 200, body: page(keys.map(planKeyJson), req.query) };
+    });
+    r('POST', '/usageplans/{plan}/keys', (req, p) => {
+      const plan = this.model.getPlan(p.plan);
+      const body = parseJsonBody(req.body);
+      const keyId = optString(body.keyId, 'keyId');
+      const keyType = optString(body.keyType, 'keyType');
+      if (!keyId) throw bad('Invalid API Key identifier specified');
+      if (keyType !== 'API_KEY') throw bad(`Invalid key type specified: ${keyType ?? '(none)'}; must be API_KEY`);
+      this.model.addPlanKey(plan.id, keyId);
+      this.changed();
+      return { status: 201, body: planKeyJson(this.model.getKey(keyId)) };
+    });
+    r('GET', '/usageplans/{plan}/keys/{key}', (_req, p) => {
+      const plan = this.model.getPlan(p.plan);
+      if (!this.model.planKeys.get(plan.id)?.has(p.key)) throw new ApiGatewayError('NotFoundException', 'Invalid API Key identifier specified');
+      return { status: 200, body: planKeyJson(this.model.getKey(p.key)) };
+    });
+    r('DELETE', '/usageplans/{plan}/keys/{key}', (_req, p) => {
+      this.model.removePlanKey(p.plan, p.key);
+      this.changed();
+      return { status: 202 };
+    });
+    r('GET', '/usageplans/{plan}/usage', (req, p) => ({ status: 200, body: this.getUsage(this.model.getPlan(p.plan), req.query) }));
+  }
+
+  /** Registers an operation (e.g. from another module of the local gateway). */
+  addRoute(route: ControlPlaneRoute): void {
+    this.routes.push({ ...route, parts: route.pattern.split('/').filter((x) => x !== '') });
+  }
 
   /** API Gateway's control-plane rate limits (when enabled). */
   private checkLimits(req: ControlPlaneRequest): void {
@@ -160,116 +275,60 @@ export class ControlPlane {
     this.opts.persist?.();
   }
 
+  private api(id: string): RestApi {
+    const api = this.model.apis.get(id);
+    if (!api) throw new ApiGatewayError('NotFoundException', `Invalid API identifier specified ${this.model.accountId}:${id}`);
+    return api;
+  }
+
+  private resource(apiId: string, id: string): ApiResource {
+    const res = this.api(apiId).resources.get(id);
+    if (!res) throw new ApiGatewayError('NotFoundException', 'Invalid Resource identifier specified');
+    return res;
+  }
+
   private route(req: ControlPlaneRequest): { status: number; body?: unknown } {
     const parts = req.path.split('/').filter((p) => p !== '').map((p) => {
       try { return decodeURIComponent(p); } catch { throw bad(`Invalid path segment ${p}`); }
     });
-    const m = req.method;
-    const q = req.query;
-    const [a, b, c, d] = parts;
-    const n = parts.length;
-    if (a === 'restapis') {
-      if (n === 1 && m === 'GET') return { status: 200, body: page([...this.model.apis.values()].map(restApiJson), q) };
-      const api = b !== undefined ? this.model.apis.get(b) : undefined;
-      if (b !== undefined && !api) throw new ApiGatewayError('NotFoundException', 'Invalid API identifier specified');
-      if (api && n === 2 && m === 'GET') return { status: 200, body: restApiJson(api) };
-      if (api && c === 'stages' && n === 3 && m === 'GET') return { status: 200, body: { item: [...api.stages.values()].map(stageJson) } };
-      if (api && c === 'stages' && n === 4 && m === 'GET') {
-        const s = api.stages.get(d);
-        if (!s) throw new ApiGatewayError('NotFoundException', 'Invalid Stage identifier specified');
-        return { status: 200, body: stageJson(s) };
+    for (const route of this.routes) {
+      if (route.method !== req.method || route.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const want = route.parts[i];
+        if (want.startsWith('{') && want.endsWith('}')) params[want.slice(1, -1)] = parts[i];
+        else ok = want === parts[i];
       }
+      if (ok) return route.handler(req, params);
     }
-    if (a === 'apikeys') {
-      if (n === 1 && m === 'GET') return { status: 200, body: this.getApiKeys(q) };
-      if (n === 1 && m === 'POST' && q.get('mode') === 'import') return { status: 201, body: this.importApiKeys(req) };
-      if (n === 1 && m === 'POST') return { status: 201, body: this.createApiKey(parseJsonBody(req.body)) };
-      if (n === 2 && m === 'GET') return { status: 200, body: keyJson(this.model.getKey(b), q.get('includeValue') === 'true') };
-      if (n === 2 && m === 'PATCH') return { status: 200, body: this.updateApiKey(b, parseJsonBody(req.body)) };
-      if (n === 2 && m === 'DELETE') {
-        this.model.deleteKey(b);
-        this.changed();
-        return { status: 202 };
-      }
-    }
-    if (a === 'usageplans') {
-      if (n === 1 && m === 'GET') {
-        const keyId = q.get('keyId');
-        let plans = [...this.model.plans.values()];
-        if (keyId) {
-          this.model.getKey(keyId);
-          plans = this.model.plansOfKey(keyId);
-        }
-        return { status: 200, body: page(plans.map(planJson), q) };
-      }
-      if (n >= 2) {
-        const plan = this.model.getPlan(b);
-        if (n === 2 && m === 'GET') return { status: 200, body: planJson(plan) };
-        if (c === 'keys' && n === 3 && m === 'GET') {
-          const nameQuery = q.get('name');
-          const keys = [...(this.model.planKeys.get(plan.id) ?? [])].map((id) => this.model.keys.get(id)).filter((k): k is ApiKey => !!k)
-            .filter((k) => !nameQuery || k.name.startsWith(nameQuery));
-          return { status: 200, body: page(keys.map(planKeyJson), q) };
-        }
-        if (c === 'keys' && n === 3 && m === 'POST') {
-          const body = parseJsonBody(req.body);
-          const keyId = optString(body.keyId, 'keyId');
-          const keyType = optString(body.keyType, 'keyType');
-          if (!keyId) throw bad('Invalid API Key identifier specified');
-          if (keyType !== 'API_KEY') throw bad(`Invalid key type specified: ${keyType ?? '(none)'}; must be API_KEY`);
-          this.model.addPlanKey(plan.id, keyId);
-          this.changed();
-          return { status: 201, body: planKeyJson(this.model.getKey(keyId)) };
-        }
-        if (c === 'keys' && n === 4 && m === 'GET') {
-          if (!this.model.planKeys.get(plan.id)?.has(d)) throw new ApiGatewayError('NotFoundException', 'Invalid API Key identifier specified');
-          return { status: 200, body: planKeyJson(this.model.getKey(d)) };
-        }
-        if (c === 'keys' && n === 4 && m === 'DELETE') {
-          this.model.removePlanKey(plan.id, d);
-          this.changed();
-          return { status: 202 };
-        }
-        if (c === 'usage' && n === 3 && m === 'GET') return { status: 200, body: this.getUsage(plan, q) };
-      }
-    }
-    if (a === 'tags' && n === 2 && m === 'PUT') return { status: 204, body: this.tagApiKey(b, parseJsonBody(req.body)) };
-    throw new ApiGatewayError('NotFoundException', `keygate local does not implement ${m} ${req.path}`);
-  }
-
-  /** TagResource, for API keys (`arn:aws:apigateway:<region>::/apikeys/<id>`). */
-  private tagApiKey(resourceArn: string, body: Json): undefined {
-    const id = /^arn:aws[\w-]*:apigateway:[\w-]*::\/apikeys\/([^/]+)$/.exec(resourceArn)?.[1];
-    if (!id) throw new ApiGatewayError('NotFoundException', `keygate local tags API keys only, not ${resourceArn}`);
-    const key = this.model.getKey(id);
-    const tags = body.tags;
-    if (typeof tags !== 'object' || tags === null || Object.values(tags).some((v) => typeof v !== 'string')) throw bad('tags must be a map of strings');
-    Object.assign(key.tags, tags);
-    this.changed();
-    return undefined;
+    throw new ApiGatewayError('NotFoundException', `keygate local does not implement ${req.method} ${req.path}`);
   }
 
   private getApiKeys(q: URLSearchParams): unknown {
     const nameQuery = q.get('name');
     const customerId = q.get('customerId');
     const includeValues = q.get('includeValues') === 'true';
+    // Newest first, as API Gateway lists keys.
     const keys = [...this.model.keys.values()]
       .filter((k) => !nameQuery || k.name.startsWith(nameQuery))
       .filter((k) => !customerId || k.customerId === customerId)
-      .sort((x, y) => x.createdDate - y.createdDate || x.id.localeCompare(y.id));
-    const p = page(keys.map((k) => keyJson(k, includeValues)), q);
-    return { ...p, warnings: undefined };
+      .sort((x, y) => y.createdDate - x.createdDate || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
+    return page(keys.map((k) => keyJson(k, includeValues)), q);
   }
 
   private createApiKey(body: Json): unknown {
     const name = optString(body.name, 'name');
     const description = optString(body.description, 'description');
     const customerId = optString(body.customerId, 'customerId');
-    let value = optString(body.value, 'value');
-    if (value !== undefined && !API_KEY_VALUE_PATTERN.test(value)) {
-      throw bad('API Key value should be at least 20 characters long and contain only alphanumeric characters');
-    }
-    if (name !== undefined && name.length > 1024) throw bad('API Key name cannot exceed 1024 characters');
+    const given = optString(body.value, 'value');
+    // An empty value is no value: API Gateway generates one.
+    const value = given === undefined || given === '' ? generateKeyValue() : given;
+    if (value.length < API_KEY_VALUE_MIN_LENGTH) throw bad(`API Key value should be at least ${API_KEY_VALUE_MIN_LENGTH} characters`);
+    if (value.length > API_KEY_VALUE_MAX_LENGTH) throw bad(`API Key value should be at most ${API_KEY_VALUE_MAX_LENGTH} characters`);
+    if (!API_KEY_VALUE_PATTERN.test(value)) throw bad('API Key value should contain only alphanumeric characters');
+    if (name !== undefined && name.length > MAX_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_KEY_NAME_LENGTH} characters`);
+    if (description !== undefined && description.length > MAX_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_KEY_DESCRIPTION_LENGTH} characters`);
     if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw bad('enabled must be a boolean');
     const stageKeys: string[] = [];
     if (body.stageKeys !== undefined) {
@@ -280,7 +339,6 @@ export class ControlPlane {
         stageKeys.push(`${api.id}/${String(sk.stageName)}`);
       }
     }
-    value ??= generateKeyValue();
     const now = this.opts.clock();
     const key: ApiKey = {
       id: randomId(10), name: name ?? '', description, value, enabled: body.enabled === true, createdDate: now, lastUpdatedDate: now,
@@ -300,24 +358,22 @@ export class ControlPlane {
       const op = String(opRaw?.op ?? '');
       const path = String(opRaw?.path ?? '');
       const value = opRaw?.value;
-      if (op !== 'replace') throw bad(`Invalid patch operation specified. Must be one of: [replace] for path ${path}`);
+      if (!['/enabled', '/name', '/description', '/customerId'].includes(path)) throw bad(`Invalid patch path ${path}`);
+      if (op !== 'replace') throw bad('Invalid patch operation specified. Must be one of: [replace]');
       switch (path) {
         case '/enabled':
-          if (value !== 'true' && value !== 'false') throw bad(`Invalid enabled value: ${String(value)}; must be true or false`);
-          updates.push(() => { key.enabled = value === 'true'; });
+          updates.push(() => { key.enabled = patchBoolean(value); });
           break;
         case '/name':
-          if (typeof value !== 'string' || value.length > 1024) throw bad('Invalid name');
-          updates.push(() => { key.name = value; });
+          if (typeof value === 'string' && value.length > MAX_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_KEY_NAME_LENGTH} characters`);
+          updates.push(() => { key.name = typeof value === 'string' ? value : ''; });
           break;
         case '/description':
+          if (typeof value === 'string' && value.length > MAX_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_KEY_DESCRIPTION_LENGTH} characters`);
           updates.push(() => { key.description = value === undefined || value === null ? undefined : String(value); });
           break;
-        case '/customerId':
-          updates.push(() => { key.customerId = value === undefined || value === null ? undefined : String(value); });
-          break;
         default:
-          throw bad(`Invalid patch path ${path}`);
+          updates.push(() => { key.customerId = value === undefined || value === null ? undefined : String(value); });
       }
     }
     for (const u of updates) u();
@@ -426,53 +482,4 @@ export function errorResponse(status: number, type: string, message: string): Co
     headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
     body: JSON.stringify({ message, __type: type }),
   };
-}
-
-function restApiJson(api: RestApi): Json {
-  return {
-    id: api.id, name: api.name, description: api.description, createdDate: secs(api.createdDate),
-    apiKeySource: api.apiKeySource, endpointConfiguration: { types: ['EDGE'] }, rootResourceId: api.rootResourceId,
-    binaryMediaTypes: api.binaryMediaTypes.length ? api.binaryMediaTypes : undefined, minimumCompressionSize: api.minimumCompressionSize,
-    disableExecuteApiEndpoint: api.disableExecuteApiEndpoint, tags: api.tags,
-  };
-}
-
-function stageJson(s: Stage): Json {
-  const methodSettings: Record<string, Json> = {};
-  for (const [k, v] of s.methodSettings) {
-    const [p, method] = k.split(' ');
-    // API Gateway's keys: `*/*` for the defaults, else the resource path with `/` escaped as `~1`, then `/METHOD`.
-    const key = p === '/*' ? `*/${method}` : `${p.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}`;
-    methodSettings[key] = { throttlingRateLimit: v.rateLimit, throttlingBurstLimit: v.burstLimit };
-  }
-  return {
-    deploymentId: s.deploymentId, stageName: s.name, description: s.description, cacheClusterEnabled: false,
-    methodSettings, variables: s.variables, tracingEnabled: false, tags: s.tags,
-    createdDate: secs(s.createdDate), lastUpdatedDate: secs(s.createdDate),
-  };
-}
-
-function keyJson(k: ApiKey, includeValue: boolean): Json {
-  return {
-    id: k.id, name: k.name, description: k.description, customerId: k.customerId, enabled: k.enabled,
-    createdDate: secs(k.createdDate), lastUpdatedDate: secs(k.lastUpdatedDate), stageKeys: k.stageKeys, tags: k.tags,
-    ...(includeValue ? { value: k.value } : {}),
-  };
-}
-
-function planJson(p: UsagePlan): Json {
-  return {
-    id: p.id, name: p.name, description: p.description,
-    apiStages: p.apiStages.map((s) => ({
-      apiId: s.apiId, stage: s.stage,
-      ...(Object.keys(s.throttle).length ? { throttle: Object.fromEntries(Object.entries(s.throttle).map(([k, t]) => [k, { rateLimit: t.rateLimit, burstLimit: t.burstLimit }])) } : {}),
-    })),
-    throttle: p.throttle ? { rateLimit: p.throttle.rateLimit, burstLimit: p.throttle.burstLimit } : undefined,
-    quota: p.quota ? { limit: p.quota.limit, offset: p.quota.offset, period: p.quota.period } : undefined,
-    tags: p.tags,
-  };
-}
-
-function planKeyJson(k: ApiKey): Json {
-  return { id: k.id, type: 'API_KEY', name: k.name, value: k.value };
 }

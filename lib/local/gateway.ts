@@ -8,19 +8,20 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { loadAssembly } from './assembly';
 import { ControlPlane, errorResponse } from './control-plane';
-import { describeExpiry } from './expiry';
 import { RequestActivity } from './dashboard/activity';
 import { Dashboard } from './dashboard/dashboard';
-import { DataPlane, DataPlaneResponse, MAX_BODY_BYTES, RequestRecord } from './data-plane';
+import { createDataPlane, DataPlaneResponse, MAX_BODY_BYTES, RequestRecord } from './data-plane';
+import { describeExpiry } from './expiry';
 import { renderGatewayResponse } from './gateway-responses';
+import { LambdaRunner } from './lambda-runner';
 import { localAwsInvoker } from './local-aws-invoker';
 import { ScheduleRunner } from './schedules';
 import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
-import { LambdaRunner } from './lambda-runner';
 import { buildModel } from './model-builder';
 import { Model, ThrottleSettings, UnsupportedItem } from './model';
 import { QuotaCounter } from './quota';
-import { applyState, readState, snapshotState, StateStore } from './state';
+import { guardLocalService } from './request-guard';
+import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from './state';
 import { ThrottleRegistry } from './throttle';
 
 export interface LocalGatewayOptions {
@@ -40,6 +41,11 @@ export interface LocalGatewayOptions {
   readonly log?: (line: string) => void;
   /** Receives the access log lines of stages that have an AccessLogSetting (rendered with their Format). Default: none. */
   readonly accessLog?: (line: string) => void;
+  /**
+   * Called once per finished data-plane request with what happened (never a key value), e.g.
+   * for a dashboard. Keep it fast: it runs on the request's path. Default: none.
+   */
+  readonly onRequest?: (record: RequestRecord) => void;
   /** Account-level throttle of the data plane. Default: API Gateway's 10,000 rps with a burst of 5,000. */
   readonly accountThrottle?: ThrottleSettings;
   /** Emulate the control plane's rate limits (429) and one-at-a-time CreateUsagePlanKey (409). Default: off. */
@@ -52,8 +58,6 @@ export interface LocalGatewayOptions {
   readonly rotateOnStart?: boolean;
   /** Runs the steps of a RotateSecret. Default: the app's rotation Lambda, in a worker, calling back into this gateway. */
   readonly invokeRotation?: RotationInvoker;
-  /** [dashboard] Called once per finished data-plane request. Default: none. */
-  readonly onRequest?: (record: RequestRecord) => void;
 }
 
 export interface LocalStageInfo {
@@ -87,7 +91,7 @@ export interface LocalKeyInfo {
 export interface LocalGatewayInfo {
   /** The control plane endpoint: use as the AWS SDK's `endpoint`. */
   readonly controlPlane: string;
-  /** [dashboard] The local dashboard; the URL carries this run's access token. */
+  /** The local dashboard; the URL carries this run's access token. */
   readonly dashboard: string;
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
@@ -111,6 +115,17 @@ const DATA_PREFIX = '/restapis/';
 const EMPTY = Buffer.alloc(0);
 const USER_REQUEST = '/_user_request_';
 
+/** `/restapis/{apiId}/{stage}/_user_request_/{rest}` → its parts; undefined for anything else (the control plane). */
+function parseStagePath(rawPath: string): { apiId: string; stage: string; rest: string } | undefined {
+  if (!rawPath.startsWith(DATA_PREFIX)) return undefined;
+  const ui = rawPath.indexOf(USER_REQUEST);
+  if (ui < 0) return undefined;
+  const [apiId, stage, extra] = rawPath.slice(DATA_PREFIX.length, ui).split('/');
+  const rest = rawPath.slice(ui + USER_REQUEST.length);
+  if (stage === undefined || extra !== undefined || (rest !== '' && !rest.startsWith('/'))) return undefined;
+  return { apiId, stage, rest: rest || '/' };
+}
+
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const clock = options.clock ?? Date.now;
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -118,22 +133,27 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const state = options.statePath ? readState(options.statePath) : undefined;
   const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
   const templateKeyIds = new Set(model.keys.keys());
-  if (state) applyState(model, state, templateKeyIds);
+  const templatePlans = templatePlanFingerprints(model);
+  if (state) applyState(model, state, templateKeyIds, templatePlans);
   const quotas = new QuotaCounter(state?.usage ?? {});
-  const template = { keyValues: { ...state?.template.keyValues, ...generated.keyValues }, secrets: { ...state?.template.secrets, ...generated.secrets } };
-  const store = options.statePath ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template)) : undefined;
+  const template = {
+    keyValues: { ...state?.template.keyValues, ...generated.keyValues },
+    secrets: { ...state?.template.secrets, ...generated.secrets },
+    physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
+  };
+  const store = options.statePath ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans)) : undefined;
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);
-  // [dashboard] the dashboard reads the data plane's buckets and counters and observes its requests.
+  // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = new ThrottleRegistry();
   const activity = new RequestActivity();
-  const onRequest = (r: RequestRecord): void => {
-    activity.record(r);
-    // An observer's bug must not fail the request it observes.
-    try { options.onRequest?.(r); } catch (e) { log(`keygate local: onRequest failed: ${(e as Error)?.message ?? String(e)}`); }
-  };
-  const dataPlane = new DataPlane(model, { clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log, accessLog: options.accessLog, accountThrottle: options.accountThrottle, onRequest });
+  const observer = options.onRequest;
+  const dataPlane = createDataPlane(model, {
+    clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
+    accessLog: options.accessLog, accountThrottle: options.accountThrottle,
+    onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
+  });
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const invokeLocally = localAwsInvoker(model, lambdas, () => base);
@@ -143,41 +163,78 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   });
   const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, log);
 
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      log(`keygate local: internal error: ${(e as Error)?.stack ?? String(e)}`);
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() });
-        res.end('{"message":"Internal server error"}');
-      } else res.destroy();
-    });
-  });
-  server.on('clientError', (_err: Error, socket) => {
-    const tooLarge = (_err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const body = tooLarge ? '{"message":"Request Header Fields Too Large"}' : '{"message":"Bad Request"}';
-    if (socket.writable) {
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-amzn-requestid: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`);
+  /** A client that went away mid-body: nothing to answer, nothing to log. */
+  class AbortedUpload extends Error {}
+
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => serve(req, res));
+  // `Expect: 100-continue` with a body over the limit: 413 at once, before the client sends it.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      tooLarge(req, res);
+      return;
     }
-    else socket.destroy();
+    res.writeContinue();
+    serve(req, res);
+  });
+  server.on('clientError', (err: Error, socket) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A client that reset or closed the connection cannot be answered.
+    if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) { socket.destroy(); return; }
+    const headerOverflow = code === 'HPE_HEADER_OVERFLOW';
+    const status = headerOverflow ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = headerOverflow ? '{"message":"Request Header Fields Too Large"}' : '{"message":"Bad Request"}';
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-amzn-requestid: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`);
   });
   server.keepAliveTimeout = 5_000;
 
-  async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) return 'too-large';
+  function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof AbortedUpload) { res.destroy(); return; }
+      log(`keygate local: internal error: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) {
+        const body = '{"message":"Internal server error"}';
+        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), 'content-length': String(body.length) });
+        res.end(body);
+      } else res.destroy();
+    });
+  }
+
+  function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
+      let complete = false;
       req.on('data', (c: Buffer) => {
         size += c.length;
         if (size > MAX_BODY_BYTES) { over = true; chunks.length = 0; return; }
         if (!over) chunks.push(c);
       });
-      req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
-      req.on('error', reject);
+      req.on('end', () => { complete = true; resolve(over ? 'too-large' : Buffer.concat(chunks)); });
+      req.on('error', () => reject(new AbortedUpload()));
+      req.on('close', () => { if (!complete) reject(new AbortedUpload()); });
     });
+  }
+
+  /** 413 before or after reading the body: with a length, and the connection closed (the rest of the body is not read). */
+  function tooLarge(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = req.url ?? '/';
+    const stagePath = parseStagePath(url.split('?')[0]);
+    let status: number;
+    let headers: Record<string, string>;
+    let body: string;
+    if (stagePath) {
+      const api = model.apis.get(stagePath.apiId);
+      const r = renderGatewayResponse(api, 'REQUEST_TOO_LARGE', {
+        context: { requestId: randomUUID(), apiId: stagePath.apiId, stage: stagePath.stage }, requestHeaders: {}, query: {}, pathParams: {}, stageVariables: {},
+      });
+      ({ status, headers, body } = r);
+    } else {
+      ({ status, headers, body } = errorResponse(413, 'RequestTooLongException', 'Request Too Long'));
+    }
+    res.writeHead(status, { ...headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(body)), connection: 'close' });
+    res.end(body);
+    res.once('finish', () => req.destroy());
   }
 
   function send(res: http.ServerResponse, method: string, out: DataPlaneResponse): void {
@@ -188,53 +245,33 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) { tooLarge(req, res); return; }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPathAll = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const method = (req.method ?? 'GET').toUpperCase();
+    const method = req.method ?? 'GET';
     // No body announced (GET, HEAD…): skip the stream entirely.
-    const body = !req.headers['content-length'] && !req.headers['transfer-encoding'] ? EMPTY : await readBody(req);
-    const ui = rawPathAll.startsWith(DATA_PREFIX) ? rawPathAll.indexOf(USER_REQUEST) : -1;
-    if (ui > 0) {
-      const [apiId, stage] = rawPathAll.slice(DATA_PREFIX.length, ui).split('/');
-      const rest = rawPathAll.slice(ui + USER_REQUEST.length);
-      if (stage !== undefined && (rest === '' || rest.startsWith('/'))) {
-        if (body === 'too-large') {
-          const api = model.apis.get(apiId);
-          const r = renderGatewayResponse(api, 'REQUEST_TOO_LARGE', { context: { requestId: randomUUID(), apiId, stage }, requestHeaders: {}, query: {}, pathParams: {}, stageVariables: {} });
-          res.writeHead(r.status, { ...r.headers, 'x-amzn-requestid': randomUUID(), connection: 'close' });
-          res.end(r.body);
-          return;
-        }
-        const out = dataPlane.handle({
-          apiId, stage, rawPath: rest || '/', rawQuery, method, headers: req.headers, rawHeaders: req.rawHeaders, body,
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1', host: req.headers.host ?? `127.0.0.1:${port}`,
-        });
-        if (out instanceof Promise) send(res, method, await out);
-        else send(res, method, out);
-        return;
-      }
-    }
-    // [dashboard]
-    if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
-    const requestId = randomUUID();
-    if (body === 'too-large') {
-      const r = errorResponse(413, 'RequestTooLongException', 'Request Too Long');
-      res.writeHead(r.status, { ...r.headers, 'x-amzn-requestid': requestId, connection: 'close' });
-      res.end(r.body);
+    const body = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined ? EMPTY : await readBody(req);
+    if (body === 'too-large') { tooLarge(req, res); return; }
+    const stagePath = parseStagePath(rawPathAll);
+    if (stagePath) {
+      const out = dataPlane({
+        apiId: stagePath.apiId, stage: stagePath.stage, rawPath: stagePath.rest, rawQuery, method, headers: req.headers, rawHeaders: req.rawHeaders, body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1', host: req.headers.host ?? `127.0.0.1:${port}`,
+      });
+      send(res, method, out instanceof Promise ? await out : out);
       return;
     }
-    let query: URLSearchParams;
-    try {
-      query = new URLSearchParams(rawQuery);
-    } catch {
-      query = new URLSearchParams();
-    }
-    const out = method === 'POST' && LocalSecretsManager.accepts(req.headers)
-      ? await secretsManager.handle({ target: String(req.headers['x-amz-target']), body })
-      : controlPlane.handle({ method, path: rawPathAll, query, body });
-    res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId, 'content-length': String(Buffer.byteLength(out.body)) });
+    if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
+    // The AWS services (API Gateway's control plane, the Secrets Manager slice) answer only loopback, same-site, signed calls.
+    const refusal = guardLocalService(req.headers);
+    const out = refusal
+      ? errorResponse(refusal.status, refusal.type, refusal.message)
+      : method === 'POST' && LocalSecretsManager.accepts(req.headers)
+        ? await secretsManager.handle({ target: String(req.headers['x-amz-target']), body })
+        : controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
+    res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
     res.end(out.body);
   }
 

@@ -1,37 +1,31 @@
-/** IDs and values shaped like API Gateway's. */
+/** IDs shaped like API Gateway's. Key values come from the one generator in `../shared-constants`. */
 import * as cryptoModule from 'crypto';
-import { createHash, randomBytes } from 'crypto';
+import { createHash, randomInt } from 'crypto';
 
 const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function fromBytes(bytes: Buffer, alphabet: string, length: number): string {
-  let s = '';
-  for (let i = 0; i < length; i++) s += alphabet[bytes[i % bytes.length] % alphabet.length];
-  return s;
-}
 
 /** A random lowercase alphanumeric id (API Gateway's ids: 10 chars for APIs and keys, 6 for resources, plans, stages' deployments). */
 export function randomId(length = 10): string {
-  return fromBytes(randomBytes(length), ALNUM_LOWER, length);
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALNUM_LOWER[randomInt(ALNUM_LOWER.length)];
+  return s;
 }
 
 /** A deterministic id from a seed, so the same template gives the same URLs across restarts. */
 export function stableId(seed: string, length = 10): string {
-  return fromBytes(createHash('sha256').update(seed).digest(), ALNUM_LOWER, length);
+  const bytes = createHash('sha256').update(seed).digest();
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALNUM_LOWER[bytes[i % bytes.length] % ALNUM_LOWER.length];
+  return s;
 }
 
-/** A generated API key value: 40 alphanumeric characters, like API Gateway's. */
-export function generateKeyValue(): string {
-  return fromBytes(randomBytes(40), ALNUM, 40);
-}
-
-type OneShotHash = (algorithm: string, data: string, encoding: 'buffer') => Buffer;
+type OneShotHash = (algorithm: string, data: string, encoding: 'base64') => string;
 /** `crypto.hash` (Node ≥ 20.12) is a faster one-shot digest; fall back to createHash. */
 const oneShot = (cryptoModule as unknown as { hash?: OneShotHash }).hash;
 
-export function sha256(value: string): Buffer {
-  return oneShot ? oneShot('sha256', value, 'buffer') : createHash('sha256').update(value, 'utf8').digest();
+/** base64 SHA-256 of a string (the key lookup's digest: one allocation, no Buffer). */
+export function sha256Base64(value: string): string {
+  return oneShot ? oneShot('sha256', value, 'base64') : createHash('sha256').update(value, 'utf8').digest('base64');
 }
 
 /** A deterministic UUID-shaped string from a seed. */

@@ -3,6 +3,8 @@ export { startLocalGateway } from './gateway';
 export type { LocalGateway, LocalGatewayInfo, LocalGatewayOptions, LocalApiInfo, LocalStageInfo, LocalKeyInfo } from './gateway';
 export type { ThrottleSettings, UnsupportedItem } from './model';
 export type { RequestRecord } from './data-plane';
+export { checkLoopbackHost, checkNotCrossSite, checkSigV4Header, guardLocalService } from './request-guard';
+export type { GuardRefusal } from './request-guard';
 export { loadAssembly } from './assembly';
 export type { CloudAssembly, AssemblyStack } from './assembly';
 export { synthesizeApp } from './synth';

@@ -16,8 +16,22 @@ export interface IntegrationResult {
 /** Thrown when the integration is misconfigured the way AWS reports as a 500 "Internal server error". */
 export class IntegrationConfigError extends Error {}
 
+type Picked = { type: string; template: string } | undefined;
+/** Picks per templates object and content type: asked on every request, the answer never changes. */
+const picks = new WeakMap<Record<string, string>, Map<string, Picked>>();
+
 /** Picks the request template for a content type (as API Gateway: exact match, else application/json, else the only one). */
-export function pickTemplate(templates: Record<string, string>, contentType: string | undefined): { type: string; template: string } | undefined {
+export function pickTemplate(templates: Record<string, string>, contentType: string | undefined): Picked {
+  let byType = picks.get(templates);
+  if (!byType) { byType = new Map(); picks.set(templates, byType); }
+  const memoKey = contentType ?? '';
+  if (byType.has(memoKey)) return byType.get(memoKey);
+  const picked = pickTemplateUncached(templates, contentType);
+  if (byType.size < 64) byType.set(memoKey, picked);
+  return picked;
+}
+
+function pickTemplateUncached(templates: Record<string, string>, contentType: string | undefined): Picked {
   const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase() || 'application/json';
   const keys = Object.keys(templates);
   if (keys.length === 0) return undefined;
@@ -32,6 +46,17 @@ function isStatic(template: string): boolean {
 }
 
 /** Statuscode from a MOCK request template's output, e.g. `{"statusCode": 200}` or `{ statusCode: 200 }`. */
+const staticStatusCodes = new Map<string, number>();
+/** mockStatusCode of a static template (the same string on every request). */
+function staticMockStatusCode(template: string): number {
+  let code = staticStatusCodes.get(template);
+  if (code === undefined) {
+    code = mockStatusCode(template);
+    if (staticStatusCodes.size < 1000) staticStatusCodes.set(template, code);
+  }
+  return code;
+}
+
 export function mockStatusCode(rendered: string): number {
   const m = /["']?statusCode["']?\s*:\s*["']?(\d{3})/.exec(rendered);
   return m ? Number(m[1]) : 200;
@@ -97,7 +122,7 @@ export function runMock(integration: Integration, rc: ResponseContext, requestBo
   const picked = pickTemplate(integration.requestTemplates, contentType) ?? (contentType ? undefined : pickTemplate(integration.requestTemplates, 'application/json'));
   let statusCode = 200;
   if (picked && isStatic(picked.template)) {
-    statusCode = mockStatusCode(picked.template);
+    statusCode = staticMockStatusCode(picked.template);
   } else if (picked) {
     const rendered = renderVtl(picked.template, { context: rc.context, input: inputFor(rc, requestBody), util: UTIL, stageVariables: rc.stageVariables });
     statusCode = mockStatusCode(rendered);

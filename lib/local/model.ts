@@ -4,9 +4,8 @@
  * responses, authorizers and Lambda functions. The control plane mutates it; the
  * data plane reads it on every request, so a change is seen by the next request.
  */
-import { timingSafeEqual } from 'crypto';
-import { sha256 } from './ids';
-import { MAX_API_KEYS, MAX_PLANS_PER_KEY } from '../api-gateway-limits';
+import { sha256Base64 } from './ids';
+import { MAX_API_KEYS, MAX_PLANS_PER_KEY } from '../shared-constants';
 
 export interface ThrottleSettings {
   readonly rateLimit?: number;
@@ -114,6 +113,8 @@ export interface RestApi {
   readonly apiKeySource: string;
   readonly binaryMediaTypes: string[];
   readonly minimumCompressionSize?: number;
+  /** EndpointConfiguration.Types (EDGE when the template says nothing). */
+  readonly endpointTypes: string[];
   readonly disableExecuteApiEndpoint: boolean;
   readonly tags: Record<string, string>;
 }
@@ -135,16 +136,17 @@ export interface ApiStage {
   readonly apiId: string;
   readonly stage: string;
   /** Per-method throttles keyed `/path/METHOD`. */
-  readonly throttle: Record<string, ThrottleSettings>;
+  throttle: Record<string, ThrottleSettings>;
 }
 
+/** A usage plan; UpdateUsagePlan replaces its fields (never mutates a settings object, which the throttles key on). */
 export interface UsagePlan {
   readonly id: string;
-  readonly name: string;
-  readonly description?: string;
-  readonly apiStages: ApiStage[];
-  readonly throttle?: ThrottleSettings;
-  readonly quota?: QuotaSettings;
+  name: string;
+  description?: string;
+  apiStages: ApiStage[];
+  throttle?: ThrottleSettings;
+  quota?: QuotaSettings;
   readonly tags: Record<string, string>;
 }
 
@@ -210,8 +212,11 @@ export class Model {
   readonly unsupported: UnsupportedItem[] = [];
   /** Resources with no effect on the served APIs (IAM roles, permissions…), by logical id. */
   readonly ignored: UnsupportedItem[] = [];
-  /** sha256(value) hex → key id and digest. */
-  private readonly keyByDigest = new Map<string, { id: string; digest: Buffer }>();
+  /**
+   * base64 sha256(value) → key id. Keys are found by the digest of the presented value, never
+   * by comparing values: how long a lookup takes says nothing about how close a guess was.
+   */
+  private readonly keyByDigest = new Map<string, string>();
   /** Listeners called after each mutation (used to persist state). */
   private readonly listeners: (() => void)[] = [];
 
@@ -232,12 +237,11 @@ export class Model {
 
   addKey(key: ApiKey): void {
     if (this.keys.has(key.id)) throw new ApiGatewayError('ConflictException', `API Key ${key.id} already exists`);
-    const digest = sha256(key.value);
-    const hex = digest.toString('hex');
-    if (this.keyByDigest.has(hex)) throw new ApiGatewayError('ConflictException', 'API Key already exists');
+    const digest = sha256Base64(key.value);
+    if (this.keyByDigest.has(digest)) throw new ApiGatewayError('ConflictException', 'API Key already exists');
     if (this.keys.size >= MAX_API_KEYS) throw new ApiGatewayError('LimitExceededException', `Cannot exceed the limit of ${MAX_API_KEYS} API keys`);
     this.keys.set(key.id, key);
-    this.keyByDigest.set(hex, { id: key.id, digest });
+    this.keyByDigest.set(digest, key.id);
   }
 
   getKey(id: string): ApiKey {
@@ -249,18 +253,14 @@ export class Model {
   deleteKey(id: string): void {
     const k = this.getKey(id);
     this.keys.delete(id);
-    this.keyByDigest.delete(sha256(k.value).toString('hex'));
+    this.keyByDigest.delete(sha256Base64(k.value));
     for (const set of this.planKeys.values()) set.delete(id);
   }
 
-  /** Finds the key with this value (constant-time comparison of fixed-length digests). */
+  /** Finds the key with this value, by digest (see keyByDigest). */
   findKeyByValue(value: string): ApiKey | undefined {
-    const digest = sha256(value);
-    const entry = this.keyByDigest.get(digest.toString('hex'));
-    if (entry === undefined) return undefined;
-    const key = this.keys.get(entry.id);
-    if (!key) return undefined;
-    return timingSafeEqual(digest, entry.digest) ? key : undefined;
+    const id = this.keyByDigest.get(sha256Base64(value));
+    return id === undefined ? undefined : this.keys.get(id);
   }
 
   // ---- plans ----

@@ -22,16 +22,16 @@ export function utcDay(ms: number): string {
  * starts: for WEEK 0 = Sunday … 6 = Saturday; for MONTH 0 = the 1st; for DAY it must be 0.
  */
 export function periodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
-  const key = `${q.period}|${q.offset}`;
-  const c = periodCache.get(key);
+  // Keyed by the settings object (asked on every request, and a plan's quota object only changes by replacement).
+  const c = periodCache.get(q);
   if (c && now >= c.dayStart && now < c.dayStart + DAY_MS) return c.start;
   const start = computePeriodStart(now, q);
   const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
-  periodCache.set(key, { dayStart, start });
+  periodCache.set(q, { dayStart, start });
   return start;
 }
 
-const periodCache = new Map<string, { dayStart: number; start: number }>();
+const periodCache = new WeakMap<object, { dayStart: number; start: number }>();
 
 function computePeriodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
   const d = new Date(now);
@@ -71,8 +71,14 @@ export type UsageCounts = Record<string, Record<string, Record<string, number>>>
 export class QuotaCounter {
   /** Day-by-day counts, the persisted truth. */
   readonly counts: UsageCounts;
-  /** Cache of the current period's total per plan|key. */
-  private readonly current = new Map<string, { start: number; used: number }>();
+  /** Cache of the current period's total, by plan id then key id (no string building per request). */
+  private readonly current = new Map<string, Map<string, { start: number; used: number }>>();
+
+  private currentOf(planId: string): Map<string, { start: number; used: number }> {
+    let m = this.current.get(planId);
+    if (!m) { m = new Map(); this.current.set(planId, m); }
+    return m;
+  }
 
   constructor(initial: UsageCounts = {}) {
     this.counts = initial;
@@ -86,15 +92,14 @@ export class QuotaCounter {
   /** Requests counted in the period containing `now`. */
   used(planId: string, keyId: string, q: QuotaSettings, now: number): number {
     const start = periodStart(now, q);
-    const k = `${planId}|${keyId}`;
-    const c = this.current.get(k);
+    const c = this.current.get(planId)?.get(keyId);
     if (c && c.start === start) return c.used;
     const days = this.counts[planId]?.[keyId] ?? {};
     const from = utcDay(start);
     const to = utcDay(now);
     let used = 0;
     for (const [day, n] of Object.entries(days)) if (day >= from && day <= to) used += n;
-    this.current.set(k, { start, used });
+    this.currentOf(planId).set(keyId, { start, used });
     return used;
   }
 
@@ -107,9 +112,9 @@ export class QuotaCounter {
     const days = this.daysOf(planId, keyId);
     const day = utcDay(now);
     days[day] = (days[day] ?? 0) + 1;
-    const c = this.current.get(`${planId}|${keyId}`);
+    const c = this.current.get(planId)?.get(keyId);
     if (c && q && c.start === periodStart(now, q)) c.used++;
-    else this.current.delete(`${planId}|${keyId}`);
+    else if (c) this.current.get(planId)!.delete(keyId);
   }
 
   /** Daily [used, remaining] pairs from startDate to endDate (inclusive, `YYYY-MM-DD`), as GetUsage returns. */

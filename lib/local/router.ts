@@ -79,8 +79,20 @@ export function methodFor(resource: ApiResource, httpMethod: string): Method | u
   return resource.methods.get(httpMethod) ?? resource.methods.get('ANY');
 }
 
-/** Splits a raw request path into decoded segments; undefined if it is not valid percent-encoding. */
+const splitCache = new Map<string, string[] | undefined>();
+
+/** Splits a raw request path into decoded segments; undefined if it is not valid percent-encoding. Callers must not change the list. */
 export function splitPath(rawPath: string): string[] | undefined {
+  const cached = splitCache.get(rawPath);
+  if (cached !== undefined || splitCache.has(rawPath)) return cached;
+  const segments = splitPathUncached(rawPath);
+  // Bounded: paths repeat in practice, but a scan of random paths must not grow memory.
+  if (splitCache.size >= 1024) splitCache.clear();
+  splitCache.set(rawPath, segments);
+  return segments;
+}
+
+function splitPathUncached(rawPath: string): string[] | undefined {
   const out: string[] = [];
   for (const p of rawPath.split('/')) {
     if (p === '') continue;

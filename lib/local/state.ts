@@ -1,15 +1,20 @@
 /**
- * Optional persistence of the mutable state — keys, plan-key associations, quota
- * counters, and the values generated for the template (key values, secrets) — in one
- * JSON file, written atomically: temp file, fsync, rename, fsync of the directory.
+ * Optional persistence of the mutable state — keys, plan-key associations, quota counters,
+ * and the values generated for the template (key values, secrets, random ids) — in one JSON
+ * file. Read: checked against a schema before anything is used, so a damaged file is refused
+ * naming the file and the field, never half-loaded. Written atomically through an exclusive,
+ * randomly named temp file: fsync, rename, fsync of the directory.
  */
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import Ajv from 'ajv';
 import { PersistedTemplateValues } from './model-builder';
-import { ApiGatewayError, ApiKey, Model } from './model';
+import { ApiGatewayError, ApiKey, Model, UsagePlan } from './model';
 import { UsageCounts } from './quota';
+import { STATE_SCHEMA, STATE_VERSION } from './state-schema';
 
-export const STATE_VERSION = 1;
+export { STATE_VERSION } from './state-schema';
 
 export interface StateFile {
   readonly version: number;
@@ -18,11 +23,36 @@ export interface StateFile {
   /** Ids of the template's keys when saved, to tell a deleted template key from a new one. */
   readonly templateKeyIds: string[];
   readonly planKeys: Record<string, string[]>;
+  /** Every usage plan, as the control plane left it (CreateUsagePlan, UpdateUsagePlan, DeleteUsagePlan). */
+  readonly plans?: UsagePlan[];
+  /** planId → fingerprint of the template's plan when saved; a template plan missing from `plans` was deleted. */
+  readonly templatePlans?: Record<string, string>;
   readonly usage: UsageCounts;
   readonly template: PersistedTemplateValues;
 }
 
-/** Reads a state file; undefined if it does not exist. Throws naming the file if it is unreadable. */
+/** What a template says about a plan, to notice when the template itself changed it. */
+export function planFingerprint(p: UsagePlan): string {
+  return JSON.stringify([p.name, p.description ?? null, p.apiStages, p.throttle ?? null, p.quota ?? null]);
+}
+
+/** Fingerprints of the template's plans, taken right after the model is built. */
+export function templatePlanFingerprints(model: Model): Record<string, string> {
+  return Object.fromEntries([...model.plans.values()].map((p) => [p.id, planFingerprint(p)]));
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate(v: unknown): string | undefined {
+  validator ??= new Ajv({ allErrors: false, strict: true }).compile(STATE_SCHEMA);
+  if (validator(v)) return undefined;
+  const e = validator.errors?.[0];
+  if (!e) return 'does not match the state file schema';
+  const where = e.instancePath === '' ? '(the top level)' : e.instancePath;
+  const allowed = e.keyword === 'const' ? ` (expected ${JSON.stringify(e.params.allowedValue)})` : '';
+  return `field ${where} ${e.message ?? 'is invalid'}${allowed}`;
+}
+
+/** Reads a state file; undefined if it does not exist or is empty (start fresh). Throws naming the file and the bad field. */
 export function readState(file: string): StateFile | undefined {
   let text: string;
   try {
@@ -31,35 +61,45 @@ export function readState(file: string): StateFile | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`cannot read state file ${file}: ${(e as Error).message}`);
   }
+  if (text.trim() === '') return undefined;
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
     throw new Error(`state file ${file} is not valid JSON (${(e as Error).message}); move it away to start fresh`);
   }
-  const s = v as Partial<StateFile>;
-  if (typeof v !== 'object' || v === null || s.version !== STATE_VERSION || !Array.isArray(s.keys)) {
-    throw new Error(`state file ${file} is not a keygate local state file (version ${STATE_VERSION})`);
-  }
+  const problem = validate(v);
+  if (problem) throw new Error(`state file ${file} is not a valid keygate local state file (version ${STATE_VERSION}): ${problem}; fix it or move it away to start fresh`);
+  const s = v as Partial<StateFile> & { template?: Partial<PersistedTemplateValues> };
   return {
-    version: STATE_VERSION, savedAt: String(s.savedAt ?? ''), keys: s.keys, templateKeyIds: s.templateKeyIds ?? [],
-    planKeys: s.planKeys ?? {}, usage: s.usage ?? {}, template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {} },
+    version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
+    planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
+    template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
   };
 }
 
-/** Writes `data` to `file` atomically: a crash leaves either the old or the new file, never a torn one. */
+/**
+ * Writes `data` to `file` atomically: a crash leaves either the old or the new file, never a
+ * torn one. The temp file has an unguessable name and is created exclusively (O_EXCL, mode
+ * 0600), so nobody can plant it or a symlink in its place beforehand.
+ */
 export function writeFileAtomic(file: string, data: string): void {
   const dir = path.dirname(path.resolve(file));
   fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o600);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
-  fs.renameSync(tmp, file);
   try {
     const dfd = fs.openSync(dir, 'r');
     try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
@@ -68,8 +108,37 @@ export function writeFileAtomic(file: string, data: string): void {
   }
 }
 
-/** Applies a loaded state to a freshly built model (keys, associations). */
-export function applyState(model: Model, state: StateFile, templateKeyIds: Set<string>): void {
+/**
+ * Plans as the control plane left them. A template plan keeps the saved fields unless the
+ * template changed the plan since the save (then the template wins, as a redeploy would).
+ */
+function applyPlans(model: Model, state: StateFile, templatePlans: Record<string, string>): void {
+  if (!state.plans) return;
+  const savedTemplate = state.templatePlans ?? {};
+  const saved = new Set(state.plans.map((p) => p.id));
+  for (const id of Object.keys(savedTemplate)) {
+    if (templatePlans[id] === savedTemplate[id] && !saved.has(id)) { model.plans.delete(id); model.planKeys.delete(id); }
+  }
+  for (const p of state.plans) {
+    const apiStages = p.apiStages.filter((s) => model.apis.get(s.apiId)?.stages.has(s.stage));
+    const existing = model.plans.get(p.id);
+    if (existing) {
+      if (templatePlans[p.id] !== savedTemplate[p.id]) continue;
+      existing.name = p.name;
+      existing.description = p.description;
+      existing.apiStages = apiStages;
+      existing.throttle = p.throttle;
+      existing.quota = p.quota;
+    } else if (savedTemplate[p.id] === undefined) {
+      model.plans.set(p.id, { ...p, apiStages, tags: p.tags ?? {} });
+      model.planKeys.set(p.id, new Set());
+    }
+  }
+}
+
+/** Applies a loaded state to a freshly built model (plans, keys, associations). */
+export function applyState(model: Model, state: StateFile, templateKeyIds: Set<string>, templatePlans: Record<string, string> = {}): void {
+  applyPlans(model, state, templatePlans);
   const stateKeyIds = new Set(state.keys.map((k) => k.id));
   // Template keys deleted through the control plane stay deleted.
   for (const id of state.templateKeyIds) if (templateKeyIds.has(id) && !stateKeyIds.has(id)) model.deleteKey(id);
@@ -103,12 +172,14 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
   }
 }
 
-export function snapshotState(model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues): StateFile {
+export function snapshotState(
+  model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
+): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
-    templateKeyIds: [...templateKeyIds], planKeys, usage, template,
+    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template,
   };
 }
 

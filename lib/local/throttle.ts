@@ -57,25 +57,33 @@ export function bucketParams(t: ThrottleSettings | undefined): { rate: number; b
   return { rate: Math.max(0, rate), burst: Math.max(0, Math.floor(burst)) };
 }
 
-/** The scope of a key's bucket in a usage plan (its plan-level throttle). */
-export function planKeyScope(planId: string, keyId: string): string {
-  return `p|${planId}|${keyId}`;
-}
-
-/** All buckets of a gateway, created on first use and keyed by scope and limits. */
+/** All buckets of a gateway, created on first use and keyed by the objects they limit. */
 export class ThrottleRegistry {
-  private readonly buckets = new Map<string, TokenBucket>();
+  /** The owner of the buckets that have a name rather than an object. */
+  private readonly named = {};
 
+  /** The bucket of a named scope (e.g. a control-plane operation's rate limit). */
   bucket(scope: string, t: ThrottleSettings | undefined, now: number): TokenBucket | undefined {
+    return this.bucketOf(this.named, scope, t, now);
+  }
+
+  private readonly owned = new WeakMap<object, Map<unknown, TokenBucket>>();
+
+  /**
+   * The bucket of `owner` (e.g. an API key, a method) for `part` (e.g. a plan, a stage), keyed by
+   * the objects themselves: the data plane asks on every request, and builds no scope string.
+   */
+  bucketOf(owner: object, part: unknown, t: ThrottleSettings | undefined, now: number): TokenBucket | undefined {
     if (!t) return undefined;
-    let b = this.buckets.get(scope);
-    // Same settings object as last time (the common case): the bucket stands.
+    let byPart = this.owned.get(owner);
+    if (!byPart) { byPart = new Map(); this.owned.set(owner, byPart); }
+    let b = byPart.get(part);
     if (b && b.settings === t) return b;
     const p = bucketParams(t);
     if (!p) return undefined;
     if (!b || b.rate !== p.rate || b.burst !== p.burst) {
       b = new TokenBucket(p.rate, p.burst, now);
-      this.buckets.set(scope, b);
+      byPart.set(part, b);
     }
     b.settings = t;
     return b;
@@ -88,12 +96,8 @@ export class ThrottleRegistry {
     return true;
   }
 
-  /** [dashboard] The bucket of a scope, if a request has created it; never creates one. */
-  peek(scope: string): TokenBucket | undefined {
-    return this.buckets.get(scope);
-  }
-
-  get size(): number {
-    return this.buckets.size;
+  /** The bucket of `owner` for `part` if a request has created it; never creates one (for the dashboard). */
+  peekOf(owner: object, part: unknown): TokenBucket | undefined {
+    return this.owned.get(owner)?.get(part);
   }
 }

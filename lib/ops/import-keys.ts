@@ -2,7 +2,7 @@ import { APIGatewayClient, ApiKey, ImportApiKeysCommand, UsagePlan } from '@aws-
 import { parse } from 'csv-parse/sync';
 import { OpsError, UsageError } from './errors';
 import { listApiKeys, listUsagePlans } from './paginate';
-import { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from '../api-gateway-limits';
+import { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from '../shared-constants';
 import { findPlan, planStages, resolvePlan } from './resolve';
 
 /** One data row of an API key file, as written. */

@@ -1,12 +1,7 @@
 import type { ApiKey } from '@aws-sdk/client-api-gateway';
+import { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from '../shared-constants';
 
-/** Tag that keygate's bulk client set puts on the keys it manages. */
-export const CLIENT_SET_TAG = 'keygate:client-set';
-/**
- * Description prefix that keygate's bulk client set puts on the keys it manages
- * (`[keygate:client-set=<setId>] …`; ImportApiKeys can't set tags, so the description carries it).
- */
-export const CLIENT_SET_DESCRIPTION_PREFIX = '[keygate:client-set';
+export { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from '../shared-constants';
 
 export type ManagedBy = 'cloudformation' | 'client-set';
 

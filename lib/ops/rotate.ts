@@ -3,26 +3,13 @@ import {
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { randomBytes } from 'crypto';
+import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared-constants';
 import { isConflict, isNotFound, OpsError, UsageError } from './errors';
 import { managedBy, managedKeyReason } from './managed';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { resolveKey } from './resolve';
 
-/**
- * The rotation's state lives on the successor, written in one CreateApiKey call: its
- * predecessor's id and when the predecessor may be retired. A re-run finds the successor by
- * these tags (no second successor), and nothing has to be written to the predecessor (which
- * keeps working untouched until it is retired).
- */
-export const TAG_ROTATION_OF = 'keygate:rotation-of';
-/** On the successor: when the overlap ends (ISO 8601). */
-export const TAG_RETIRE_AFTER = 'keygate:retire-predecessor-after';
-export const TAG_GENERATION = 'keygate:generation';
-/** The client a key belongs to (the name of its first generation), as the CDK constructs tag it. */
-export const TAG_BASE_NAME = 'keygate:client';
-/** A key whose value is kept in Secrets Manager names the secret with this tag. */
-export const TAG_SECRET_ARN = 'keygate:secret-arn';
+export { TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN, generateKeyValue } from '../shared-constants';
 
 /** Tags that describe one key's place in a rotation and are not copied to the successor. */
 const ROTATION_TAGS = [TAG_ROTATION_OF, TAG_RETIRE_AFTER, TAG_GENERATION];
@@ -34,17 +21,6 @@ export function parseDuration(text: string): number {
   const unit = (m[2] ?? 'd').toLowerCase();
   const factor = { w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[unit] ?? 86_400_000;
   return Math.round(Number(m[1]) * factor);
-}
-
-/** A random 40-character alphanumeric key value. */
-export function generateKeyValue(length = 40): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(length * 2);
-  let out = '';
-  for (let i = 0; i < bytes.length && out.length < length; i++) {
-    if (bytes[i] < 248) out += alphabet[bytes[i] % 62]; // 248 = 4 × 62: no modulo bias
-  }
-  return out.length === length ? out : generateKeyValue(length);
 }
 
 function generationOf(key: ApiKey): number {

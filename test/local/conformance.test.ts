@@ -59,8 +59,8 @@ const EXPECTED: Record<string, Expectation> = {
       { method: 'POST', path: '/', status: 502, body: INTERNAL }, // inline code "foo" throws
     ],
   },
-  'usage-plan.sharing': { apis: {}, unsupported: [], keys: 1, plans: { '': 1 }, requests: [] },
-  'usage-plan.multikey': { apis: {}, unsupported: [], keys: 2, plans: { '': 2 }, requests: [] },
+  'usage-plan.sharing': { apis: {}, unsupported: [], keys: 1, plans: { 'test-apigateway-usageplan-create-myusageplan4B391740-MOAIGIPESKDN': 1 }, requests: [] },
+  'usage-plan.multikey': { apis: {}, unsupported: [], keys: 2, plans: { 'test-apigateway-usageplan-multikey-myusageplan4B391740-5K6NENI6J8KD': 2 }, requests: [] },
   'spec-restapi': {
     apis: { 'my-api': ['beta'] }, unsupported: ['myapi4C7BF186'], keys: 1, plans: { 'Basic': 1 },
     requests: [

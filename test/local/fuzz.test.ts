@@ -38,6 +38,8 @@ function send(agent: http.Agent, port: number, method: string, path: string, hea
   });
 }
 
+const FAKE_SIGV4 = `AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20261127/us-east-1/apigateway/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+
 describe('fuzz', () => {
   let gw: LocalGateway;
   let port: number;
@@ -82,6 +84,8 @@ describe('fuzz', () => {
         if (r() < 0.7) headers['x-api-key'] = pick(keys);
         if (r() < 0.5) headers['content-type'] = pick(ctypes);
         if (r() < 0.2) headers['authorization'] = pick(['', 'Bearer x', 'allow']);
+        // Most control-plane requests sign like the SDK (the request guard refuses the rest).
+        if (controlPlane && r() < 0.8) headers['authorization'] = FAKE_SIGV4;
         if (r() < 0.1) headers['accept'] = pick(['*/*', 'text/html', ';q=', 'application/json;q=0.1']);
         const bodyText = method === 'GET' || method === 'HEAD' ? undefined : pick(bodies);
         const body = bodyText === undefined ? undefined : Buffer.from(bodyText);

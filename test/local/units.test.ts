@@ -110,11 +110,14 @@ describe('token buckets', () => {
     expect(ok).toBe(3);
     expect(ThrottleRegistry.tryTakeAll([b], 499)).toBe(false);
     expect(ThrottleRegistry.tryTakeAll([b], 500)).toBe(true);
-    const big = reg.bucket('big', { rateLimit: 100, burstLimit: 100 }, 0)!;
-    const empty = reg.bucket('zero', { rateLimit: 0, burstLimit: 0 }, 0)!;
+    const owner = {};
+    const big = reg.bucketOf(owner, 'big', { rateLimit: 100, burstLimit: 100 }, 0)!;
+    const empty = reg.bucketOf(owner, 'zero', { rateLimit: 0, burstLimit: 0 }, 0)!;
     expect(ThrottleRegistry.tryTakeAll([big, empty], 0)).toBe(false);
     expect(big.level(0)).toBe(100); // nothing taken from the other level
-    expect(reg.bucket('none', undefined, 0)).toBeUndefined();
+    expect(reg.bucketOf(owner, 'none', undefined, 0)).toBeUndefined();
+    expect(reg.peekOf(owner, 'big')).toBe(big);
+    expect(reg.peekOf(owner, 'never')).toBeUndefined();
   });
 });
 

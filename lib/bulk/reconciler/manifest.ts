@@ -3,6 +3,7 @@
  * and its expansion into the keys that should exist. Pure: no AWS SDK, no aws-cdk-lib, so the
  * Lambda bundle stays small and tests need no mocks.
  */
+import { CLIENT_SET_DESCRIPTION_PREFIX } from '../../shared-constants';
 
 /** Rows per ImportApiKeys call, unless the set says otherwise. */
 export const DEFAULT_IMPORT_BATCH_SIZE = 500;
@@ -49,7 +50,7 @@ export interface DesiredKey {
  * can't set tags, so ownership lives in the description (the ops CLI's `isManagedKey` knows it).
  */
 export function ownerMarker(setId: string): string {
-  return `[keygate:client-set=${setId}]`;
+  return `${CLIENT_SET_DESCRIPTION_PREFIX}=${setId}]`;
 }
 
 /** Whether a key's description says it belongs to the set `setId` (exact id, not a prefix of another). */

@@ -10,7 +10,7 @@
  */
 import * as http from 'http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import { checkLoopbackHost, checkReadOnly, checkSameOrigin, Refusal, SessionToken } from './guard';
+import { checkBrowserRules, checkReadOnly, Refusal, SessionToken } from './guard';
 import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './page';
 import { SnapshotSources, takeSnapshot } from './snapshot';
 
@@ -67,7 +67,7 @@ export class Dashboard {
   }
 
   handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, rawQuery: string): void {
-    const refusal: Refusal = checkLoopbackHost(req.headers.host) ?? checkSameOrigin(req.headers, this.opts.port()) ?? checkReadOnly(req.method);
+    const refusal: Refusal = checkBrowserRules(req.headers) ?? checkReadOnly(req.method);
     if (refusal) {
       this.opts.log(`keygate local: dashboard refused ${req.method} ${path}: ${refusal.reason}`);
       const headers: Record<string, string> = refusal.status === 405 ? { allow: 'GET, HEAD' } : {};

@@ -1,42 +1,20 @@
 /**
  * The dashboard's request checks: the control plane's rules (loopback Host names only,
- * no cross-site browser requests) plus, since a browser page cannot sign requests with
- * SigV4, a random per-start token that only the terminal running `keygate local` sees.
- * Each check is a small function so that a shared request guard can replace it.
+ * no cross-site browser requests, from ../request-guard) plus, since a browser page cannot
+ * sign requests with SigV4, a random per-start token that only the terminal running
+ * `keygate local` sees.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'crypto';
 import * as http from 'http';
-
-const LOOPBACK_HOST_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+import { checkLoopbackHost, checkNotCrossSite } from '../request-guard';
 
 /** Why a request is refused, or undefined if the check passes. */
 export type Refusal = { readonly status: number; readonly reason: string } | undefined;
 
-/**
- * The Host header must name the loopback interface: a page on another site whose DNS name
- * was rebound to 127.0.0.1 still sends its own name and is refused.
- */
-export function checkLoopbackHost(host: string | undefined): Refusal {
-  const name = (host ?? '').toLowerCase().replace(/:\d+$/, '');
-  if (LOOPBACK_HOST_NAMES.has(name)) return undefined;
-  return { status: 403, reason: `Host ${JSON.stringify(host ?? '')} is not a loopback name (127.0.0.1, localhost or [::1])` };
-}
-
-/**
- * Browsers say where a request comes from: Sec-Fetch-Site must be same-origin or none (typed
- * or pasted URL), and an Origin, when sent, must be this gateway's own. Another port of
- * localhost is "same-site" and is refused too: it is another program.
- */
-export function checkSameOrigin(headers: http.IncomingHttpHeaders, port: number): Refusal {
-  const site = headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return { status: 403, reason: `cross-site request refused (Sec-Fetch-Site: ${site})` };
-  const origin = headers.origin;
-  if (origin !== undefined && !ownOrigins(port).has(origin.toLowerCase())) return { status: 403, reason: `cross-origin request refused (Origin: ${origin})` };
-  return undefined;
-}
-
-function ownOrigins(port: number): Set<string> {
-  return new Set([...LOOPBACK_HOST_NAMES].map((h) => `http://${h}:${port}`));
+/** The control plane's browser rules (../request-guard): loopback Host names only, no cross-site request (another port of localhost is another site). */
+export function checkBrowserRules(headers: http.IncomingHttpHeaders): Refusal {
+  const r = checkLoopbackHost(headers) ?? checkNotCrossSite(headers);
+  return r ? { status: r.status, reason: r.message } : undefined;
 }
 
 /** The dashboard only reads. */

@@ -7,7 +7,7 @@ import { RequestRecord } from '../data-plane';
 import type { LocalApiInfo } from '../gateway';
 import { Model, QuotaSettings } from '../model';
 import { QuotaCounter } from '../quota';
-import { bucketParams, planKeyScope, ThrottleRegistry } from '../throttle';
+import { bucketParams, ThrottleRegistry } from '../throttle';
 import { Contributor, RequestActivity } from './activity';
 
 /** How many contributors each top list shows. */
@@ -74,7 +74,7 @@ export function takeSnapshot(src: SnapshotSources, now: number): DashboardSnapsh
     plans: model.plansOfKey(k.id).map((p): KeyPlanStanding => {
       const params = bucketParams(p.throttle);
       // No bucket yet means no request yet: the bucket would start full.
-      const tokens = throttles.peek(planKeyScope(p.id, k.id))?.level(now) ?? params?.burst;
+      const tokens = throttles.peekOf(k, p)?.level(now) ?? params?.burst;
       return {
         id: p.id, name: p.name,
         ...(params && tokens !== undefined ? { throttle: { rateLimit: params.rate, burstLimit: params.burst, tokens } } : {}),

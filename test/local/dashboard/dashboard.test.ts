@@ -131,7 +131,7 @@ describeInBrowser('the local dashboard in headless Chromium', () => {
       await other.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
       await other.waitForFunction('document.title === "sent"');
       await other.close();
-      expect(logLines).toContainEqual(expect.stringMatching(/dashboard refused GET \/_keygate\/dashboard\/state\.json: cross-site request refused \(Sec-Fetch-Site: same-site\)/));
+      expect(logLines).toContainEqual(expect.stringMatching(/dashboard refused GET \/_keygate\/dashboard\/state\.json: keygate local refuses cross-site browser requests \(Sec-Fetch-Site: same-site\)/));
     } finally {
       await new Promise((r) => attacker.close(r));
     }

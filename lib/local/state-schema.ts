@@ -1,0 +1,92 @@
+/** JSON Schema of the local gateway's state file (checked with ajv before anything is loaded). */
+import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH } from '../shared-constants';
+
+export const STATE_VERSION = 1;
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+const timestamp = { type: 'number', minimum: 0 } as const;
+const keyValue = { type: 'string', pattern: `^[A-Za-z0-9]{${API_KEY_VALUE_MIN_LENGTH},${API_KEY_VALUE_MAX_LENGTH}}$` } as const;
+const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+
+const throttle = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { rateLimit: { type: 'number', minimum: 0 }, burstLimit: { type: 'integer', minimum: 0 } },
+} as const;
+
+const plan = {
+  type: 'object',
+  required: ['id', 'name', 'apiStages'],
+  properties: {
+    id,
+    name: { type: 'string' },
+    description: { type: 'string' },
+    apiStages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['apiId', 'stage', 'throttle'],
+        properties: { apiId: { type: 'string' }, stage: { type: 'string' }, throttle: { type: 'object', additionalProperties: throttle } },
+      },
+    },
+    throttle,
+    quota: {
+      type: 'object',
+      required: ['limit', 'offset', 'period'],
+      properties: { limit: { type: 'integer', minimum: 0 }, offset: { type: 'integer', minimum: 0 }, period: { type: 'string', enum: ['DAY', 'WEEK', 'MONTH'] } },
+    },
+    tags: stringMap,
+  },
+} as const;
+
+export const STATE_SCHEMA = {
+  type: 'object',
+  required: ['version', 'keys'],
+  properties: {
+    version: { type: 'integer', const: STATE_VERSION },
+    savedAt: { type: 'string' },
+    keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'name', 'value', 'enabled', 'createdDate', 'lastUpdatedDate'],
+        properties: {
+          id,
+          name: { type: 'string', maxLength: 1024 },
+          description: { type: 'string' },
+          value: keyValue,
+          enabled: { type: 'boolean' },
+          createdDate: timestamp,
+          lastUpdatedDate: timestamp,
+          customerId: { type: 'string' },
+          stageKeys: { type: 'array', items: { type: 'string' } },
+          tags: stringMap,
+        },
+      },
+    },
+    templateKeyIds: { type: 'array', items: id },
+    plans: { type: 'array', items: plan },
+    /** planId → the template's plan when saved (to tell a control-plane change from a template change). */
+    templatePlans: { type: 'object', additionalProperties: { type: 'string' } },
+    planKeys: { type: 'object', additionalProperties: { type: 'array', items: id } },
+    usage: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: {
+          type: 'object',
+          propertyNames: { pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+          additionalProperties: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+    template: {
+      type: 'object',
+      properties: {
+        keyValues: { type: 'object', additionalProperties: keyValue },
+        secrets: stringMap,
+        physicalIds: { type: 'object', additionalProperties: id },
+      },
+    },
+  },
+} as const;
