@@ -7,6 +7,7 @@ import { ApiGatewayError, ApiKey, Model, RestApi, Stage, UsagePlan } from './mod
 import { generateKeyValue, randomId } from './ids';
 import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
+import { routeTags } from './control-plane-tags';
 import { API_KEY_VALUE_PATTERN } from '../api-gateway-limits';
 
 export interface ControlPlaneRequest {
@@ -240,6 +241,7 @@ export class ControlPlane {
         if (c === 'usage' && n === 3 && m === 'GET') return { status: 200, body: this.getUsage(plan, q) };
       }
     }
+    if (a === 'tags' && n === 2) return routeTags(this.model, { method: m, resourceArn: b, query: q, body: req.body }, () => this.changed());
     throw new ApiGatewayError('NotFoundException', `keygate local does not implement ${m} ${req.path}`);
   }
 

@@ -217,6 +217,8 @@ export class ControlPlane {
   }
 
   private async call<T>(operation: Operation, task: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
+    // No call starts after the deadline: it could outlast the Lambda run.
+    if (this.options.deadline !== undefined && this.now() >= this.options.deadline) throw new DeadlineReached(operation);
     this.calls[operation]++;
     const attempt = async (): Promise<T> => {
       for (let n = 1; ; n++) {

@@ -12,7 +12,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { CONTROL_PLANE_RATES } from '../../api-gateway-limits';
+import { CONTROL_PLANE_RATES, MAX_API_KEYS } from '../../api-gateway-limits';
 import { ControlPlane, ControlPlaneOptions, partitionOf } from './control-plane';
 import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, desiredKeys, DesiredKey, ownerOf } from './manifest';
 import { estimateCalls, foreignKeysError, listSetKeys, planChanges, reconcile, ReconcileContext, ReconcileOptions } from './reconcile';
@@ -124,9 +124,17 @@ export function createHandlers(deps: HandlerDependencies) {
         for (const [tierKey, planId] of Object.entries(props.Tiers ?? {})) {
           if (await cp.getUsagePlanStages(planId) === undefined) throw new Error(`the usage plan ${planId} of tier ${tierKey} does not exist`);
         }
-        const listed = await listSetKeys(cp, ctx.setId, plans);
+        const counts: { accountKeys?: number } = {};
+        const listed = await listSetKeys(cp, ctx.setId, plans, counts);
         const changes = planChanges(desired ?? [], listed, plans, ctx);
         if (changes.foreign.length > 0) throw foreignKeysError(ctx, changes.foreign);
+        const after = (counts.accountKeys ?? 0) + changes.creates.length;
+        if (after > MAX_API_KEYS) {
+          throw new Error(
+            `the change needs ${changes.creates.length} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
+            + `more than API Gateway's ${MAX_API_KEYS} API keys per account and region. Nothing was changed. Deploy the removals first (retired keys are deleted by the next deploy), then the additions.`,
+          );
+        }
         const estimate = estimateCalls(changes, batchSize, cp.calls.GetApiKeys + cp.calls.GetUsagePlanKeys);
         const total = Number(props.TotalTimeoutSeconds) || DEFAULT_TOTAL_TIMEOUT_SECONDS;
         const usable = Math.floor(total * USABLE_SHARE);

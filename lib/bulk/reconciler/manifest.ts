@@ -111,6 +111,7 @@ export function isOfSet(description: string | undefined, setId: string): boolean
  * Characters a name or description can't hold: ImportApiKeys' CSV treats both quote
  * characters as quoting, so they don't round-trip; control characters end rows.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 export const UNSAFE_CSV_CHARACTERS = /["'\u0000-\u001f\u007f]/;
 
 /** Name of a client's key of one generation, as single clients name theirs. */

@@ -187,9 +187,10 @@ function diffKey(key: ListedKey, want: DesiredKey, scope: Set<string>, ctx: Reco
   return { key, patch, removePlans, addPlans, tag, untag, kind: 'update' };
 }
 
-/** Lists the keys of `setId` and their associations with the plans in scope. */
-export async function listSetKeys(cp: ControlPlane, setId: string, plansInScope: readonly string[]): Promise<ListedKey[]> {
+/** Lists the keys of `setId` and their associations with the plans in scope; `accountKeys` counts every key of the region. */
+export async function listSetKeys(cp: ControlPlane, setId: string, plansInScope: readonly string[], counts: { accountKeys?: number } = {}): Promise<ListedKey[]> {
   const all = await collectPages<ApiKey>((position) => cp.getApiKeysPage(position));
+  counts.accountKeys = all.length;
   const ofSet: Array<{ key: ApiKey; parsed: NonNullable<ReturnType<typeof parseDescription>> }> = [];
   for (const key of all) {
     const parsed = parseDescription(key.description);
@@ -288,10 +289,26 @@ export async function reconcile(cp: ControlPlane, ctx: ReconcileContext, desired
   let retired = 0;
   let complete = false;
   const scope = [...new Set([...plansInScope, ...(desired ?? []).flatMap((key) => key.planIds)])];
-  const stages = desired ? await stagesOfPlans(cp, scope) : new Map<string, string[]>();
+  let stages = new Map<string, string[]>();
+  try {
+    if (desired) stages = await stagesOfPlans(cp, scope);
+  } catch (err) {
+    if (!(err instanceof DeadlineReached)) throw err;
+    return { complete: false, ...totals, unchanged, pending, keys: kept, retired, calls: { ...cp.calls }, writes: cp.writes };
+  }
 
-  for (let pass = 1; pass <= (options.maxPasses ?? 3) && !complete && !timeUp(); pass++) {
-    const listed = await listSetKeys(cp, ctx.setId, scope);
+  let lastListingMs = 0;
+  for (let pass = 1; pass <= (options.maxPasses ?? 3) && !complete && now() + lastListingMs < deadline; pass++) {
+    const listingStart = now();
+    let listed: ListedKey[];
+    try {
+      listed = await listSetKeys(cp, ctx.setId, scope);
+    } catch (err) {
+      if (!(err instanceof DeadlineReached)) throw err;
+      log(`listing ${pass} stopped: ${err.message}`);
+      break;
+    }
+    lastListingMs = now() - listingStart;
     const changes = desired ? planChanges(desired, listed, scope, ctx) : planDelete(listed, ctx);
     if (desired && changes.foreign.length > 0) throw foreignKeysError(ctx, changes.foreign);
     unchanged = changes.unchanged;
