@@ -80,3 +80,27 @@ describe('keys enable/disable/delete', () => {
     await expect(setKeyEnabled(newClients().apigw, 'client-2', false)).rejects.toMatchObject({ name: 'TooManyRequestsException' });
   });
 });
+
+describe('keys managed by a stack or a client set', () => {
+  beforeEach(() => {
+    fake.addKey({ id: 'stackkey', name: 'from-stack', value: 'stackvaluexxxxxxxxxxxxxx', tags: { 'aws:cloudformation:stack-name': 'Partner', 'aws:cloudformation:logical-id': 'ApiAcmeKey' } });
+    fake.addKey({ id: 'setkey', name: 'from-set', value: 'setvaluexxxxxxxxxxxxxxxx', description: '[keygate:client-set=Bulk/Customers owner=Bulk/Res/u1]' });
+  });
+
+  test.each([
+    ['disabling', () => setKeyEnabled(newClients().apigw, 'from-stack', false), /^Not disabling "from-stack" \(stackkey\): it belongs to the CloudFormation stack Partner \(logical id ApiAcmeKey\)\. .*--override-managed/],
+    ['enabling', () => setKeyEnabled(newClients().apigw, 'from-set', true), /^Not enabling "from-set" \(setkey\): it belongs to the keygate client set Bulk\/Customers\. .*--override-managed/],
+    ['deleting', () => deleteKey(newClients().apigw, 'from-set'), /^Not deleting "from-set" \(setkey\): it belongs to the keygate client set Bulk\/Customers\./],
+  ])('refuses %s a managed key (exit code 2)', async (_action, change, message) => {
+    await expect(change()).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(message) });
+    expect(fake.keys.get('stackkey')?.enabled).toBe(true);
+    expect(fake.keys.has('setkey')).toBe(true);
+  });
+
+  test('--override-managed does it anyway', async () => {
+    await setKeyEnabled(newClients().apigw, 'from-stack', false, { overrideManaged: true });
+    expect(fake.keys.get('stackkey')?.enabled).toBe(false);
+    await deleteKey(newClients().apigw, 'from-set', { overrideManaged: true });
+    expect(fake.keys.has('setkey')).toBe(false);
+  });
+});

@@ -4,6 +4,7 @@ import {
   UsagePlanKey,
 } from '@aws-sdk/client-api-gateway';
 import { PAGE_SIZE } from '../../ops/paginate';
+import { isAlreadyInPlan, scrubKeyValues } from '../../ops/errors';
 import { ControlPlaneLimiter, Sleep } from '../../ops/rate-limit';
 
 /** The control-plane operations the reconciler makes. Reads and writes are counted apart. */
@@ -263,22 +264,15 @@ function isRetryable(operation: Operation, err: unknown): boolean {
     && (operation === 'CreateUsagePlanKey' || operation === 'DeleteUsagePlanKey' || operation === 'ImportApiKeys');
 }
 
-/** A 409 that says the key is in the plan already (not a concurrent modification). */
-export function isAlreadyInPlan(err: unknown): boolean {
-  return errorName(err) === 'ConflictException' && /already exists|already (?:a )?member/i.test(errorMessage(err)) && !/concurrent/i.test(errorMessage(err));
-}
+
 
 /** Longest error message kept (a CloudFormation response holds at most 4 KB). */
 const MAX_MESSAGE = 600;
 
-/** Key values look like this (ours are 40; API Gateway accepts 20–128). */
-const VALUE_LIKE = /[A-Za-z0-9]{30,128}/g;
 
 /** An error for `operation` whose message holds none of `secrets` and nothing value-like. */
 export function sanitize(operation: Operation, err: unknown, secrets: readonly string[]): Error {
-  let message = errorMessage(err);
-  for (const secret of secrets) message = message.split(secret).join('[value]');
-  message = message.replace(VALUE_LIKE, '[value]');
+  let message = scrubKeyValues(errorMessage(err), secrets);
   if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
   const out = new Error(`${operation}: ${message}`);
   out.name = errorName(err) || 'Error';
