@@ -9,6 +9,7 @@ import { importKeys } from './import-keys';
 import { deleteKey, KeyInfo, listKeys, refuseManagedChange, setKeyEnabled, showKey } from './keys';
 import { managedKeyReason } from './managed';
 import { resolveKey } from './resolve';
+import { cleanUpRetiredKeys } from './retired';
 import { parseDuration, retireKey, RetireResult, rotateKey, RotateResult } from './rotate';
 import { burstForUrl, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue } from './smoke';
 import { usageReport, usageToCsv } from './usage';
@@ -251,6 +252,34 @@ export function registerOpsCommands(program: Command): void {
       const k = await deleteKey(client, key.id ?? ref, { overrideManaged: opts.overrideManaged });
       if (opts.json) return printJson({ deleted: k });
       console.log(`deleted ${k.name} (${k.id})`);
+    }));
+
+  common(keys.command('clean-up-retired'))
+    .description('Delete the keys a client set retired (clients removed by an update, kept disabled so a rollback could restore them). Its next deploy would delete them too.')
+    .requiredOption('--set <setId>', 'the client set id')
+    .option('--dry-run', 'list them, delete nothing')
+    .option('-y, --yes', 'do not ask')
+    .action((opts: CommonOptions & { set: string; dryRun?: boolean; yes?: boolean }) => run(opts, async (connect) => {
+      const client = connect().apigw;
+      const listed = await cleanUpRetiredKeys(client, opts.set, { dryRun: true });
+      if (opts.dryRun || listed.retired.length === 0) {
+        if (opts.json) return printJson({ retired: listed.retired, deleted: 0 });
+        console.log(`${listed.retired.length} retired keys of ${opts.set}${listed.retired.length ? `: ${listed.retired.map((k) => k.name).join(', ')}` : ''}`);
+        return;
+      }
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) throw new UsageError(`Not deleting ${listed.retired.length} retired keys without confirmation: pass --yes.`);
+        if (!(await confirm(`Delete ${listed.retired.length} retired keys of ${opts.set}? A rollback could no longer restore them. [y/N] `))) {
+          console.error('not deleted');
+          return 1;
+        }
+      }
+      const bar = opts.json ? undefined : new SingleBar({ stream: process.stderr, format: 'deleting [{bar}] {value}/{total} keys' });
+      bar?.start(listed.retired.length, 0);
+      const done = await cleanUpRetiredKeys(client, opts.set, { onProgress: (n) => bar?.update(n) });
+      bar?.stop();
+      if (opts.json) return printJson(done);
+      console.log(`deleted ${done.deleted} retired keys of ${opts.set}`);
     }));
 
   common(program.command('usage'))
