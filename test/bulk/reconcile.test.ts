@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-jest';
-import { BadRequestException, ImportApiKeysCommand, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
+import { BadRequestException, GetApiKeysCommand, ImportApiKeysCommand, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
 import { ControlPlane } from '../../lib/bulk/reconciler/control-plane';
 import { ClientSetManifest, describeKey, desiredKeys, DesiredKey, formatMarker, ManifestClient, parseDescription } from '../../lib/bulk/reconciler/manifest';
 import { isManagedKey } from '../../lib/ops/managed';
@@ -191,6 +191,28 @@ describe('reconcile', () => {
     fake.failNext('GetApiKeys', 1, () => new TooManyRequestsException({ message: 'slow down', retryAfterSeconds: '3', $metadata: { httpStatusCode: 429 } }));
     await run(clients(1));
     expect(sleeps).toEqual([3000]);
+  });
+
+  test('a Retry-After past the deadline ends the pass (not complete), not the request', async () => {
+    fake.failNext('ImportApiKeys', 1, () => new TooManyRequestsException({ message: 'slow down', retryAfterSeconds: '20', $metadata: { httpStatusCode: 429 } }));
+    const cp = new ControlPlane(newClients().apigw, { limiter: null, sleep: async (ms) => { sleeps.push(ms); }, random: () => 0.999, region: 'eu-west-1', now: () => 0, deadline: 10_000 });
+    const result = await run(clients(3), { now: () => 0, deadline: 10_000 }, cp);
+    expect(result).toMatchObject({ complete: false, created: 0 });
+    expect(sleeps).toEqual([]);
+    expect(logs.some((line) => /ImportApiKeys: no time left in this run for another attempt/.test(line))).toBe(true);
+  });
+
+  test('a 409 "concurrent modification" from ImportApiKeys is retried', async () => {
+    fake.failNext('ImportApiKeys', 1, () => Object.assign(new Error('Unable to complete operation due to concurrent modification. Please try again later.'), { name: 'ConflictException', $metadata: { httpStatusCode: 409 } }));
+    const result = await run(clients(3));
+    expect(result).toMatchObject({ complete: true, created: 3 });
+    expect(fake.apigwMock).toHaveReceivedCommandTimes(ImportApiKeysCommand, 2);
+  });
+
+  test('a listing that meets a page position twice fails instead of acting on a partial list', async () => {
+    await run(clients(3));
+    fake.apigwMock.on(GetApiKeysCommand).resolves({ items: [], position: 'same' });
+    await expect(run(clients(3))).rejects.toThrow(/^the listing returned the page position same twice after 0 items; refusing to act on an incomplete list$/);
   });
 
   test('gives up after maxAttempts of 429', async () => {

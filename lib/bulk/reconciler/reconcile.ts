@@ -325,6 +325,7 @@ export async function reconcile(cp: ControlPlane, ctx: ReconcileContext, desired
     const followUp = done.created > 0 && changes.creates.some((key) => Object.keys(key.tags).length > 0);
     complete = pending === 0 && !followUp;
     if (followUp && pending === 0) pending = changes.creates.filter((key) => Object.keys(key.tags).length > 0).length;
+    if (done.outOfTime) break;
   }
   log(`${complete ? 'complete' : 'not complete, the next run carries on'}: created ${totals.created}, updated ${totals.updated}, deleted ${totals.deleted}, remaining ${pending}; ${cp.writes} write calls`);
   return { complete, ...totals, unchanged, pending, keys: kept, retired, calls: { ...cp.calls }, writes: cp.writes };
@@ -354,8 +355,8 @@ interface ApplyOptions extends ReconcileOptions {
   readonly ctx: ReconcileContext;
 }
 
-async function apply(cp: ControlPlane, changes: ChangeSet, stages: Map<string, string[]>, options: ApplyOptions): Promise<{ created: number; updated: number; deleted: number }> {
-  const done = { created: 0, updated: 0, deleted: 0 };
+async function apply(cp: ControlPlane, changes: ChangeSet, stages: Map<string, string[]>, options: ApplyOptions): Promise<{ created: number; updated: number; deleted: number; outOfTime: boolean }> {
+  const done = { created: 0, updated: 0, deleted: 0, outOfTime: false };
   const generate = options.generateValue ?? (() => generateKeyValue(40));
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
   const concurrency = options.concurrency ?? 4;
@@ -374,6 +375,7 @@ async function apply(cp: ControlPlane, changes: ChangeSet, stages: Map<string, s
     } catch (err) {
       if (!(err instanceof DeadlineReached)) throw err;
       options.log(err.message);
+      done.outOfTime = true;
     }
   };
   const stop = () => options.timeUp();
