@@ -84,8 +84,10 @@ export interface ClientSetOptions {
 
   /**
    * The set's identity in API Gateway: every key the set creates carries
-   * `[keygate:client-set=<setId>]` at the start of its description, and the set only ever
-   * changes or deletes keys that carry it. Changing it replaces every key of the set.
+   * `[keygate:client-set=<setId> owner=<stack>/<logical id>/<stack uuid>]` at the start of its
+   * description, and the set's resource only ever changes or deletes keys that carry its id
+   * and itself as owner. Unique per app. Changing it replaces every key of the set; give it
+   * explicitly to move or rename the construct without replacing keys (with `adoptExistingKeys`).
    * @default - `<stack name>/<construct path inside the stack>`
    */
   readonly setId?: string;
@@ -121,7 +123,8 @@ const MAX_LISTED_PROBLEMS = 25;
  * Thousands of clients (up to API Gateway's 10,000 keys per region) in one stack with a
  * constant number of CloudFormation resources: the declared set travels as an S3 asset, and
  * a custom resource (CDK Provider framework, Node.js Lambda) reconciles API Gateway with it —
- * ImportApiKeys in batches for new keys, updates by diff, deletes only keys it owns. Key values
+ * ImportApiKeys in batches for new keys, updates by diff, removed clients retired (disabled,
+ * deleted by the next deploy, so a rollback restores them), only keys it owns. Key values
  * are generated at deploy time from a CSPRNG and never appear in a template, asset, response
  * or log; read them with `keygate keys show`.
  *

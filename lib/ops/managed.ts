@@ -4,7 +4,8 @@ import type { ApiKey } from '@aws-sdk/client-api-gateway';
 export const CLIENT_SET_TAG = 'keygate:client-set';
 /**
  * Description prefix that keygate's bulk client set puts on the keys it manages
- * (`[keygate:client-set=<setId>] …`; ImportApiKeys can't set tags, so the description carries it).
+ * (`[keygate:client-set=<setId> owner=… retired=…] …`; ImportApiKeys can't set tags, so the
+ * description carries it; `lib/bulk/reconciler/manifest.ts` writes and parses it).
  */
 export const CLIENT_SET_DESCRIPTION_PREFIX = '[keygate:client-set';
 
