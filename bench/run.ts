@@ -143,6 +143,9 @@ async function reconcilerCalls(outdir: string): Promise<Record<string, number>> 
     });
     const event = {
       RequestType: 'Create' as const,
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Bench/00000000-0000-4000-8000-000000000000',
+      LogicalResourceId: 'BenchClientSet',
+      RequestId: 'bench-first-deploy',
       ResourceProperties: { SetId: resource.Properties.SetId, ManifestBucket: 'assets', ManifestKey: resource.Properties.ManifestKey, Tiers: tiers, BatchSize: resource.Properties.BatchSize },
     };
     const time = { getRemainingTimeInMillis: () => 600_000 };

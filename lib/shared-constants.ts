@@ -19,6 +19,18 @@ export const MAX_PLANS_PER_KEY = 10;
 /** Most API keys per account and region (not adjustable). */
 export const MAX_API_KEYS = 10_000;
 
+/** Longest API key description that API Gateway accepts (the local gateway refuses longer ones). */
+export const MAX_API_KEY_DESCRIPTION_LENGTH = 125;
+
+/** Longest API key name. */
+export const MAX_API_KEY_NAME_LENGTH = 1024;
+
+/**
+ * API Gateway's documented control-plane rates (requests per second): CreateApiKey and
+ * DeleteApiKey have their own, everything else without its own limit shares one.
+ */
+export const CONTROL_PLANE_RATES = { keyWrite: 5, shared: 10, sharedBurst: 40 } as const;
+
 /**
  * Tags keygate writes on API keys. The rotation's state lives on the successor, written in
  * one CreateApiKey call: its predecessor's id and when the predecessor may be retired.

@@ -79,12 +79,13 @@ export class BulkStack extends Stack {
       ...[
         'arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*',
         'arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*',
-        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys/*',
-        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys',
       ].map((resource): [string, string] => [`AwsSolutions-IAM5[Resource::${resource}]`,
-        'The reconciler creates, tags, updates and deletes keys and plan associations whose ids exist only at run time; it only changes keys that carry its own marker.']),
-      ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*.json]',
-        'The reconciler reads the manifest of this deployment and, on rollback, of the previous one; both are JSON assets in the bootstrap bucket.'],
+        'The reconciler tags, updates and deletes keys whose ids exist only at run time (API Gateway\'s key ARNs allow no narrower scope); it only changes keys that carry its own set and resource.']),
+      // Plan associations: scoped to this set's tiers; the key id is known only at run time.
+      ...this.node.findAll().filter((c): c is Tier => c instanceof Tier).map((tier): [string, string] => [
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<${(this.resolve(tier.usagePlanId) as { Ref: string }).Ref}>/keys/*]`,
+        'The reconciler takes keys of the set out of this tier\'s usage plan (DeleteUsagePlanKey); the key ids exist only at run time.',
+      ]),
       ['AwsSolutions-L1', 'The CDK Provider framework chooses the runtime of its own functions.'],
       ['AwsSolutions-SF1', 'The Provider framework waiter state machine is internal to CloudFormation custom resource handling; its logs are the Lambda logs.'],
       ['AwsSolutions-SF2', 'X-Ray tracing of the Provider framework waiter is not needed for the example.'],

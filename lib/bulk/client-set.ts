@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,9 +16,9 @@ import { bundledHandlerCode } from '../handler-code';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
 import { validateGenerations, validateName } from '../validation';
-import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, ManifestClient, MANIFEST_VERSION } from './reconciler/manifest';
+import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, longestMarker, ManifestClient, MANIFEST_VERSION, UNSAFE_CSV_CHARACTERS } from './reconciler/manifest';
 import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
-import { MAX_API_KEYS } from '../shared-constants';
+import { MAX_API_KEY_DESCRIPTION_LENGTH, MAX_API_KEY_NAME_LENGTH, MAX_API_KEYS } from '../shared-constants';
 
 /** One client of a bulk client set, declared in code. */
 export interface ClientSetEntry {
@@ -82,8 +83,10 @@ export interface ClientSetOptions {
 
   /**
    * The set's identity in API Gateway: every key the set creates carries
-   * `[keygate:client-set=<setId>]` at the start of its description, and the set only ever
-   * changes or deletes keys that carry it. Changing it replaces every key of the set.
+   * `[keygate:client-set=<setId> owner=<8-hex hash of stack id + logical id>]` at the start of its
+   * description, and the set's resource only ever changes or deletes keys that carry its id
+   * and itself as owner. Unique per app. Changing it replaces every key of the set; give it
+   * explicitly to move or rename the construct without replacing keys (with `adoptExistingKeys`).
    * @default - `<stack name>/<construct path inside the stack>`
    */
   readonly setId?: string;
@@ -93,6 +96,16 @@ export interface ClientSetOptions {
    * @default 500
    */
   readonly importBatchSize?: number;
+
+  /**
+   * Take over the keys of this `setId` that another custom resource owns: set it when the set
+   * moved (construct renamed or moved, or moved to another stack, with the same explicit
+   * `setId`), so its clients keep their keys. The old resource's Delete then deletes nothing;
+   * if the deployment rolls back, the keys go back to the old resource. Without it, a set
+   * that finds keys of its id owned by another resource fails before any change.
+   * @default false
+   */
+  readonly adoptExistingKeys?: boolean;
 }
 
 /** Properties of a ClientSet. */
@@ -109,7 +122,8 @@ const MAX_LISTED_PROBLEMS = 25;
  * Thousands of clients (up to API Gateway's 10,000 keys per region) in one stack with a
  * constant number of CloudFormation resources: the declared set travels as an S3 asset, and
  * a custom resource (CDK Provider framework, Node.js Lambda) reconciles API Gateway with it —
- * ImportApiKeys in batches for new keys, updates by diff, deletes only keys it owns. Key values
+ * ImportApiKeys in batches for new keys, updates by diff, removed clients retired (disabled,
+ * deleted by the next deploy, so a rollback restores them), only keys it owns. Key values
  * are generated at deploy time from a CSPRNG and never appear in a template, asset, response
  * or log; read them with `keygate keys show`.
  *
@@ -132,6 +146,7 @@ export class ClientSet extends Construct {
     super(scope, id);
     this.setId = props.setId ?? defaultSetId(this);
     validateSetId(this, this.setId);
+    claimSetId(this);
     const batchSize = props.importBatchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
       throw KeygateError.of(this, 'importBatchSize', 'must be a whole number from 1 to 1000', batchSize);
@@ -140,7 +155,7 @@ export class ClientSet extends Construct {
     const read = readEntries(props);
     const problems: SourceProblem[] = [...read.problems];
     const tierKeys = new Map<ITier, string>();
-    const clients = this.checkEntries(props.api, read.entries, tierKeys, problems);
+    const clients = this.checkEntries(props.api, read.entries, tierKeys, problems, this.setId);
     this.clientCount = clients.length;
     this.keyCount = clients.reduce((sum, c) => sum + (c.generations?.length ?? 1), 0);
     if (this.keyCount > MAX_API_KEYS) {
@@ -152,7 +167,6 @@ export class ClientSet extends Construct {
     this.manifest = new s3assets.Asset(this, 'Manifest', { path: writeManifest(manifest) });
 
     const provider = ClientSetProvider.of(this);
-    provider.grantManifestRead(this.manifest);
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KeygateClientSet',
@@ -163,8 +177,11 @@ export class ClientSet extends Construct {
         ManifestKey: this.manifest.s3ObjectKey,
         Tiers: Object.fromEntries([...tierKeys].map(([tier, key]) => [key, tier.usagePlanId])),
         BatchSize: String(batchSize),
+        AdoptExistingKeys: String(props.adoptExistingKeys ?? false),
+        TotalTimeoutSeconds: String(ClientSetProvider.TOTAL_TIMEOUT.toSeconds()),
       },
     });
+    this.resource.node.addDependency(provider.grantDeploymentAccess(this, this.manifest, [...tierKeys.keys()]));
     // Usage plan key writes run one at a time per region: start after every UsagePlanKey of
     // the stack (single clients) and after the stack's previous client set.
     Aspects.of(Stack.of(this)).add(new DependOnUsagePlanKeys(this.resource));
@@ -177,7 +194,7 @@ export class ClientSet extends Construct {
   }
 
   /** Validates entries, claims their names, resolves tiers; returns the manifest's clients. */
-  private checkEntries(api: KeyProtectedApi, entries: RawClientEntry[], tierKeys: Map<ITier, string>, problems: SourceProblem[]): ManifestClient[] {
+  private checkEntries(api: KeyProtectedApi, entries: RawClientEntry[], tierKeys: Map<ITier, string>, problems: SourceProblem[], setId: string): ManifestClient[] {
     const apiTiers = new Map<string, Tier>();
     for (const tier of registryOf(api).tiers) {
       if (tier instanceof Tier && tier.api === api && !Token.isUnresolved(tier.tierName)) apiTiers.set(tier.tierName, tier);
@@ -218,8 +235,16 @@ export class ClientSet extends Construct {
 
       const generations = entry.generations ?? [1];
       if (entry.generations) thrown(() => validateGenerations(this, generations), 'generations');
+      if (UNSAFE_CSV_CHARACTERS.test(name)) report('name', 'must not hold quote or control characters: ImportApiKeys\' CSV does not round-trip them', name);
+      if (entry.description !== undefined && UNSAFE_CSV_CHARACTERS.test(entry.description)) report('description', 'must not hold quote or control characters: ImportApiKeys\' CSV does not round-trip them', entry.description);
+      if (entry.description !== undefined && longestMarker(setId) + 1 + entry.description.length > MAX_API_KEY_DESCRIPTION_LENGTH) {
+        report('description', `is ${entry.description.length} characters; with the set's marker (${longestMarker(setId)} characters for setId "${setId}") API Gateway allows ${MAX_API_KEY_DESCRIPTION_LENGTH - longestMarker(setId) - 1}: shorten it or the setId`, entry.description.length);
+      }
       for (const generation of generations) {
         const keyName = generationKeyName(name, generation);
+        if (keyName.length > MAX_API_KEY_NAME_LENGTH && name.length <= MAX_API_KEY_NAME_LENGTH) {
+          report('name', `with its generation suffix the key name '${keyName.slice(0, 20)}…-gen${generation}' is ${keyName.length} characters; API Gateway allows ${MAX_API_KEY_NAME_LENGTH}`, name.length);
+        }
         const other = keyNames.get(keyName);
         if (other !== undefined && other !== entry.where) report('generations', `key name '${keyName}' is also a key name of the client at ${other}`, generation);
         keyNames.set(keyName, entry.where);
@@ -321,6 +346,19 @@ function validateSetId(scope: IConstruct, setId: string): void {
   }
 }
 
+const setIdsByApp = new WeakMap<IConstruct, Map<string, string>>();
+/** Two sets with one id would fight over the same keys: one id per app. */
+function claimSetId(set: ClientSet): void {
+  let ids = setIdsByApp.get(set.node.root);
+  if (!ids) {
+    ids = new Map();
+    setIdsByApp.set(set.node.root, ids);
+  }
+  const holder = ids.get(set.setId);
+  if (holder !== undefined) throw KeygateError.of(set, 'setId', `is the setId of ${holder} already; two client sets with one id would change and delete each other's keys`, set.setId);
+  ids.set(set.setId, set.node.path);
+}
+
 let manifestDir: string | undefined;
 /** Writes the manifest into a temporary directory (removed when the process ends). */
 function writeManifest(manifest: ClientSetManifest): string {
@@ -366,39 +404,52 @@ class ClientSetProvider extends Construct {
     return (stack.node.tryFindChild(id) as ClientSetProvider | undefined) ?? new ClientSetProvider(stack, id);
   }
 
+  /** The custom resource's total timeout (CloudFormation's maximum for a custom resource). */
+  public static readonly TOTAL_TIMEOUT = Duration.hours(1);
+
   public readonly role: iam.Role;
   public readonly serviceToken: string;
-  private readonly manifestBuckets = new Set<string>();
 
   /**
-   * Lets the reconciler read every manifest of the asset bucket, not only the current one: a
-   * rollback sends the previous deployment's manifest.
+   * What one deployment of a set may touch besides keys: its own manifest object and its
+   * tiers' plan associations. A policy of its own, named after the manifest and the tiers:
+   * a deployment that changes them adds a new policy and CloudFormation deletes the old one
+   * only in its cleanup, after the whole update succeeded — so a rollback, which sends the
+   * old manifest and tiers again, still may read and use them.
    */
-  public grantManifestRead(asset: s3assets.Asset): void {
-    const objects = asset.bucket.arnForObjects('*.json');
-    const key = Stack.of(this).resolve(objects);
-    if (this.manifestBuckets.has(JSON.stringify(key))) return;
-    this.manifestBuckets.add(JSON.stringify(key));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+  public grantDeploymentAccess(set: ClientSet, manifest: s3assets.Asset, tiers: ITier[]): iam.Policy {
+    const stack = Stack.of(this);
+    const planIds = tiers.map((tier) => tier.usagePlanId);
+    const fingerprint = createHash('sha256').update(JSON.stringify([manifest.assetHash, stack.resolve(planIds)])).digest('hex').slice(0, 12);
+    const plan = (id: string, rest: string) => this.arn(`/usageplans/${id}${rest}`);
+    return new iam.Policy(set, `DeploymentAccess${fingerprint}`, {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifest.bucket.arnForObjects(manifest.s3ObjectKey)] }),
+        new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: planIds.map((id) => plan(id, '')) }),
+        new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: planIds.map((id) => plan(id, '/keys')) }),
+        new iam.PolicyStatement({ actions: ['apigateway:DELETE'], resources: planIds.map((id) => plan(id, '/keys/*')) }),
+      ],
+    });
+  }
+
+  private arn(resource: string): string {
+    const stack = Stack.of(this);
+    return `arn:${stack.partition}:apigateway:${stack.region}::${resource}`;
   }
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
-    const stack = Stack.of(this);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
       description: 'keygate client set reconciler',
     });
-    const arn = (resource: string) => `arn:${stack.partition}:apigateway:${stack.region}::${resource}`;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE'],
-      resources: [arn('/apikeys'), arn('/apikeys/*'), arn('/usageplans/*/keys'), arn('/usageplans/*/keys/*')],
-    }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['apigateway:PUT', 'apigateway:DELETE'],
-      resources: [arn('/tags/*')],
-    }));
+    // Key ids exist only at run time; API Gateway's key ARNs allow no narrower scope. The
+    // reconciler changes only keys whose description carries its set and resource.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [this.arn('/apikeys')] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['apigateway:PATCH', 'apigateway:DELETE'], resources: [this.arn('/apikeys/*')] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['apigateway:PUT', 'apigateway:DELETE'], resources: [this.arn('/tags/*')] }));
 
     const common: lambda.FunctionProps = {
       code: bundledHandlerCode('client-set-reconciler'),
@@ -418,7 +469,7 @@ class ClientSetProvider extends Construct {
       queryInterval: Duration.seconds(15),
       // CloudFormation waits at most 1 hour for a custom resource; a 10,000-key delete at
       // DeleteApiKey's 5 rps takes ~2,000 s.
-      totalTimeout: Duration.hours(1),
+      totalTimeout: ClientSetProvider.TOTAL_TIMEOUT,
     });
     this.serviceToken = provider.serviceToken;
   }

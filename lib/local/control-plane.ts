@@ -11,7 +11,8 @@ import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
 import { keyJson, methodJson, planJson, planKeyJson, resourceJson, restApiJson, stageJson } from './control-plane-shapes';
 import { updateUsagePlan, usagePlanFromInput } from './control-plane-usage-plans';
-import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH, API_KEY_VALUE_PATTERN, generateKeyValue } from '../shared-constants';
+import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH, API_KEY_VALUE_PATTERN, generateKeyValue, MAX_API_KEY_DESCRIPTION_LENGTH } from '../shared-constants';
+import { routeTags } from './control-plane-tags';
 
 export interface ControlPlaneRequest {
   readonly method: string;
@@ -122,7 +123,7 @@ export function parseCsv(text: string): string[][] {
 
 /** Longest API key name and description API Gateway accepts. */
 export const MAX_KEY_NAME_LENGTH = 1024;
-export const MAX_KEY_DESCRIPTION_LENGTH = 125;
+export const MAX_KEY_DESCRIPTION_LENGTH = MAX_API_KEY_DESCRIPTION_LENGTH;
 
 /** One operation of the control plane: an HTTP method and a path pattern (`{name}` matches one segment). */
 export interface ControlPlaneRoute {
@@ -168,6 +169,9 @@ export class ControlPlane {
       if (!m) throw new ApiGatewayError('NotFoundException', 'Invalid Method identifier specified');
       return { status: 200, body: methodJson(m) };
     });
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      r(method, '/tags/{arn}', (req, p) => routeTags(this.model, { method, resourceArn: p.arn, query: req.query, body: req.body }, () => this.changed()));
+    }
     r('GET', '/apikeys', (req) => ({ status: 200, body: this.getApiKeys(req.query) }));
     r('POST', '/apikeys', (req) => (req.query.get('mode') === 'import'
       ? { status: 201, body: this.importApiKeys(req) }

@@ -6,9 +6,10 @@ import * as readline from 'readline';
 import { ConnectionOptions, createClients, OpsClients } from './client';
 import { explainError, OpsError, UsageError } from './errors';
 import { importKeys } from './import-keys';
-import { deleteKey, KeyInfo, listKeys, setKeyEnabled, showKey } from './keys';
+import { deleteKey, KeyInfo, listKeys, refuseManagedChange, setKeyEnabled, showKey } from './keys';
 import { managedKeyReason } from './managed';
 import { resolveKey } from './resolve';
+import { cleanUpRetiredKeys } from './retired';
 import { parseDuration, retireKey, RetireResult, rotateKey, RotateResult } from './rotate';
 import { burstForUrl, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue } from './smoke';
 import { usageReport, usageToCsv } from './usage';
@@ -201,7 +202,10 @@ export function registerOpsCommands(program: Command): void {
     .option('--finish', 'retire the predecessor instead (same as `keys retire`)')
     .option('--force', 'with --finish: retire before the overlap ends')
     .action((ref: string, opts: CommonOptions & { overlap: string; showValue?: boolean; finish?: boolean; force?: boolean }) => run(opts, async (connect) => {
-      if (opts.finish) return printRetire(await retireKey(connect().apigw, ref, { force: opts.force }), opts.json === true);
+      if (opts.finish) {
+        const c = connect();
+        return printRetire(await retireKey(c.apigw, ref, { force: opts.force, secrets: c.secrets }), opts.json === true);
+      }
       const overlapMs = parseDuration(opts.overlap);
       const c = connect();
       printRotation(await rotateKey(c.apigw, ref, { overlapMs, showValue: opts.showValue, secrets: c.secrets }), opts.json === true);
@@ -212,17 +216,19 @@ export function registerOpsCommands(program: Command): void {
     .argument('<key>', 'key name or id')
     .option('--force', 'retire before the overlap ends')
     .action((ref: string, opts: CommonOptions & { force?: boolean }) => run(opts, async (connect) => {
-      printRetire(await retireKey(connect().apigw, ref, { force: opts.force }), opts.json === true);
+      const c = connect();
+      printRetire(await retireKey(c.apigw, ref, { force: opts.force, secrets: c.secrets }), opts.json === true);
     }));
 
   for (const enabled of [false, true]) {
     common(keys.command(enabled ? 'enable' : 'disable'))
       .description(enabled ? 'Enable a key.' : 'Disable a key (requests with it get 403).')
       .argument('<key>', 'key name or id')
-      .action((ref: string, opts: CommonOptions) => run(opts, async (connect) => {
-        const k = await setKeyEnabled(connect().apigw, ref, enabled);
+      .option('--override-managed', 'change a key that a CloudFormation stack or a client set manages (it drifts from the code)')
+      .action((ref: string, opts: CommonOptions & { overrideManaged?: boolean }) => run(opts, async (connect) => {
+        const k = await setKeyEnabled(connect().apigw, ref, enabled, { overrideManaged: opts.overrideManaged });
         const managed = managedKeyReason(k);
-        if (managed) console.error(`warning: ${managed}; the next deployment may change it back.`);
+        if (managed) console.error(`warning: ${managed}; this change drifts from the code until it is made there.`);
         if (opts.json) return printJson(k);
         console.log(`${k.name} (${k.id}) ${k.changed ? 'is now' : 'was already'} ${enabled ? 'enabled' : 'disabled'}.`);
       }));
@@ -234,23 +240,49 @@ export function registerOpsCommands(program: Command): void {
     .description('Delete a key (asks first unless --yes).')
     .argument('<key>', 'key name or id')
     .option('-y, --yes', 'do not ask')
-    .action((ref: string, opts: CommonOptions & { yes?: boolean }) => run(opts, async (connect) => {
+    .option('--override-managed', 'delete a key that a CloudFormation stack or a client set manages (it drifts from the code)')
+    .action((ref: string, opts: CommonOptions & { yes?: boolean; overrideManaged?: boolean }) => run(opts, async (connect) => {
       const client = connect().apigw;
       const key = await resolveKey(client, ref);
-      const managed = managedKeyReason(key);
+      refuseManagedChange(key, 'deleting', { overrideManaged: opts.overrideManaged });
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new UsageError(`Not deleting ${key.name} (${key.id}) without confirmation: pass --yes.`);
-        if (managed) console.error(`warning: ${managed}; delete it in code instead.`);
         if (!(await confirm(`Delete API key ${key.name} (${key.id})? Its clients will get 403. [y/N] `))) {
           console.error('not deleted');
           return 1;
         }
-      } else if (managed) {
-        console.error(`warning: ${managed}; the stack will drift.`);
       }
-      const k = await deleteKey(client, key.id ?? ref);
+      const k = await deleteKey(client, key.id ?? ref, { overrideManaged: opts.overrideManaged });
       if (opts.json) return printJson({ deleted: k });
       console.log(`deleted ${k.name} (${k.id})`);
+    }));
+
+  common(keys.command('clean-up-retired'))
+    .description('Delete the keys a client set retired (clients removed by an update, kept disabled so a rollback could restore them). Its next deploy would delete them too.')
+    .requiredOption('--set <setId>', 'the client set id')
+    .option('--dry-run', 'list them, delete nothing')
+    .option('-y, --yes', 'do not ask')
+    .action((opts: CommonOptions & { set: string; dryRun?: boolean; yes?: boolean }) => run(opts, async (connect) => {
+      const client = connect().apigw;
+      const listed = await cleanUpRetiredKeys(client, opts.set, { dryRun: true });
+      if (opts.dryRun || listed.retired.length === 0) {
+        if (opts.json) return printJson({ retired: listed.retired, deleted: 0 });
+        console.log(`${listed.retired.length} retired keys of ${opts.set}${listed.retired.length ? `: ${listed.retired.map((k) => k.name).join(', ')}` : ''}`);
+        return;
+      }
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) throw new UsageError(`Not deleting ${listed.retired.length} retired keys without confirmation: pass --yes.`);
+        if (!(await confirm(`Delete ${listed.retired.length} retired keys of ${opts.set}? A rollback could no longer restore them. [y/N] `))) {
+          console.error('not deleted');
+          return 1;
+        }
+      }
+      const bar = opts.json ? undefined : new SingleBar({ stream: process.stderr, format: 'deleting [{bar}] {value}/{total} keys' });
+      bar?.start(listed.retired.length, 0);
+      const done = await cleanUpRetiredKeys(client, opts.set, { onProgress: (n) => bar?.update(n) });
+      bar?.stop();
+      if (opts.json) return printJson(done);
+      console.log(`deleted ${done.deleted} retired keys of ${opts.set}`);
     }));
 
   common(program.command('usage'))

@@ -50,6 +50,31 @@ export function isConflict(err: unknown): boolean {
   return e.name === 'ConflictException' || e.$metadata?.httpStatusCode === 409;
 }
 
+/** API Gateway's 409 for a write that met another write of the region: try again later. */
+export function isConcurrentModification(err: unknown): boolean {
+  return isConflict(err) && /concurrent modification/i.test(asAwsError(err).message ?? '');
+}
+
+/** A 409 that says the key is in the plan already (not a concurrent modification). */
+export function isAlreadyInPlan(err: unknown): boolean {
+  const message = asAwsError(err).message ?? '';
+  return isConflict(err) && /already exists|already (?:a )?member/i.test(message) && !/concurrent/i.test(message);
+}
+
+/** Key values look like this (keygate's are 40; API Gateway accepts 20–128 alphanumeric characters). */
+const VALUE_LIKE = /[A-Za-z0-9]{20,128}/g;
+
+/**
+ * A message with key values cut out: the given `values`, and anything that looks like one.
+ * Used on every error that leaves the CLI or the reconciler (csv-parse quotes the record,
+ * ImportApiKeys quotes rows of the file).
+ */
+export function scrubKeyValues(message: string, values: readonly string[] = []): string {
+  let out = message;
+  for (const value of values) if (value) out = out.split(value).join('[value]');
+  return out.replace(VALUE_LIKE, '[value]');
+}
+
 export function isThrottle(err: unknown): boolean {
   const e = asAwsError(err);
   return e.name === 'TooManyRequestsException' || e.name === 'ThrottlingException' || e.$metadata?.httpStatusCode === 429;
@@ -64,6 +89,14 @@ export interface ClientContext {
  * Turns any error into an {@link OpsError} whose message tells the user what to do.
  */
 export function explainError(err: unknown, ctx: ClientContext = {}): OpsError {
+  const explained = explain(err, ctx);
+  const message = scrubKeyValues(explained.message);
+  const details = explained.details.map((line) => scrubKeyValues(line));
+  if (message === explained.message && details.every((line, i) => line === explained.details[i])) return explained;
+  return new OpsError(message, { exitCode: explained.exitCode, details });
+}
+
+function explain(err: unknown, ctx: ClientContext): OpsError {
   if (err instanceof OpsError) return err;
   const e = asAwsError(err);
   const msg = e.message ?? String(err);

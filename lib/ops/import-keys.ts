@@ -1,6 +1,6 @@
 import { APIGatewayClient, ApiKey, ImportApiKeysCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { parse } from 'csv-parse/sync';
-import { OpsError, UsageError } from './errors';
+import { OpsError, scrubKeyValues, UsageError } from './errors';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from '../shared-constants';
 import { findPlan, planStages, resolvePlan } from './resolve';
@@ -49,8 +49,9 @@ export function parseKeyFile(text: string): ParsedKeyFile {
   try {
     records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
+    // csv-parse quotes the record it failed on, which may hold a key value.
     const e = err as { message?: string; lines?: number };
-    return { rows: [], errors: [{ line: e.lines ?? 1, message: `not valid CSV: ${e.message ?? String(err)}` }] };
+    return { rows: [], errors: [{ line: e.lines ?? 1, message: `not valid CSV: ${scrubKeyValues(e.message ?? String(err))}` }] };
   }
   if (records.length === 0) return { rows: [], errors: [{ line: 1, message: 'the file is empty: expected a header line with Name and Key' }] };
   const header = records[0].record.map((h) => h.trim().toLowerCase());
@@ -252,12 +253,12 @@ export async function importKeys(client: APIGatewayClient, csvText: string, opti
     } catch (err) {
       const e = err as { name?: string; message?: string };
       throw new OpsError(
-        `ImportApiKeys failed for lines ${batch[0].line}–${batch[batch.length - 1].line} (${e.name ?? 'Error'}: ${e.message ?? String(err)}). `
+        `ImportApiKeys failed for lines ${batch[0].line}–${batch[batch.length - 1].line} (${e.name ?? 'Error'}: ${scrubKeyValues(e.message ?? String(err), batch.map((r) => r.key))}). `
         + `${imported.length} of ${todo.length} keys were imported before; re-run the same command to import the rest (imported keys are skipped).`,
         { details: imported.map((r) => `imported line ${r.line}: ${r.name}${r.id ? ` (${r.id})` : ''}`) },
       );
     }
-    warnings.push(...(res.warnings ?? []));
+    warnings.push(...(res.warnings ?? []).map((warning) => scrubKeyValues(warning, batch.map((r) => r.key))));
     const ids = res.ids ?? [];
     batch.forEach((r, j) => imported.push({ line: r.line, name: r.name, id: ids.length === batch.length ? ids[j] : undefined }));
     options.onProgress?.(Math.min(i + batch.length, todo.length), todo.length);

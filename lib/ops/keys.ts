@@ -1,6 +1,8 @@
 import {
   APIGatewayClient, ApiKey, DeleteApiKeyCommand, UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
+import { UsageError } from './errors';
+import { managedKeyReason } from './managed';
 import { listApiKeys, listUsagePlanKeys, listUsagePlans } from './paginate';
 import { planStages, resolveKey, resolvePlan } from './resolve';
 
@@ -86,9 +88,28 @@ export async function showKey(client: APIGatewayClient, ref: string, options: { 
   return toInfo(key, plans, options.showValue === true);
 }
 
+/** Options of the commands that change one key out of band. */
+export interface KeyChangeOptions {
+  /** Change a key that a CloudFormation stack or a client set manages anyway. */
+  readonly overrideManaged?: boolean;
+}
+
+/**
+ * Refuses to change a key that infrastructure as code manages, unless told to: the change
+ * would drift from the code (CloudFormation puts it back only when that property changes in
+ * the template; a client set's next deploy does).
+ */
+export function refuseManagedChange(key: ApiKey, action: string, options: KeyChangeOptions): void {
+  const reason = managedKeyReason(key);
+  if (!reason || options.overrideManaged) return;
+  throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. Change it in the code that manages it and deploy; `
+    + 'a change made here drifts from the code. Pass --override-managed to do it anyway (e.g. to stop a leaked key now).');
+}
+
 /** Enables or disables a key. Returns the key as it is afterwards. */
-export async function setKeyEnabled(client: APIGatewayClient, ref: string, enabled: boolean): Promise<KeyInfo & { changed: boolean }> {
+export async function setKeyEnabled(client: APIGatewayClient, ref: string, enabled: boolean, options: KeyChangeOptions = {}): Promise<KeyInfo & { changed: boolean }> {
   const key = await resolveKey(client, ref);
+  refuseManagedChange(key, enabled ? 'enabling' : 'disabling', options);
   let after = key;
   const changed = (key.enabled ?? false) !== enabled;
   if (changed) {
@@ -102,8 +123,9 @@ export async function setKeyEnabled(client: APIGatewayClient, ref: string, enabl
 }
 
 /** Deletes a key (by name or id). */
-export async function deleteKey(client: APIGatewayClient, ref: string): Promise<KeyInfo> {
+export async function deleteKey(client: APIGatewayClient, ref: string, options: KeyChangeOptions = {}): Promise<KeyInfo> {
   const key = await resolveKey(client, ref);
+  refuseManagedChange(key, 'deleting', options);
   const plans = await listUsagePlans(client, key.id);
   await client.send(new DeleteApiKeyCommand({ apiKey: key.id }));
   return toInfo(key, plans, false);

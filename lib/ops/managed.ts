@@ -29,7 +29,7 @@ export function managedKeyReason(key: KeyLike): string | undefined {
   }
   if (tags[CLIENT_SET_TAG] !== undefined) return `it belongs to the keygate client set ${tags[CLIENT_SET_TAG]}`;
   if ((key.description ?? '').startsWith(CLIENT_SET_DESCRIPTION_PREFIX)) {
-    const setId = /^\[keygate:client-set=([^\]]*)\]/.exec(key.description ?? '')?.[1];
+    const setId = /^\[keygate:client-set=([^\]\s]*)/.exec(key.description ?? '')?.[1];
     return `it belongs to the keygate client set ${setId ?? '(see its description)'}`;
   }
   return undefined;

@@ -6,8 +6,9 @@ import {
 export const PAGE_SIZE = 500;
 
 /**
- * Collects all pages of a `position`/`limit` API. Stops when no position comes back, or when
- * the same position comes back twice (which would otherwise loop forever).
+ * Collects all pages of a `position`/`limit` API. A position that comes back a second time
+ * fails the listing: acting on a partial list (e.g. recreating keys it didn't see) is worse
+ * than stopping.
  */
 export async function collectPages<T>(fetchPage: (position: string | undefined) => Promise<{ items?: T[]; position?: string }>): Promise<T[]> {
   const out: T[] = [];
@@ -16,7 +17,10 @@ export async function collectPages<T>(fetchPage: (position: string | undefined) 
   for (;;) {
     const page = await fetchPage(position);
     out.push(...(page.items ?? []));
-    if (!page.position || seen.has(page.position)) return out;
+    if (!page.position) return out;
+    if (seen.has(page.position)) {
+      throw new Error(`the listing returned the page position ${page.position.slice(0, 40)} twice after ${out.length} items; refusing to act on an incomplete list`);
+    }
     seen.add(page.position);
     position = page.position;
   }

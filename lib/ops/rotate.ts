@@ -3,8 +3,9 @@ import {
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { timingSafeEqual } from 'crypto';
 import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared-constants';
-import { isConflict, isNotFound, OpsError, UsageError } from './errors';
+import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from './errors';
 import { managedBy, managedKeyReason } from './managed';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { resolveKey } from './resolve';
@@ -66,6 +67,28 @@ export interface RotateOptions {
   readonly now?: () => Date;
   /** Value generator (tests). */
   readonly newValue?: () => string;
+  /** Waits between attempts after a 409 "concurrent modification" (tests pass a fake). Default: real time. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Attempts of one plan association when API Gateway answers "concurrent modification". */
+const PLAN_KEY_ATTEMPTS = 6;
+
+/**
+ * Puts a key in a plan. 409 means two different things: the key is in the plan already
+ * (done), or another write of the region ran at the same time (back off and try again).
+ */
+async function addToPlan(client: APIGatewayClient, planId: string, keyId: string, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: planId, keyId, keyType: 'API_KEY' }));
+      return;
+    } catch (err) {
+      if (isAlreadyInPlan(err)) return;
+      if (!isConcurrentModification(err) || attempt >= PLAN_KEY_ATTEMPTS) throw err;
+      await sleep(Math.min(8000, 250 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+    }
+  }
 }
 
 export interface RotateResult {
@@ -177,14 +200,24 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   // 3. same plans (one association at a time)
   const newPlanIds = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
   const added: string[] = [];
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (const plan of oldPlans) {
     if (newPlanIds.has(plan.id)) continue;
     try {
-      await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan.id, keyId: newId, keyType: 'API_KEY' }));
+      await addToPlan(client, plan.id ?? '', newId, sleep);
     } catch (err) {
-      if (!isConflict(err)) throw err;
+      if (!isConcurrentModification(err)) throw err;
+      throw new OpsError(`Could not add ${successor.name} (${newId}) to the plan ${plan.name} (${plan.id}): API Gateway kept answering "concurrent modification" `
+        + `(another write of the region, e.g. a deployment) after ${PLAN_KEY_ATTEMPTS} attempts. The successor is not usable yet; re-run \`keygate keys rotate ${old.name ?? oldId}\` in a minute.`);
     }
     added.push(plan.name ?? plan.id ?? '');
+  }
+  // Believe the plans, not the answers: the successor must be in every plan of the predecessor.
+  const nowIn = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
+  const missing = oldPlans.filter((p) => !nowIn.has(p.id));
+  if (missing.length > 0) {
+    throw new OpsError(`${successor.name} (${newId}) is not in the plan(s) ${missing.map((p) => `${p.name} (${p.id})`).join(', ')} after adding it; `
+      + `its requests would get 403. Re-run \`keygate keys rotate ${old.name ?? oldId}\`.`);
   }
   steps.push({ step: 'add to plans', status: added.length > 0 ? 'done' : 'already done', detail: oldPlans.map((p) => p.name ?? p.id).join(', ') || '(no plans)' });
 
@@ -213,6 +246,8 @@ export interface RetireOptions {
   /** Retire before the overlap ends. */
   readonly force?: boolean;
   readonly now?: () => Date;
+  /** Reads the client's secret (keys with a secret-arn tag): it must hold the successor's value. */
+  readonly secrets?: SecretsManagerClient;
 }
 
 export interface RetireResult {
@@ -266,6 +301,7 @@ export async function retireKey(client: APIGatewayClient, ref: string, options: 
     }
     steps.push({ step: 'overlap', status: 'skipped', detail: `forced before ${retireAfter}` });
   }
+  await checkSecretHoldsSuccessor(client, pred, succ, options.secrets, complete);
   if (pred.enabled) {
     await client.send(new UpdateApiKeyCommand({ apiKey: pred.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }));
     steps.push({ step: 'disable predecessor', status: 'done' });
@@ -280,4 +316,32 @@ export async function retireKey(client: APIGatewayClient, ref: string, options: 
     steps.push({ step: 'delete predecessor', status: 'already done' });
   }
   return { predecessor: { id: pred.id ?? '', name: pred.name ?? '' }, successor: { id: succ.id ?? '', name: succ.name ?? '' }, steps };
+}
+
+/**
+ * A client that reads its key from a secret must find the successor's value there before the
+ * predecessor stops working. Compared in constant time; never printed.
+ */
+async function checkSecretHoldsSuccessor(client: APIGatewayClient, pred: ApiKey, succ: ApiKey, secrets: SecretsManagerClient | undefined, complete: string): Promise<void> {
+  const secretArn = pred.tags?.[TAG_SECRET_ARN] ?? succ.tags?.[TAG_SECRET_ARN];
+  if (!secretArn) return;
+  if (!secrets) throw new OpsError(`Key ${pred.name} keeps its value in ${secretArn} but no Secrets Manager client was given.`);
+  const value = (await client.send(new GetApiKeyCommand({ apiKey: succ.id, includeValue: true }))).value ?? '';
+  const stored = (await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString ?? '';
+  let candidates = [stored];
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) candidates = Object.values(parsed).filter((v): v is string => typeof v === 'string');
+  } catch {
+    // a plain string secret
+  }
+  if (!candidates.some((candidate) => sameValue(candidate, value))) {
+    throw new UsageError(`The secret ${secretArn} does not hold the value of the successor ${succ.name} (${succ.id}) yet, so the client would lose access when "${pred.name}" is disabled. ${complete}`);
+  }
+}
+
+function sameValue(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { App } from 'aws-cdk-lib';
-import { ClientSet, ClientSetSource } from '../../lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { ClientSet, ClientSetEntry, ClientSetSource, KeyProtectedApi } from '../../lib';
 import { BulkStack } from '../../examples/bulk/bulk-stack';
 import { bulkFixture, generatedClients } from './support';
 
@@ -44,9 +44,19 @@ describe('ClientSet resources', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.isComplete', Runtime: 'nodejs24.x', Timeout: 600 });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Runtime: 'nodejs24.x' });
+    // Keys: API Gateway's key ARNs allow no narrower scope (key ids exist only at run time).
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE'] })]) },
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({ Action: ['apigateway:GET', 'apigateway:POST'], Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('::/apikeys$')])] } }),
+        Match.objectLike({ Action: ['apigateway:PATCH', 'apigateway:DELETE'], Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('::/apikeys/\\*$')])] } }),
+      ]) },
     });
+    // The deployment's own manifest object and its tiers' plans only, in a policy named after them.
+    const deployment = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => /DeploymentAccess/.test(id));
+    expect(deployment).toHaveLength(1);
+    const statements = (deployment[0][1] as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement;
+    expect(JSON.stringify(statements.find((st) => st.Action === 's3:GetObject')?.Resource)).toContain(`/${set.manifest.s3ObjectKey}`);
+    expect(JSON.stringify(statements)).not.toMatch(/\*\.json|usageplans\/\*/);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     expect(set).toMatchObject({ clientCount: 30, keyCount: 30, setId: 'Bulk/Api/Clients/Customers' });
     const manifest = manifestOf(set);
@@ -106,7 +116,57 @@ describe('ClientSet resources', () => {
     expect(sets[b].DependsOn).toContain(a);
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown }> } } }).Properties.PolicyDocument.Statement);
-    expect(statements.filter((st) => st.Action === 's3:GetObject')).toHaveLength(1);
+    // Each set reads its own manifest object only.
+    expect(statements.filter((st) => st.Action === 's3:GetObject')).toHaveLength(2);
+  });
+
+  test('a new manifest gets a new access policy: the old one stays until CloudFormation\'s cleanup, so a rollback can read the old manifest', () => {
+    const logicalIdsOf = (clients: ClientSetEntry[]) => {
+      const f = bulkFixture();
+      f.api.addClientSet('A', { clients });
+      return Object.keys(Template.fromStack(f.stack).findResources('AWS::IAM::Policy')).filter((id) => /DeploymentAccess/.test(id));
+    };
+    const first = logicalIdsOf([{ name: 'a', tierNames: ['Free'] }]);
+    expect(logicalIdsOf([{ name: 'a', tierNames: ['Free'] }])).toEqual(first);
+    expect(logicalIdsOf([{ name: 'a', tierNames: ['Pro'] }])).not.toEqual(first);
+  });
+
+  test('two client sets with one setId in an app fail synth', () => {
+    const f = bulkFixture();
+    f.api.addClientSet('A', { clients: [{ name: 'a', tierNames: ['Free'] }], setId: 'shared' });
+    const other = new Stack(f.app, 'Other');
+    const api = new KeyProtectedApi(other, 'Api');
+    api.addRoute('GET /x', new apigw.MockIntegration());
+    api.addTier('Free');
+    expect(() => api.addClientSet('B', { clients: [{ name: 'b', tierNames: ['Free'] }], setId: 'shared' })).toThrow(/Other\/Api\/Clients\/B\] setId: is the setId of Bulk\/Api\/Clients\/A already; two client sets with one id would change and delete each other's keys \(got 'shared'\)|setId of Bulk\/Api\/Clients\/A already/);
+  });
+
+  test('adoptExistingKeys is passed to the reconciler (default false)', () => {
+    const f = bulkFixture();
+    f.api.addClientSet('A', { clients: [{ name: 'a', tierNames: ['Free'] }], setId: 'moved', adoptExistingKeys: true });
+    f.api.addClientSet('B', { clients: [{ name: 'b', tierNames: ['Free'] }] });
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('Custom::KeygateClientSet', { SetId: 'moved', AdoptExistingKeys: 'true', TotalTimeoutSeconds: '3600' });
+    template.hasResourceProperties('Custom::KeygateClientSet', { SetId: 'Bulk/Api/Clients/B', AdoptExistingKeys: 'false' });
+  });
+
+  test('names: a generation suffix past 1,024 characters, and quote characters, are refused at synth', () => {
+    const f = bulkFixture();
+    expect(() => f.api.addClientSet('A', { clients: [{ name: 'x'.repeat(1020), tierNames: ['Free'], generations: [1, 2] }] }))
+      .toThrow(/with its generation suffix the key name 'x{20}…-gen2' is 1025 characters; API Gateway allows 1024/);
+    expect(() => f.api.addClientSet('B', { clients: [{ name: 'it"s', tierNames: ['Free'] }] }))
+      .toThrow(/clients\[0\]: name: must not hold quote or control characters: ImportApiKeys' CSV does not round-trip them/);
+    expect(() => f.api.addClientSet('C', { clients: [{ name: 'ok', tierNames: ['Free'], description: "o'clock" }] }))
+      .toThrow(/clients\[0\]: description: must not hold quote or control characters/);
+  });
+
+  test('a description that would not fit beside the set\'s marker in API Gateway\'s description limit is refused at synth', () => {
+    // GIVEN
+    const f = bulkFixture();
+    // WHEN / THEN: setId "s" makes a 68-character marker at most, leaving 56 of the 125 characters
+    expect(() => f.api.addClientSet('D', { setId: 's', clients: [{ name: 'ok', tierNames: ['Free'], description: 'd'.repeat(57) }] }))
+      .toThrow(/\[Bulk\/Api\/Clients\/D\] clients\[0\]: description: is 57 characters; with the set's marker \(68 characters for setId "s"\) API Gateway allows 56: shorten it or the setId \(got 57\)/);
+    expect(() => f.api.addClientSet('E', { setId: 't', clients: [{ name: 'fits', tierNames: ['Free'], description: 'd'.repeat(56) }] })).not.toThrow();
   });
 
   test('clients from a CSV file', () => {

@@ -1,9 +1,9 @@
-import { DeleteUsagePlanKeyCommand, NotFoundException, UntagResourceCommand } from '@aws-sdk/client-api-gateway';
+import { DeleteUsagePlanKeyCommand, GetUsagePlanCommand, NotFoundException, UntagResourceCommand } from '@aws-sdk/client-api-gateway';
 import { FakeApiGateway } from '../ops/fake-apigw';
 
 /**
- * The ops tests' in-memory API Gateway, plus the two calls the client set makes that the ops
- * CLI does not (DeleteUsagePlanKey, UntagResource).
+ * The ops tests' in-memory API Gateway, plus the calls the client set makes that the ops
+ * CLI does not (DeleteUsagePlanKey, UntagResource, GetUsagePlan).
  */
 export class BulkFakeGateway extends FakeApiGateway {
   constructor() {
@@ -13,6 +13,12 @@ export class BulkFakeGateway extends FakeApiGateway {
       const keys = this.planKeys.get(i.usagePlanId);
       if (!keys?.delete(i.keyId)) throw new NotFoundException({ message: 'Invalid Usage Plan Key identifier specified', $metadata: { httpStatusCode: 404 } });
       return {};
+    });
+    this.apigwMock.on(GetUsagePlanCommand).callsFake((i: { usagePlanId: string }) => {
+      this.calls.push('GetUsagePlan');
+      const plan = this.plans.get(i.usagePlanId);
+      if (!plan) throw new NotFoundException({ message: 'Invalid Usage Plan ID specified', $metadata: { httpStatusCode: 404 } });
+      return plan;
     });
     this.apigwMock.on(UntagResourceCommand).callsFake((i: { resourceArn: string; tagKeys: string[] }) => {
       this.calls.push('UntagResource');

@@ -1,18 +1,19 @@
-import { ClientSetManifest } from '../../lib/bulk/reconciler/manifest';
-import { ClientSetEvent, ClientSetResourceProperties, createHandlers, physicalIdOf } from '../../lib/bulk/reconciler/handler';
+import { TagResourceCommand } from '@aws-sdk/client-api-gateway';
+import { ClientSetManifest, ownerOf } from '../../lib/bulk/reconciler/manifest';
+import { ClientSetEvent, ClientSetResourceProperties, createHandlers, MAX_REASON_LENGTH, physicalIdOf } from '../../lib/bulk/reconciler/handler';
 import { newClients } from '../ops/fake-apigw';
 import { BulkFakeGateway } from './fake-gateway';
 
 const SET = 'Stack/Api/Clients/Customers';
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/11111111-2222-3333-4444-555555555555';
 let fake: BulkFakeGateway;
 const manifests = new Map<string, ClientSetManifest>();
 
 beforeEach(() => {
   fake = new BulkFakeGateway();
   fake.pageSize = 500;
-  fake.addPlan({ id: 'pfree', name: 'Free' });
-  fake.addPlan({ id: 'ppro', name: 'Pro' });
-  fake.addPlan({ id: 'pold', name: 'Old' });
+  fake.addPlan({ id: 'pfree', name: 'Free', apiStages: [{ apiId: 'api1', stage: 'prod' }] });
+  fake.addPlan({ id: 'ppro', name: 'Pro', apiStages: [{ apiId: 'api1', stage: 'prod' }] });
   manifests.clear();
 });
 afterEach(() => fake.restore());
@@ -25,67 +26,97 @@ function handlers() {
       if (!manifest) throw new Error(`no manifest ${key}`);
       return manifest;
     },
-    controlPlane: { limiter: null, sleep: async () => undefined },
+    controlPlane: { limiter: null, sleep: async () => undefined, region: 'eu-west-1' },
     reconcile: { log: () => undefined },
   });
 }
 
-function props(key: string, tiers: { [k: string]: string }, manifest: ClientSetManifest): ClientSetResourceProperties {
+function props(key: string, manifest: ClientSetManifest, extra: Partial<ClientSetResourceProperties> = {}): ClientSetResourceProperties {
   manifests.set(`bucket/${key}`, manifest);
-  return { SetId: SET, ManifestBucket: 'bucket', ManifestKey: key, Tiers: tiers, BatchSize: '100' };
+  return { SetId: SET, ManifestBucket: 'bucket', ManifestKey: key, Tiers: { t0: 'pfree' }, BatchSize: '100', ...extra };
 }
 
+function event(requestType: ClientSetEvent['RequestType'], resourceProperties: ClientSetResourceProperties, more: Partial<ClientSetEvent> = {}): ClientSetEvent {
+  return { RequestType: requestType, ResourceProperties: resourceProperties, StackId: STACK_ID, LogicalResourceId: 'ApiClientsCustomers', RequestId: 'req-1', ...more };
+}
+
+const manyClients = (n: number, tags = false) => ({ version: 1, clients: Array.from({ length: n }, (_, i) => ({ name: `c${i}`, tiers: ['t0'], ...(tags ? { tags: { team: 'a' } } : {}) })) });
 const timeLeft = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 
 describe('custom resource handler', () => {
-  test('Create: onEvent reconciles, isComplete confirms; the response holds counts only', async () => {
+  test('onEvent validates and answers the physical id without writing; isComplete writes and returns Data only when complete', async () => {
+    // GIVEN
     const h = handlers();
-    const event: ClientSetEvent = {
-      RequestType: 'Create',
-      ResourceProperties: props('m1.json', { t0: 'pfree' }, { version: 1, clients: [{ name: 'a', tiers: ['t0'] }, { name: 'b', tiers: ['t0'], enabled: false }] }),
-    };
-    const created = await h.onEvent(event, timeLeft(600_000));
-    expect(created).toEqual({ PhysicalResourceId: physicalIdOf(SET), Data: { Created: 2, Updated: 0, Deleted: 0, Unchanged: 0, Pending: 0 } });
-    const done = await h.isComplete({ ...event, PhysicalResourceId: created.PhysicalResourceId }, timeLeft(600_000));
-    expect(done).toEqual({ IsComplete: true, Data: { Created: 0, Updated: 0, Deleted: 0, Unchanged: 2, Pending: 0 } });
-    const values = [...fake.keys.values()].map((k) => k.value ?? '');
-    for (const value of values) expect(JSON.stringify([created, done])).not.toContain(value);
+    const create = event('Create', props('m1.json', { version: 1, clients: [{ name: 'a', tiers: ['t0'] }, { name: 'b', tiers: ['t0'], enabled: false }] }));
+
+    // WHEN
+    const created = await h.onEvent(create, timeLeft(600_000));
+
+    // THEN
+    expect(created).toEqual({ PhysicalResourceId: physicalIdOf(SET) });
+    expect(fake.writeCalls()).toEqual([]);
+    const done = await h.isComplete({ ...create, PhysicalResourceId: created.PhysicalResourceId }, timeLeft(600_000));
+    expect(done).toEqual({ IsComplete: true, Data: { Keys: 2, Retired: 0 } });
+    expect(fake.writeCalls()).toEqual(['ImportApiKeys']);
   });
 
-  test('Update: takes keys out of plans that only the old deployment declared', async () => {
+  test('a pass out of time returns IsComplete false and no Data (the framework fails Data with IsComplete false)', async () => {
     const h = handlers();
-    const old = props('m1.json', { t0: 'pold' }, { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] });
-    await h.onEvent({ RequestType: 'Create', ResourceProperties: old });
-    const next = props('m2.json', { t0: 'ppro' }, { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] });
-    const result = await h.onEvent({ RequestType: 'Update', ResourceProperties: next, OldResourceProperties: old, PhysicalResourceId: physicalIdOf(SET) });
-    expect(result.Data).toMatchObject({ Updated: 1 });
-    expect(fake.plansOf(fake.keyByName('a')?.id ?? '')).toEqual(['ppro']);
+    const create = event('Create', props('m1.json', manyClients(300)));
+    const partial = await h.isComplete(create, timeLeft(0));
+    expect(partial).toEqual({ IsComplete: false });
   });
 
-  test('Delete: removes every key of the set and nothing else', async () => {
+  test('refuses, before any write, a change that needs longer than the total timeout, with its call count and how to split it', async () => {
     const h = handlers();
-    const p = props('m1.json', { t0: 'pfree' }, { version: 1, clients: [{ name: 'a', tiers: ['t0'] }, { name: 'b', tiers: ['t0'] }] });
-    await h.onEvent({ RequestType: 'Create', ResourceProperties: p });
-    const foreign = fake.addKey({ name: 'a', description: 'not ours' });
-    const deleted = await h.onEvent({ RequestType: 'Delete', ResourceProperties: p, PhysicalResourceId: physicalIdOf(SET) });
-    expect(deleted.Data).toMatchObject({ Deleted: 2 });
-    expect([...fake.keys.keys()]).toEqual([foreign.id]);
+    const create = event('Create', props('m1.json', manyClients(1000, true), { TotalTimeoutSeconds: '60' }));
+    await expect(h.onEvent(create, timeLeft(600_000))).rejects.toThrow(/^the change needs ~\d+ API Gateway calls .*~10\d s, more than the 48 s this set may plan within the custom resource's 60 s timeout\. Nothing was changed\. Split it: deploy at most ~\d+ of the 1000 key changes at a time/);
+    expect(fake.writeCalls()).toEqual([]);
   });
 
-  test('a long run: no time left in this invocation → IsComplete false, the next call finishes', async () => {
+  test('refuses keys of its set that another resource owns unless AdoptExistingKeys; adopts them when told', async () => {
     const h = handlers();
-    const p = props('m1.json', { t0: 'pfree' }, { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] });
-    // Less time left than the safety margin: the pass starts nothing.
-    const first = await h.isComplete({ RequestType: 'Create', ResourceProperties: p }, timeLeft(60_000));
-    expect(first.IsComplete).toBe(false);
-    expect(fake.keys.size).toBe(0);
-    const second = await h.isComplete({ RequestType: 'Create', ResourceProperties: p }, timeLeft(600_000));
-    expect(second.IsComplete).toBe(true);
-    expect(fake.keys.size).toBe(1);
+    const manifest = { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] };
+    const old = event('Create', props('m1.json', manifest), { LogicalResourceId: 'OldCustomers' });
+    await h.isComplete(old, timeLeft(600_000));
+    const value = fake.keyByName('a')?.value;
+    fake.calls.length = 0;
+    await expect(h.onEvent(event('Create', props('m1.json', manifest)), timeLeft(600_000))).rejects.toThrow(new RegExp(`^1 keys of the client set Stack\\/Api\\/Clients\\/Customers belong to another resource \\(${ownerOf(STACK_ID, 'OldCustomers')}\\); .*set adoptExistingKeys: true`));
+    expect(fake.writeCalls()).toEqual([]);
+    const adopt = event('Create', props('m1.json', manifest, { AdoptExistingKeys: 'true' }));
+    await h.onEvent(adopt, timeLeft(600_000));
+    expect(await h.isComplete(adopt, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 1, Retired: 0 } });
+    expect(fake.keyByName('a')).toMatchObject({ value, description: `[keygate:client-set=Stack/Api/Clients/Customers owner=${ownerOf(STACK_ID, 'ApiClientsCustomers')} from=${ownerOf(STACK_ID, 'OldCustomers')}]` });
   });
 
-  test('a manifest that names a tier the resource does not pass fails the deployment', async () => {
-    const p = props('m1.json', { t0: 'pfree' }, { version: 1, clients: [{ name: 'a', tiers: ['t9'] }] });
-    await expect(handlers().onEvent({ RequestType: 'Create', ResourceProperties: p })).rejects.toThrow(/tier t9/);
+  test('a Delete from a resource that no longer owns the keys deletes nothing', async () => {
+    const h = handlers();
+    const create = event('Create', props('m1.json', manyClients(3)));
+    await h.isComplete(create, timeLeft(600_000));
+    fake.calls.length = 0;
+    await h.isComplete(event('Delete', create.ResourceProperties, { LogicalResourceId: 'SomeOtherResource', PhysicalResourceId: physicalIdOf(SET) }), timeLeft(600_000));
+    expect(fake.writeCalls()).toEqual([]);
+    expect(fake.namesOwnedBy('[keygate:client-set=Stack/Api/Clients/Customers')).toEqual(['c0', 'c1', 'c2']);
+  });
+
+  test('refuses a tier whose usage plan does not exist', async () => {
+    const h = handlers();
+    await expect(h.onEvent(event('Create', props('m1.json', manyClients(1), { Tiers: { t0: 'pgone' } })), timeLeft(600_000))).rejects.toThrow(/^the usage plan pgone of tier t0 does not exist$/);
+  });
+
+  test('a failure reason leads with the first cause and stays short for CloudFormation\'s 4 KB response', async () => {
+    const h = handlers();
+    fake.failNext('ImportApiKeys', 1, () => Object.assign(new Error(`first cause; ${'then more '.repeat(600)}`), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+    const error = await h.isComplete(event('Create', props('m1.json', manyClients(2))), timeLeft(600_000)).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/^ImportApiKeys: first cause; (then more )+[a-z ]*…$/);
+    expect((error as Error).message.length).toBeLessThanOrEqual(MAX_REASON_LENGTH + 1);
+    expect((error as Error).stack).toBe(`BadRequestException: ${(error as Error).message}`);
+  });
+
+  test('tag ARNs carry the stack\'s partition (China, GovCloud)', async () => {
+    const h = handlers();
+    const create = event('Create', props('m1.json', { version: 1, clients: [{ name: 'a', tiers: ['t0'], tags: { team: 'x' } }] }), { StackId: STACK_ID.replace('arn:aws:', 'arn:aws-cn:').replace('eu-west-1', 'cn-north-1') });
+    await h.isComplete(create, timeLeft(600_000));
+    expect(fake.apigwMock).toHaveReceivedCommandWith(TagResourceCommand, { resourceArn: expect.stringMatching(/^arn:aws-cn:apigateway:eu-west-1::\/apikeys\//) });
   });
 });

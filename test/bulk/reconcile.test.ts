@@ -1,16 +1,17 @@
 import 'aws-sdk-client-mock-jest';
-import { BadRequestException, ImportApiKeysCommand, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
+import { BadRequestException, GetApiKeysCommand, ImportApiKeysCommand, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
 import { ControlPlane } from '../../lib/bulk/reconciler/control-plane';
-import { ClientSetManifest, desiredKeys, DesiredKey, ManifestClient, ownedDescription, ownerMarker } from '../../lib/bulk/reconciler/manifest';
+import { ClientSetManifest, describeKey, desiredKeys, DesiredKey, formatMarker, ManifestClient, parseDescription } from '../../lib/bulk/reconciler/manifest';
 import { isManagedKey } from '../../lib/ops/managed';
-import { planChanges, reconcile, ReconcileOptions } from '../../lib/bulk/reconciler/reconcile';
+import { planChanges, reconcile, ReconcileContext, ReconcileOptions } from '../../lib/bulk/reconciler/reconcile';
 import { parseKeyFile } from '../../lib/ops/import-keys';
 import { ControlPlaneLimiter } from '../../lib/ops/rate-limit';
 import { newClients } from '../ops/fake-apigw';
 import { BulkFakeGateway } from './fake-gateway';
 
 const SET = 'Bulk/Api/Clients/Customers';
-const MARKER = ownerMarker(SET);
+const CTX: ReconcileContext = { setId: SET, owner: 'Bulk/ApiClientsCustomers5DB60ADF/uuid-1', requestToken: 'request1', adopt: false };
+const MARKER = formatMarker({ setId: SET, owner: CTX.owner });
 const TIERS = { t0: 'pfree', t1: 'ppro', t2: 'pent' };
 
 let fake: BulkFakeGateway;
@@ -44,11 +45,16 @@ function clients(n: number, make: (i: number) => Partial<ManifestClient> = () =>
 
 function desired(list: ManifestClient[]): DesiredKey[] {
   const manifest: ClientSetManifest = { version: 1, clients: list };
-  return desiredKeys(manifest, SET, TIERS);
+  return desiredKeys(manifest, TIERS);
 }
 
-function run(list: ManifestClient[], options: ReconcileOptions = {}, cp = controlPlane()) {
-  return reconcile(cp, SET, desired(list), Object.values(TIERS), { log: (l) => logs.push(l), ...options });
+function run(list: ManifestClient[], options: ReconcileOptions = {}, cp = controlPlane(), ctx = CTX) {
+  return reconcile(cp, ctx, desired(list), Object.values(TIERS), { log: (l) => logs.push(l), ...options });
+}
+
+/** The Delete of the resource `ctx.owner`. */
+function runDelete(options: ReconcileOptions = {}, cp = controlPlane(), ctx = CTX) {
+  return reconcile(cp, ctx, undefined, [], options);
 }
 
 function importBodies(): string[] {
@@ -57,13 +63,13 @@ function importBodies(): string[] {
 
 describe('reconcile', () => {
   test('creates a new set with ImportApiKeys in batches, associations through UsagePlanIds', async () => {
-    const result = await run(clients(1200, (i) => (i === 5 ? { enabled: false, description: 'a, "quoted" one' } : {})), { batchSize: 500 });
+    const result = await run(clients(1200, (i) => (i === 5 ? { enabled: false, description: 'a, comma one' } : {})), { batchSize: 500 });
     expect(result).toMatchObject({ complete: true, created: 1200, updated: 0, deleted: 0, pending: 0 });
     expect(fake.apigwMock).toHaveReceivedCommandTimes(ImportApiKeysCommand, 3);
     expect(fake.apigwMock).toHaveReceivedCommandWith(ImportApiKeysCommand, { format: 'csv', failOnWarnings: true });
     expect(fake.namesOwnedBy(MARKER)).toHaveLength(1200);
     const five = fake.keyByName('c00005');
-    expect(five).toMatchObject({ enabled: false, description: `${MARKER} a, "quoted" one` });
+    expect(five).toMatchObject({ enabled: false, description: `${MARKER} a, comma one` });
     expect(fake.plansOf(five?.id ?? '')).toEqual(['pfree']);
     expect(fake.plansOf(fake.keyByName('c00003')?.id ?? '')).toEqual(['ppro']);
     expect(importBodies()[0].split('\n')[0]).toBe('Name,Key,Description,Enabled,UsagePlanIds');
@@ -117,24 +123,55 @@ describe('reconcile', () => {
     expect(writes.filter((c) => c.endsWith('UsagePlanKey'))).toEqual(['DeleteUsagePlanKey', 'CreateUsagePlanKey']);
   });
 
-  test('creates first, updates next, deletes last', async () => {
+  test('creates first, updates next; removed clients are retired (disabled), and deleted by a later request', async () => {
     await run(clients(6));
     fake.calls.length = 0;
     const next = [...clients(6, (i) => (i === 1 ? { enabled: false } : {})).slice(0, 4), { name: 'new-one', tiers: ['t0'] }];
+    const result = await run(next);
+    expect(fake.writeCalls()).toEqual(['ImportApiKeys', 'UpdateApiKey', 'UpdateApiKey', 'UpdateApiKey']);
+    expect(result).toMatchObject({ complete: true, keys: 7, retired: 2 });
+    expect(fake.keyByName('c00005')).toMatchObject({ enabled: false, description: formatMarker({ setId: SET, owner: CTX.owner, retired: 'request1' }) });
+    // Another pass of the same request leaves them; the next request deletes them.
+    fake.calls.length = 0;
     await run(next);
-    const writes = fake.writeCalls();
-    expect(writes).toEqual(['ImportApiKeys', 'UpdateApiKey', 'DeleteApiKey', 'DeleteApiKey']);
+    expect(fake.writeCalls()).toEqual([]);
+    await run(next, {}, controlPlane(), { ...CTX, requestToken: 'request2' });
+    expect(fake.writeCalls()).toEqual(['DeleteApiKey', 'DeleteApiKey']);
   });
 
-  test('deletes only keys it owns: not foreign keys, not another set, not a set whose id starts the same', async () => {
+  test('a rollback declares retired clients again: they come back enabled, with their same value', async () => {
+    const all = clients(4);
+    await run(all);
+    const value = fake.keyByName('c00003')?.value;
+    await run(all.slice(0, 3));
+    expect(fake.keyByName('c00003')?.enabled).toBe(false);
+    await run(all, {}, controlPlane(), { ...CTX, requestToken: 'rollback' });
+    expect(fake.keyByName('c00003')).toMatchObject({ enabled: true, value, description: MARKER });
+  });
+
+  test('a plan of another stage is added before the old one is left; one of the same stage after', async () => {
+    fake.addPlan({ id: 'pbeta', name: 'Beta', apiStages: [{ apiId: 'api1', stage: 'beta' }] });
+    const tiers = { ...TIERS, t3: 'pbeta' };
+    const runWith = (list: ManifestClient[]) => reconcile(controlPlane(), CTX, desiredKeys({ version: 1, clients: list }, tiers), Object.values(tiers), {});
+    await runWith([{ name: 'a', tiers: ['t0'] }, { name: 'b', tiers: ['t0'] }]);
+    fake.calls.length = 0;
+    await runWith([{ name: 'a', tiers: ['t3'] }]);
+    expect(fake.writeCalls().filter((c) => c.endsWith('UsagePlanKey'))).toEqual(['CreateUsagePlanKey', 'DeleteUsagePlanKey']);
+    fake.calls.length = 0;
+    await runWith([{ name: 'a', tiers: ['t3'] }, { name: 'b', tiers: ['t1'] }]);
+    expect(fake.writeCalls().filter((c) => c.endsWith('UsagePlanKey'))).toEqual(['DeleteUsagePlanKey', 'CreateUsagePlanKey']);
+  });
+
+  test('deletes only keys it owns: not foreign keys, not another set or resource, not a set whose id starts the same', async () => {
     await run(clients(5));
     const foreign = [
       fake.addKey({ name: 'c00001', description: 'hand-made, same name' }),
-      fake.addKey({ name: 'other', description: `${ownerMarker('Bulk/Api/Clients/Other')} x` }),
-      fake.addKey({ name: 'prefix', description: `${ownerMarker(`${SET}X`)}` }),
+      fake.addKey({ name: 'other', description: `${formatMarker({ setId: 'Bulk/Api/Clients/Other', owner: CTX.owner })} x` }),
+      fake.addKey({ name: 'prefix', description: `${formatMarker({ setId: `${SET}X`, owner: CTX.owner })}` }),
+      fake.addKey({ name: 'c00002', description: formatMarker({ setId: SET, owner: 'Bulk/ApiClientsMoved/uuid-1' }) }),
       fake.addKey({ name: 'cfn', description: '', tags: { 'aws:cloudformation:stack-name': 'Bulk' } }),
     ];
-    const result = await reconcile(controlPlane(), SET, [], [], {});
+    const result = await runDelete();
     expect(result).toMatchObject({ complete: true, deleted: 5 });
     expect([...fake.keys.keys()].sort()).toEqual(foreign.map((k) => k.id).sort());
   });
@@ -154,6 +191,28 @@ describe('reconcile', () => {
     fake.failNext('GetApiKeys', 1, () => new TooManyRequestsException({ message: 'slow down', retryAfterSeconds: '3', $metadata: { httpStatusCode: 429 } }));
     await run(clients(1));
     expect(sleeps).toEqual([3000]);
+  });
+
+  test('a Retry-After past the deadline ends the pass (not complete), not the request', async () => {
+    fake.failNext('ImportApiKeys', 1, () => new TooManyRequestsException({ message: 'slow down', retryAfterSeconds: '20', $metadata: { httpStatusCode: 429 } }));
+    const cp = new ControlPlane(newClients().apigw, { limiter: null, sleep: async (ms) => { sleeps.push(ms); }, random: () => 0.999, region: 'eu-west-1', now: () => 0, deadline: 10_000 });
+    const result = await run(clients(3), { now: () => 0, deadline: 10_000 }, cp);
+    expect(result).toMatchObject({ complete: false, created: 0 });
+    expect(sleeps).toEqual([]);
+    expect(logs.some((line) => /ImportApiKeys: no time left in this run for another attempt/.test(line))).toBe(true);
+  });
+
+  test('a 409 "concurrent modification" from ImportApiKeys is retried', async () => {
+    fake.failNext('ImportApiKeys', 1, () => Object.assign(new Error('Unable to complete operation due to concurrent modification. Please try again later.'), { name: 'ConflictException', $metadata: { httpStatusCode: 409 } }));
+    const result = await run(clients(3));
+    expect(result).toMatchObject({ complete: true, created: 3 });
+    expect(fake.apigwMock).toHaveReceivedCommandTimes(ImportApiKeysCommand, 2);
+  });
+
+  test('a listing that meets a page position twice fails instead of acting on a partial list', async () => {
+    await run(clients(3));
+    fake.apigwMock.on(GetApiKeysCommand).resolves({ items: [], position: 'same' });
+    await expect(run(clients(3))).rejects.toThrow(/^the listing returned the page position same twice after 0 items; refusing to act on an incomplete list$/);
   });
 
   test('gives up after maxAttempts of 429', async () => {
@@ -191,7 +250,8 @@ describe('reconcile', () => {
   test('a failed update rolls back: reconciling to the old set again restores it exactly', async () => {
     const oldSet = clients(12, (i) => (i === 3 ? { enabled: false } : {}));
     await run(oldSet);
-    const snapshot = () => [...fake.keys.values()].map((k) => `${k.name}:${k.enabled}:${fake.plansOf(k.id ?? '').join('+')}:${k.value}`).sort();
+    const snapshot = () => [...fake.keys.values()].filter((k) => !parseDescription(k.description)?.marker.retired)
+      .map((k) => `${k.name}:${k.enabled}:${fake.plansOf(k.id ?? '').join('+')}:${k.value}`).sort();
     const before = snapshot();
     const newSet = [
       ...clients(12, (i) => (i === 3 ? {} : i === 4 ? { tiers: ['t2'] } : i === 5 ? { tiers: ['t2'] } : {})).slice(2),
@@ -215,11 +275,11 @@ describe('reconcile', () => {
     // Each delete moves the clock by one second; the deadline falls after about 10 of them.
     const original = cp.deleteApiKey.bind(cp);
     cp.deleteApiKey = async (id: string) => { now += 1000; return original(id); };
-    const first = await reconcile(cp, SET, [], [], { now: () => now, deadline: 10_000, concurrency: 1 });
+    const first = await runDelete({ now: () => now, deadline: 10_000, concurrency: 1 }, cp);
     expect(first.complete).toBe(false);
     expect(first.deleted).toBe(10);
     expect(first.pending).toBe(30);
-    const second = await reconcile(controlPlane(), SET, [], [], {});
+    const second = await runDelete();
     expect(second).toMatchObject({ complete: true, deleted: 30 });
   });
 
@@ -230,8 +290,11 @@ describe('reconcile', () => {
     expect(fake.namesOwnedBy(MARKER)).toEqual(['acme', 'acme-gen2']);
     expect(fake.keyByName('acme')?.value).toBe(first?.value);
     expect(fake.plansOf(fake.keyByName('acme-gen2')?.id ?? '')).toEqual(['ppro']);
-    await run([{ name: 'acme', tiers: ['t1'], generations: [2] }]);
+    await run([{ name: 'acme', tiers: ['t1'], generations: [2] }], {}, controlPlane(), { ...CTX, requestToken: 'request2' });
     expect(fake.namesOwnedBy(MARKER)).toEqual(['acme-gen2']);
+    expect(fake.keyByName('acme')?.enabled).toBe(false);
+    await run([{ name: 'acme', tiers: ['t1'], generations: [2] }], {}, controlPlane(), { ...CTX, requestToken: 'request3' });
+    expect(fake.keyByName('acme')).toBeUndefined();
   });
 
   test('tags: set on the pass after the import, removed when no longer declared', async () => {
@@ -254,23 +317,38 @@ describe('reconcile', () => {
     await run(clients(21));
     let now = 0;
     const limiter = new ControlPlaneLimiter({ now: () => now, sleep: async (ms) => { now += ms; } });
-    await reconcile(controlPlane({ limiter }), SET, [], [], { concurrency: 4 });
+    await runDelete({ concurrency: 4 }, controlPlane({ limiter }));
     // 21 deletes, one token at the start, then 5 per second.
     expect(now).toBeGreaterThanOrEqual(4000);
   });
 });
 
+describe('desiredKeys', () => {
+  test('refuses names and descriptions ImportApiKeys\' CSV can\'t round-trip, and names past 1,024 characters with the suffix', () => {
+    expect(() => desired([{ name: 'it"s', tiers: ['t0'] }])).toThrow(/client "it\\"s": names and descriptions can't hold quote or control characters/);
+    expect(() => desired([{ name: 'a', tiers: ['t0'], description: "o'clock" }])).toThrow(/can't hold quote or control characters/);
+    expect(() => desired([{ name: 'x'.repeat(1020), tiers: ['t0'], generations: [1, 2] }])).toThrow(/is 1025 characters; API Gateway allows 1024/);
+  });
+});
+
 describe('ownership marker', () => {
   test('the ops CLI sees keys of a client set as managed, so it does not change them out of band', () => {
-    expect(isManagedKey({ description: ownedDescription(SET, 'Acme') })).toBe(true);
-    expect(isManagedKey({ description: ownedDescription(SET, undefined) })).toBe(true);
+    expect(isManagedKey({ description: describeKey({ setId: SET, owner: CTX.owner }, 'Acme') })).toBe(true);
+    expect(isManagedKey({ description: describeKey({ setId: SET }, undefined) })).toBe(true);
+  });
+
+  test('round-trips set, owner, adoption and retirement; a description without it has none', () => {
+    const marker = { setId: SET, owner: CTX.owner, from: 'Old/Res/uuid-0', retired: 'r1' };
+    expect(parseDescription(describeKey(marker, 'Acme Corp'))).toEqual({ marker, text: 'Acme Corp' });
+    expect(parseDescription('[keygate:client-set=a/b]')).toEqual({ marker: { setId: 'a/b' }, text: undefined });
+    expect(parseDescription('hand-made')).toBeUndefined();
   });
 });
 
 describe('planChanges', () => {
   test('leaves associations with plans outside its scope alone', () => {
     const [want] = desired([{ name: 'a', tiers: ['t0'] }]);
-    const changes = planChanges([want], [{ id: 'k1', name: 'a', enabled: true, description: want.description, tags: {}, planIds: ['pfree', 'pother'] }], ['pfree']);
-    expect(changes).toEqual({ creates: [], updates: [], deletes: [], unchanged: 1 });
+    const changes = planChanges([want], [{ id: 'k1', name: 'a', enabled: true, marker: { setId: SET, owner: CTX.owner }, tags: {}, planIds: ['pfree', 'pother'] }], ['pfree'], CTX);
+    expect(changes).toEqual({ creates: [], updates: [], deletes: [], unchanged: 1, foreign: [], kept: 1, retired: 0 });
   });
 });

@@ -23,3 +23,12 @@ test('OpsErrors pass through', () => {
   expect(explainError(e)).toBe(e);
   expect(e.exitCode).toBe(2);
 });
+
+test('key values are scrubbed from every explained error', () => {
+  const value = 'AbCdEf0123456789AbCdEf0123456789AbCdEf01';
+  const e = explainError(aws('BadRequestException', `Invalid API key value ${value} on line 3`, 400));
+  expect(e.message).toBe('API Gateway rejected the request: Invalid API key value [value] on line 3');
+  const passed = explainError(new OpsError(`failed: ${value}`, { details: [`row ${value}`] }));
+  expect(passed.message).toBe('failed: [value]');
+  expect(passed.details).toEqual(['row [value]']);
+});

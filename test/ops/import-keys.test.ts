@@ -169,3 +169,19 @@ describe('keys import', () => {
     expect([...fake.keys.values()].filter((k) => /^k\d$/.test(k.name ?? ''))).toHaveLength(5);
   });
 });
+
+describe('key values stay out of errors', () => {
+  test('csv-parse\'s error text (it quotes the record) is scrubbed', () => {
+    const f = parseKeyFile(`Name,Key\na,"${V(1)}\nb,${V(2)}\n`);
+    expect(f.errors).toHaveLength(1);
+    expect(f.errors[0].message).toMatch(/^not valid CSV: /);
+    expect(JSON.stringify(f.errors)).not.toContain(V(1));
+  });
+
+  test('ImportApiKeys\' raw error message is scrubbed of the batch\'s values', async () => {
+    fake.failNext('ImportApiKeys', 1, () => Object.assign(new Error(`Invalid key ${V(2)} at line 3`), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+    const err = await importKeys(newClients().apigw, `Name,Key\na,${V(1)}\nb,${V(2)}\n`, {}).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^ImportApiKeys failed for lines 2–3 \(BadRequestException: Invalid key \[value\] at line 3\)/);
+    expect((err as Error).message).not.toContain(V(2));
+  });
+});

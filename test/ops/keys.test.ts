@@ -1,4 +1,5 @@
 import { deleteKey, listKeys, namePattern, setKeyEnabled, showKey } from '../../lib/ops/keys';
+import { cleanUpRetiredKeys } from '../../lib/ops/retired';
 import { resolveKey } from '../../lib/ops/resolve';
 import { FakeApiGateway, newClients } from './fake-apigw';
 
@@ -78,5 +79,51 @@ describe('keys enable/disable/delete', () => {
   test('a transient 429 surfaces as a failure (the SDK retried already)', async () => {
     fake.failNext('UpdateApiKey');
     await expect(setKeyEnabled(newClients().apigw, 'client-2', false)).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+  });
+});
+
+describe('keys managed by a stack or a client set', () => {
+  beforeEach(() => {
+    fake.addKey({ id: 'stackkey', name: 'from-stack', value: 'stackvaluexxxxxxxxxxxxxx', tags: { 'aws:cloudformation:stack-name': 'Partner', 'aws:cloudformation:logical-id': 'ApiAcmeKey' } });
+    fake.addKey({ id: 'setkey', name: 'from-set', value: 'setvaluexxxxxxxxxxxxxxxx', description: '[keygate:client-set=Bulk/Customers owner=Bulk/Res/u1]' });
+  });
+
+  test.each([
+    ['disabling', () => setKeyEnabled(newClients().apigw, 'from-stack', false), /^Not disabling "from-stack" \(stackkey\): it belongs to the CloudFormation stack Partner \(logical id ApiAcmeKey\)\. .*--override-managed/],
+    ['enabling', () => setKeyEnabled(newClients().apigw, 'from-set', true), /^Not enabling "from-set" \(setkey\): it belongs to the keygate client set Bulk\/Customers\. .*--override-managed/],
+    ['deleting', () => deleteKey(newClients().apigw, 'from-set'), /^Not deleting "from-set" \(setkey\): it belongs to the keygate client set Bulk\/Customers\./],
+  ])('refuses %s a managed key (exit code 2)', async (_action, change, message) => {
+    await expect(change()).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(message) });
+    expect(fake.keys.get('stackkey')?.enabled).toBe(true);
+    expect(fake.keys.has('setkey')).toBe(true);
+  });
+
+  test('--override-managed does it anyway', async () => {
+    await setKeyEnabled(newClients().apigw, 'from-stack', false, { overrideManaged: true });
+    expect(fake.keys.get('stackkey')?.enabled).toBe(false);
+    await deleteKey(newClients().apigw, 'from-set', { overrideManaged: true });
+    expect(fake.keys.has('setkey')).toBe(false);
+  });
+});
+
+describe('keys clean-up-retired', () => {
+  test('deletes only the retired (disabled) keys of the named set', async () => {
+    // GIVEN a set with one key in use, one retired, and a retired key of another set
+    fake.addKey({ id: 'inuse', name: 'a', value: 'inusevaluexxxxxxxxxxxxxx', description: '[keygate:client-set=Bulk/C owner=Bulk/R/u1]' });
+    fake.addKey({ id: 'gone', name: 'b', value: 'gonevaluexxxxxxxxxxxxxxx', enabled: false, description: '[keygate:client-set=Bulk/C owner=Bulk/R/u1 retired=req1]' });
+    fake.addKey({ id: 'other', name: 'c', value: 'othervaluexxxxxxxxxxxxxx', enabled: false, description: '[keygate:client-set=Bulk/D owner=Bulk/R/u1 retired=req1]' });
+
+    // WHEN
+    const dry = await cleanUpRetiredKeys(newClients().apigw, 'Bulk/C', { dryRun: true });
+    const done = await cleanUpRetiredKeys(newClients().apigw, 'Bulk/C');
+
+    // THEN
+    expect(dry).toEqual({ retired: [{ id: 'gone', name: 'b', retiredBy: 'req1' }], deleted: 0 });
+    expect(done.deleted).toBe(1);
+    expect([...fake.keys.keys()].filter((id) => ['inuse', 'gone', 'other'].includes(id)).sort()).toEqual(['inuse', 'other']);
+  });
+
+  test('needs the set id', async () => {
+    await expect(cleanUpRetiredKeys(newClients().apigw, '')).rejects.toThrow(/^Name the client set: --set SET_ID/);
   });
 });

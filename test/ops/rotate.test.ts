@@ -185,12 +185,12 @@ describe('keys retire', () => {
   test('refuses before the overlap ends, then disables and deletes the predecessor', async () => {
     const c = newClients();
     await rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW });
-    const early = await retireKey(c.apigw, 'acme', { now: () => new Date('2026-03-05T00:00:00Z') }).catch((e: unknown) => e);
+    const early = await retireKey(c.apigw, 'acme', { secrets: c.secrets, now: () => new Date('2026-03-05T00:00:00Z') }).catch((e: unknown) => e);
     expect(early).toMatchObject({ exitCode: 2 });
     expect((early as Error).message).toMatch(/ends at 2026-03-08T12:00:00.000Z.*--force/);
     expect(fake.keys.get('oldkey0001')?.enabled).toBe(true);
 
-    const r = await retireKey(c.apigw, 'acme', { now: () => new Date('2026-03-09T00:00:00Z') });
+    const r = await retireKey(c.apigw, 'acme', { secrets: c.secrets, now: () => new Date('2026-03-09T00:00:00Z') });
     expect(r.steps.map((s) => `${s.step}: ${s.status}`)).toEqual(['disable predecessor: done', 'delete predecessor: done']);
     expect(fake.keys.has('oldkey0001')).toBe(false);
     const disable = fake.calls.indexOf('UpdateApiKey');
@@ -202,11 +202,11 @@ describe('keys retire', () => {
   test('--force retires before the overlap ends; naming the successor works too', async () => {
     const c = newClients();
     const rot = await rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW });
-    const r = await retireKey(c.apigw, rot.successor.id, { force: true, now: () => NOW });
+    const r = await retireKey(c.apigw, rot.successor.id, { secrets: c.secrets, force: true, now: () => NOW });
     expect(r.predecessor.id).toBe('oldkey0001');
     expect(fake.keys.has('oldkey0001')).toBe(false);
     // and again: nothing left to do
-    const again = await retireKey(c.apigw, rot.successor.id, { now: () => NOW });
+    const again = await retireKey(c.apigw, rot.successor.id, { secrets: c.secrets, now: () => NOW });
     expect(again.steps).toEqual([{ step: 'delete predecessor', status: 'already done' }]);
   });
 
@@ -214,7 +214,7 @@ describe('keys retire', () => {
     const c = newClients();
     fake.failNext('CreateUsagePlanKey');
     await expect(rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW })).rejects.toThrow();
-    const err = await retireKey(c.apigw, 'acme', { force: true, now: () => NOW }).catch((e: unknown) => e);
+    const err = await retireKey(c.apigw, 'acme', { secrets: c.secrets, force: true, now: () => NOW }).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 2 });
     expect((err as Error).message).toMatch(/keys rotate acme/);
     expect(fake.keys.get('oldkey0001')?.enabled).toBe(true);
@@ -222,17 +222,52 @@ describe('keys retire', () => {
 
   test('refuses a key that was never rotated', async () => {
     const c = newClients();
-    await expect(retireKey(c.apigw, 'acme', { force: true })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no successor/) });
+    await expect(retireKey(c.apigw, 'acme', { secrets: c.secrets, force: true })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no successor/) });
   });
 
   test('re-run after the delete failed finishes it', async () => {
     const c = newClients();
     await rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW });
     fake.failNext('DeleteApiKey');
-    await expect(retireKey(c.apigw, 'acme', { force: true, now: () => NOW })).rejects.toThrow();
+    await expect(retireKey(c.apigw, 'acme', { secrets: c.secrets, force: true, now: () => NOW })).rejects.toThrow();
     expect(fake.keys.get('oldkey0001')?.enabled).toBe(false);
-    const r = await retireKey(c.apigw, 'acme', { force: true, now: () => NOW });
+    const r = await retireKey(c.apigw, 'acme', { secrets: c.secrets, force: true, now: () => NOW });
     expect(r.steps.map((s) => s.status)).toEqual(['skipped', 'already done', 'done']);
     expect(fake.keys.has('oldkey0001')).toBe(false);
+  });
+});
+
+describe('ops CLI fixes', () => {
+  const conflict = (message: string) => () => Object.assign(new Error(message), { name: 'ConflictException', $metadata: { httpStatusCode: 409 } });
+  const noWait = async () => undefined;
+
+  test('rotate: a 409 "concurrent modification" is retried, then the plans are read back and verified', async () => {
+    const c = newClients();
+    fake.failNext('CreateUsagePlanKey', 2, conflict('Unable to complete operation due to concurrent modification. Please try again later.'));
+    await rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW, sleep: noWait });
+    expectCompleteRotation();
+  });
+
+  test('rotate: a 409 "concurrent modification" that persists fails, saying the successor is not usable yet', async () => {
+    const c = newClients();
+    fake.failNext('CreateUsagePlanKey', 100, conflict('Unable to complete operation due to concurrent modification. Please try again later.'));
+    await expect(rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW, sleep: noWait }))
+      .rejects.toThrow(/API Gateway kept answering "concurrent modification" .* after 6 attempts\. The successor is not usable yet; re-run `keygate keys rotate acme`/);
+  });
+
+  test('rotate: a 409 "already exists" counts as in the plan, and is verified by reading the plans', async () => {
+    const c = newClients();
+    fake.failNext('CreateUsagePlanKey', 1, conflict('Usage Plan Key already exists'));
+    await expect(rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW, sleep: noWait }))
+      .rejects.toThrow(/^acme-gen2 \(\w+\) is not in the plan\(s\) (free|beta) \(p\w+\) after adding it; its requests would get 403/);
+  });
+
+  test('retire: refuses while the client\'s secret does not hold the successor\'s value', async () => {
+    const c = newClients();
+    await rotateKey(c.apigw, 'acme', { secrets: c.secrets, now: () => NOW });
+    fake.secrets.set(SECRET, JSON.stringify({ apiKey: OLD_VALUE, owner: 'acme' }));
+    await expect(retireKey(c.apigw, 'acme', { secrets: c.secrets, force: true, now: () => NOW }))
+      .rejects.toThrow(/^The secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-key-AbCdEf does not hold the value of the successor acme-gen2 \(\w+\) yet/);
+    expect(fake.keys.get('oldkey0001')?.enabled).toBe(true);
   });
 });

@@ -1,16 +1,17 @@
 import {
   APIGatewayClient, ApiKey, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand,
-  GetUsagePlanKeysCommand, ImportApiKeysCommand, PatchOperation, TagResourceCommand, UntagResourceCommand, UpdateApiKeyCommand,
+  GetUsagePlanCommand, GetUsagePlanKeysCommand, ImportApiKeysCommand, PatchOperation, TagResourceCommand, UntagResourceCommand, UpdateApiKeyCommand,
   UsagePlanKey,
 } from '@aws-sdk/client-api-gateway';
 import { PAGE_SIZE } from '../../ops/paginate';
+import { isAlreadyInPlan, scrubKeyValues } from '../../ops/errors';
 import { ControlPlaneLimiter, Sleep } from '../../ops/rate-limit';
 
 /** The control-plane operations the reconciler makes. Reads and writes are counted apart. */
 export const WRITE_OPERATIONS = [
   'ImportApiKeys', 'UpdateApiKey', 'DeleteApiKey', 'CreateUsagePlanKey', 'DeleteUsagePlanKey', 'TagResource', 'UntagResource',
 ] as const;
-export const READ_OPERATIONS = ['GetApiKeys', 'GetUsagePlanKeys'] as const;
+export const READ_OPERATIONS = ['GetApiKeys', 'GetUsagePlanKeys', 'GetUsagePlan'] as const;
 export type Operation = typeof WRITE_OPERATIONS[number] | typeof READ_OPERATIONS[number];
 
 export interface ControlPlaneOptions {
@@ -30,6 +31,35 @@ export interface ControlPlaneOptions {
   readonly random?: () => number;
   /** Region for tag ARNs; default the client's region. */
   readonly region?: string;
+  /** Partition for tag ARNs (aws, aws-cn, aws-us-gov…). Default: from the region. */
+  readonly partition?: string;
+  /**
+   * Epoch ms by which every call, retries and backoff included, must be over: a backoff that
+   * would end later throws `DeadlineReached` instead of sleeping. Default: none.
+   */
+  readonly deadline?: number;
+  readonly now?: () => number;
+}
+
+/** Longest wait a Retry-After header may ask for (it is also capped by the deadline). */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/** A pass ran out of its time budget: not a failure, the next pass carries on. */
+export class DeadlineReached extends Error {
+  constructor(operation: string) {
+    super(`${operation}: no time left in this run for another attempt`);
+    this.name = 'DeadlineReached';
+  }
+}
+
+/** The AWS partition of a region (ARNs differ in China, GovCloud and the isolated regions). */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  return 'aws';
 }
 
 export interface Page<T> {
@@ -49,7 +79,7 @@ const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms
 export class ControlPlane {
   /** Calls made per operation (each SDK call once, whatever its retries). */
   public readonly calls: Record<Operation, number> = {
-    GetApiKeys: 0, GetUsagePlanKeys: 0, ImportApiKeys: 0, UpdateApiKey: 0, DeleteApiKey: 0,
+    GetApiKeys: 0, GetUsagePlanKeys: 0, GetUsagePlan: 0, ImportApiKeys: 0, UpdateApiKey: 0, DeleteApiKey: 0,
     CreateUsagePlanKey: 0, DeleteUsagePlanKey: 0, TagResource: 0, UntagResource: 0,
   };
   /** Backoffs taken (throttling and conflicts). */
@@ -60,6 +90,7 @@ export class ControlPlane {
   private readonly baseDelayMs: number;
   private readonly sleep: Sleep;
   private readonly random: () => number;
+  private readonly now: () => number;
 
   constructor(public readonly client: APIGatewayClient, private readonly options: ControlPlaneOptions = {}) {
     this.limiter = options.limiter === undefined ? new ControlPlaneLimiter() : options.limiter;
@@ -67,6 +98,7 @@ export class ControlPlane {
     this.baseDelayMs = options.baseDelayMs ?? 250;
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
   }
 
   /** Write calls made so far. */
@@ -96,6 +128,19 @@ export class ControlPlane {
     });
   }
 
+  /** The API stages (`apiId/stage`) of a usage plan; undefined when the plan does not exist. */
+  public getUsagePlanStages(usagePlanId: string): Promise<string[] | undefined> {
+    return this.call('GetUsagePlan', async () => {
+      try {
+        const out = await this.client.send(new GetUsagePlanCommand({ usagePlanId }));
+        return (out.apiStages ?? []).map((s) => `${s.apiId}/${s.stage}`);
+      } catch (err) {
+        if (errorName(err) === 'NotFoundException') return undefined;
+        throw err;
+      }
+    });
+  }
+
   /**
    * Imports keys from API Gateway's CSV key file format with failOnWarnings, so a batch is
    * imported whole or not at all. `values` are the batch's key values: they are cut out of
@@ -105,7 +150,9 @@ export class ControlPlane {
     return this.call('ImportApiKeys', async () => {
       const out = await this.client.send(new ImportApiKeysCommand({ body: new TextEncoder().encode(csv), format: 'csv', failOnWarnings: true }));
       if (out.warnings && out.warnings.length > 0) {
-        throw new Error(`ImportApiKeys warned: ${out.warnings.join('; ')}`);
+        // The first warning leads; all of them could pass CloudFormation's 4 KB reason.
+        const more = out.warnings.length > 1 ? ` (and ${out.warnings.length - 1} more warnings)` : '';
+        throw new Error(`ImportApiKeys warned: ${out.warnings[0]}${more}`);
       }
       return out.ids ?? [];
     }, values);
@@ -134,7 +181,7 @@ export class ControlPlane {
       try {
         await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' }));
       } catch (err) {
-        if (errorName(err) === 'ConflictException' && /already exists/i.test(errorMessage(err))) return;
+        if (isAlreadyInPlan(err)) return;
         throw err;
       }
     });
@@ -167,10 +214,12 @@ export class ControlPlane {
 
   private async keyArn(keyId: string): Promise<string> {
     const region = this.options.region ?? await this.client.config.region();
-    return `arn:aws:apigateway:${region}::/apikeys/${keyId}`;
+    return `arn:${this.options.partition ?? partitionOf(region)}:apigateway:${region}::/apikeys/${keyId}`;
   }
 
   private async call<T>(operation: Operation, task: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
+    // No call starts after the deadline: it could outlast the Lambda run.
+    if (this.options.deadline !== undefined && this.now() >= this.options.deadline) throw new DeadlineReached(operation);
     this.calls[operation]++;
     const attempt = async (): Promise<T> => {
       for (let n = 1; ; n++) {
@@ -178,8 +227,10 @@ export class ControlPlane {
           return await task();
         } catch (err) {
           if (n >= this.maxAttempts || !isRetryable(operation, err)) throw sanitize(operation, err, secrets);
+          const wait = this.backoffMs(n, err);
+          if (this.options.deadline !== undefined && this.now() + wait >= this.options.deadline) throw new DeadlineReached(operation);
           this.retries++;
-          await this.sleep(this.backoffMs(n, err));
+          await this.sleep(wait);
         }
       }
     };
@@ -190,7 +241,7 @@ export class ControlPlane {
     const retryAfter = Number((err as { retryAfterSeconds?: string }).retryAfterSeconds);
     const ceiling = Math.min(20_000, this.baseDelayMs * 2 ** (attempt - 1));
     const jittered = Math.ceil(this.random() * ceiling);
-    return Number.isFinite(retryAfter) && retryAfter > 0 ? Math.max(retryAfter * 1000, jittered) : jittered;
+    return Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(MAX_RETRY_AFTER_MS, Math.max(retryAfter * 1000, jittered)) : jittered;
   }
 }
 
@@ -207,18 +258,22 @@ function isRetryable(operation: Operation, err: unknown): boolean {
   if (name === 'TooManyRequestsException' || name === 'LimitExceededException' || name === 'ThrottlingException') return true;
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
   if (status === 429 || status >= 500) return true;
-  // API Gateway runs usage plan key writes one at a time per region: a parallel one gets 409.
-  return name === 'ConflictException' && (operation === 'CreateUsagePlanKey' || operation === 'DeleteUsagePlanKey');
+  // API Gateway answers 409 "concurrent modification" when another write of the region runs
+  // (usage plan keys one at a time, imports): try again. "Already exists" is not retried.
+  return name === 'ConflictException' && !isAlreadyInPlan(err)
+    && (operation === 'CreateUsagePlanKey' || operation === 'DeleteUsagePlanKey' || operation === 'ImportApiKeys');
 }
 
-/** Key values look like this (ours are 40; API Gateway accepts 20–128). */
-const VALUE_LIKE = /[A-Za-z0-9]{30,128}/g;
+
+
+/** Longest error message kept (a CloudFormation response holds at most 4 KB). */
+const MAX_MESSAGE = 600;
+
 
 /** An error for `operation` whose message holds none of `secrets` and nothing value-like. */
 export function sanitize(operation: Operation, err: unknown, secrets: readonly string[]): Error {
-  let message = errorMessage(err);
-  for (const secret of secrets) message = message.split(secret).join('[value]');
-  message = message.replace(VALUE_LIKE, '[value]');
+  let message = scrubKeyValues(errorMessage(err), secrets);
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
   const out = new Error(`${operation}: ${message}`);
   out.name = errorName(err) || 'Error';
   return out;

@@ -1,15 +1,21 @@
 /*
  * The client set's custom resource handler (CDK Provider framework: onEvent + isComplete).
- * Both run the same idempotent reconcile pass within the Lambda's time budget; onEvent starts
- * the work, isComplete carries on until API Gateway matches the declared set. Nothing here
- * logs or returns a key value: responses and log lines hold counts only.
+ *
+ * onEvent validates and answers the physical id; it writes nothing, so a failed Create
+ * leaves nothing behind (the framework skips the Delete of a failed Create). It refuses a
+ * change that can't finish within the custom resource's total timeout, before any write.
+ * isComplete runs one time-boxed reconcile pass per call until API Gateway matches the
+ * declared set; it returns Data only together with IsComplete true (the framework fails the
+ * resource otherwise). Nothing here logs or returns a key value: responses and log lines
+ * hold counts and names only.
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { ControlPlane, ControlPlaneOptions } from './control-plane';
-import { ClientSetManifest, desiredKeys } from './manifest';
-import { reconcile, ReconcileOptions, ReconcileResult } from './reconcile';
+import { CONTROL_PLANE_RATES, MAX_API_KEYS } from '../../shared-constants';
+import { ControlPlane, ControlPlaneOptions, partitionOf } from './control-plane';
+import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, desiredKeys, DesiredKey, MARKER_ID_LENGTH, ownerOf } from './manifest';
+import { estimateCalls, foreignKeysError, listSetKeys, planChanges, reconcile, ReconcileContext, ReconcileOptions } from './reconcile';
 
 /** The custom resource's properties (CloudFormation passes them as strings and objects). */
 export interface ClientSetResourceProperties {
@@ -21,6 +27,10 @@ export interface ClientSetResourceProperties {
   readonly Tiers: { [tierKey: string]: string };
   /** Rows per ImportApiKeys call. */
   readonly BatchSize?: string;
+  /** 'true': take over keys of the set that another resource owns (a moved or renamed set). */
+  readonly AdoptExistingKeys?: string;
+  /** The Provider's total timeout: a change that needs longer is refused before any write. */
+  readonly TotalTimeoutSeconds?: string;
 }
 
 export interface ClientSetEvent {
@@ -28,11 +38,13 @@ export interface ClientSetEvent {
   readonly ResourceProperties: ClientSetResourceProperties;
   readonly OldResourceProperties?: ClientSetResourceProperties;
   readonly PhysicalResourceId?: string;
+  readonly StackId?: string;
+  readonly LogicalResourceId?: string;
+  readonly RequestId?: string;
 }
 
 export interface OnEventResponse {
   readonly PhysicalResourceId: string;
-  readonly Data?: { [key: string]: string | number };
 }
 
 export interface IsCompleteResponse {
@@ -47,51 +59,126 @@ export interface HandlerDependencies {
   readonly loadManifest: ManifestLoader;
   readonly controlPlane?: ControlPlaneOptions;
   readonly reconcile?: Omit<ReconcileOptions, 'deadline'>;
-  /** Time kept free at the end of each invocation for calls in flight. Default 90 s. */
+  /**
+   * Time kept free at the end of each invocation for calls in flight.
+   * Default: a quarter of the time left at the start, at most 90 s.
+   */
   readonly safetyMarginMs?: number;
 }
+
+/** The custom resource's total timeout unless the properties say (CloudFormation's maximum). */
+const DEFAULT_TOTAL_TIMEOUT_SECONDS = 3600;
+/** Share of the total timeout a change may plan to use (listings and polling take the rest). */
+const USABLE_SHARE = 0.8;
+/** Longest failure reason sent: CloudFormation's whole response must stay under 4 KB. */
+export const MAX_REASON_LENGTH = 1000;
 
 /** The physical id stays the same for the life of the set, so an update never replaces it. */
 export function physicalIdOf(setId: string): string {
   return `keygate-client-set:${setId}`;
 }
 
+type TimeContext = Pick<Context, 'getRemainingTimeInMillis'>;
+
 /** onEvent and isComplete bound to the given clients (tests pass mocks or the local gateway). */
 export function createHandlers(deps: HandlerDependencies) {
-  const run = async (event: ClientSetEvent, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): Promise<ReconcileResult> => {
+  const log = (setId: string) => deps.reconcile?.log ?? ((line: string) => console.log(`[keygate client set ${setId}] ${line}`));
+
+  const prepare = async (event: ClientSetEvent, context: TimeContext | undefined) => {
     const props = event.ResourceProperties;
     const setId = props.SetId;
     if (!setId) throw new Error('the SetId property is missing');
-    const cp = new ControlPlane(deps.apigw, deps.controlPlane);
-    const margin = deps.safetyMarginMs ?? 90_000;
-    const deadline = context ? Date.now() + context.getRemainingTimeInMillis() - margin : undefined;
-    const log = deps.reconcile?.log ?? ((line: string) => console.log(`[keygate client set ${setId}] ${line}`));
+    if (!event.StackId || !event.LogicalResourceId || !event.RequestId) throw new Error('the event has no StackId, LogicalResourceId or RequestId');
+    const ctx: ReconcileContext = {
+      setId,
+      owner: ownerOf(event.StackId, event.LogicalResourceId),
+      requestToken: event.RequestId.replace(/[^A-Za-z0-9]/g, '').slice(0, MARKER_ID_LENGTH),
+      adopt: props.AdoptExistingKeys === 'true',
+    };
+    const region = /^arn:[^:]+:cloudformation:([^:]+):/.exec(event.StackId)?.[1];
+    const partition = /^arn:([^:]+):/.exec(event.StackId)?.[1] ?? (region ? partitionOf(region) : undefined);
+    const remaining = context?.getRemainingTimeInMillis();
+    const margin = deps.safetyMarginMs ?? (remaining === undefined ? 0 : Math.min(90_000, remaining / 4));
+    const now = deps.controlPlane?.now ?? Date.now;
+    const deadline = remaining === undefined ? undefined : now() + remaining - margin;
+    const cp = new ControlPlane(deps.apigw, { partition, ...deps.controlPlane, deadline });
     const requested = Number(props.BatchSize);
-    const batchSize = Number.isInteger(requested) && requested >= 1 && requested <= 1000 ? requested : undefined;
-    if (event.RequestType === 'Delete') {
-      return reconcile(cp, setId, [], [], { ...deps.reconcile, batchSize, deadline, log });
+    const batchSize = Number.isInteger(requested) && requested >= 1 && requested <= 1000 ? requested : DEFAULT_IMPORT_BATCH_SIZE;
+    let desired: DesiredKey[] | undefined;
+    let plans: string[] = [];
+    if (event.RequestType !== 'Delete') {
+      const manifest = await deps.loadManifest(props.ManifestBucket, props.ManifestKey);
+      desired = desiredKeys(manifest, props.Tiers ?? {});
+      const oldPlans = event.RequestType === 'Update' && event.OldResourceProperties?.SetId === setId ? Object.values(event.OldResourceProperties.Tiers ?? {}) : [];
+      plans = [...new Set([...Object.values(props.Tiers ?? {}), ...oldPlans])];
     }
-    const manifest = await deps.loadManifest(props.ManifestBucket, props.ManifestKey);
-    const desired = desiredKeys(manifest, setId, props.Tiers ?? {});
-    const oldPlans = event.RequestType === 'Update' && event.OldResourceProperties?.SetId === setId
-      ? Object.values(event.OldResourceProperties.Tiers ?? {})
-      : [];
-    return reconcile(cp, setId, desired, [...Object.values(props.Tiers ?? {}), ...oldPlans], { ...deps.reconcile, batchSize, deadline, log });
+    return { ctx, cp, desired, plans, batchSize, deadline, props };
   };
-  const data = (result: ReconcileResult) => ({
-    Created: result.created, Updated: result.updated, Deleted: result.deleted, Unchanged: result.unchanged, Pending: result.pending,
-  });
 
   return {
-    async onEvent(event: ClientSetEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<OnEventResponse> {
-      const result = await run(event, context);
-      return { PhysicalResourceId: physicalIdOf(event.ResourceProperties.SetId), Data: data(result) };
+    /** Validates, checks that the change fits the total timeout, and answers the physical id. Writes nothing. */
+    async onEvent(event: ClientSetEvent, context?: TimeContext): Promise<OnEventResponse> {
+      return failingClearly(async () => {
+        if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? physicalIdOf(event.ResourceProperties.SetId) };
+        const { ctx, cp, desired, plans, batchSize, props } = await prepare(event, context);
+        for (const [tierKey, planId] of Object.entries(props.Tiers ?? {})) {
+          if (await cp.getUsagePlanStages(planId) === undefined) throw new Error(`the usage plan ${planId} of tier ${tierKey} does not exist`);
+        }
+        const counts: { accountKeys?: number } = {};
+        const listed = await listSetKeys(cp, ctx.setId, plans, counts);
+        const changes = planChanges(desired ?? [], listed, plans, ctx);
+        if (changes.foreign.length > 0) throw foreignKeysError(ctx, changes.foreign);
+        const after = (counts.accountKeys ?? 0) + changes.creates.length;
+        if (after > MAX_API_KEYS) {
+          throw new Error(
+            `the change needs ${changes.creates.length} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
+            + `more than API Gateway's ${MAX_API_KEYS} API keys per account and region. Nothing was changed. Deploy the removals first (retired keys are deleted by the next deploy), then the additions.`,
+          );
+        }
+        const estimate = estimateCalls(changes, batchSize, cp.calls.GetApiKeys + cp.calls.GetUsagePlanKeys);
+        const total = Number(props.TotalTimeoutSeconds) || DEFAULT_TOTAL_TIMEOUT_SECONDS;
+        const usable = Math.floor(total * USABLE_SHARE);
+        const changeCount = changes.creates.length + changes.updates.length + changes.deletes.length;
+        log(ctx.setId)(`${event.RequestType}: ${changes.creates.length} to create, ${changes.updates.length} to update, ${changes.deletes.length} to delete; ~${estimate.total} calls, ~${estimate.seconds} s at API Gateway's rates`);
+        if (estimate.seconds > usable) {
+          const fits = Math.max(1, Math.floor(changeCount * usable / estimate.seconds));
+          throw new Error(
+            `the change needs ~${estimate.total} API Gateway calls (${estimate.keyWrites} DeleteApiKey at ${CONTROL_PLANE_RATES.keyWrite} per second, ${estimate.shared} others at ${CONTROL_PLANE_RATES.shared} per second): ~${estimate.seconds} s, `
+            + `more than the ${usable} s this set may plan within the custom resource's ${total} s timeout. Nothing was changed. `
+            + `Split it: deploy at most ~${fits} of the ${changeCount} key changes at a time (e.g. add or remove clients over several deploys).`,
+          );
+        }
+        return { PhysicalResourceId: physicalIdOf(ctx.setId) };
+      });
     },
-    async isComplete(event: ClientSetEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<IsCompleteResponse> {
-      const result = await run(event, context);
-      return { IsComplete: result.complete, Data: data(result) };
+
+    /** One time-boxed pass; IsComplete true (with Data) once API Gateway matches the set. */
+    async isComplete(event: ClientSetEvent, context?: TimeContext): Promise<IsCompleteResponse> {
+      return failingClearly(async () => {
+        const { ctx, cp, desired, plans, batchSize, deadline } = await prepare(event, context);
+        const result = await reconcile(cp, ctx, desired, plans, { ...deps.reconcile, batchSize, deadline, log: log(ctx.setId) });
+        if (!result.complete) return { IsComplete: false };
+        return { IsComplete: true, Data: { Keys: result.keys, Retired: result.retired } };
+      });
     },
   };
+}
+
+/**
+ * Runs a handler; a failure leaves with its first cause first and a message short enough for
+ * CloudFormation's 4 KB response (the framework sends the message and the stack trace).
+ */
+async function failingClearly<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const message = e.message.length > MAX_REASON_LENGTH ? `${e.message.slice(0, MAX_REASON_LENGTH)}…` : e.message;
+    const out = new Error(message);
+    out.name = e.name;
+    out.stack = `${e.name}: ${message}`;
+    throw out;
+  }
 }
 
 /** Reads the manifest from S3; a warm Lambda container keeps it. */
@@ -112,10 +199,10 @@ export function s3ManifestLoader(s3: S3Client): ManifestLoader {
 
 let lambdaHandlers: ReturnType<typeof createHandlers> | undefined;
 function handlers(): ReturnType<typeof createHandlers> {
-  // SDK v3 from the Lambda runtime; adaptive retry backs off on 429 before our own backoff does.
   lambdaHandlers ??= createHandlers({
-    apigw: new APIGatewayClient({ retryMode: 'adaptive', maxAttempts: 4 }),
-    loadManifest: s3ManifestLoader(new S3Client({})),
+    // Few SDK attempts and a request timeout: the reconciler's own backoff knows the deadline.
+    apigw: new APIGatewayClient({ maxAttempts: 2, requestHandler: { requestTimeout: 20_000, connectionTimeout: 5_000 } }),
+    loadManifest: s3ManifestLoader(new S3Client({ requestHandler: { requestTimeout: 20_000, connectionTimeout: 5_000 } })),
   });
   return lambdaHandlers;
 }
