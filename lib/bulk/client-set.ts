@@ -87,7 +87,8 @@ export interface ClientSetOptions {
    * description, and the set's resource only ever changes or deletes keys that carry its id
    * and itself as owner. Unique per app. Changing it replaces every key of the set; give it
    * explicitly to move or rename the construct without replacing keys (with `adoptExistingKeys`).
-   * @default - `<stack name>/<construct path inside the stack>`
+   * Short ids leave more of API Gateway's description limit to the clients' descriptions.
+   * @default - 12 hex characters of a hash of `<stack name>/<construct path inside the stack>`
    */
   readonly setId?: string;
 
@@ -337,7 +338,8 @@ function defaultSetId(set: ClientSet): string {
     throw KeygateError.of(set, 'setId', 'the stack name is only known at deploy time; give the set an explicit setId');
   }
   const inside = set.node.path.slice(stack.node.path.length).replace(/^\//, '');
-  return `${stack.stackName}/${inside}`;
+  // A hash, not the path itself: the id travels in every key's description, whose length API Gateway limits.
+  return createHash('sha256').update(`${stack.stackName}/${inside}`).digest('hex').slice(0, 12);
 }
 
 function validateSetId(scope: IConstruct, setId: string): void {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,6 +24,11 @@ function manifestOf(set: ClientSet): { clients: Array<Record<string, unknown>> }
   return JSON.parse(fs.readFileSync(path.join(outdir, set.manifest.assetPath), 'utf-8'));
 }
 
+/** The default setId: 12 hex characters of a hash of `<stack name>/<path inside the stack>`. */
+function setIdOf(stackAndPath: string): string {
+  return createHash('sha256').update(stackAndPath).digest('hex').slice(0, 12);
+}
+
 describe('ClientSet resources', () => {
   test('one custom resource, the manifest as an asset, plan ids by tier key, no ApiKey resource', () => {
     const f = bulkFixture();
@@ -32,7 +38,7 @@ describe('ClientSet resources', () => {
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 0);
     template.hasResourceProperties('Custom::KeygateClientSet', {
-      SetId: 'Bulk/Api/Clients/Customers',
+      SetId: setIdOf('Bulk/Api/Clients/Customers'),
       ManifestKey: Match.stringLikeRegexp('^[0-9a-f]{64}\\.json$'),
       Tiers: {
         t0: { Ref: Match.stringLikeRegexp('^ApiEnterprise') },
@@ -58,7 +64,7 @@ describe('ClientSet resources', () => {
     expect(JSON.stringify(statements.find((st) => st.Action === 's3:GetObject')?.Resource)).toContain(`/${set.manifest.s3ObjectKey}`);
     expect(JSON.stringify(statements)).not.toMatch(/\*\.json|usageplans\/\*/);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    expect(set).toMatchObject({ clientCount: 30, keyCount: 30, setId: 'Bulk/Api/Clients/Customers' });
+    expect(set).toMatchObject({ clientCount: 30, keyCount: 30, setId: setIdOf('Bulk/Api/Clients/Customers') });
     const manifest = manifestOf(set);
     expect(manifest.clients[0]).toEqual({ name: 'customer-00001', tiers: ['t0'], description: 'Customer account 1' });
     expect(manifest.clients).toHaveLength(30);
@@ -147,7 +153,7 @@ describe('ClientSet resources', () => {
     f.api.addClientSet('B', { clients: [{ name: 'b', tierNames: ['Free'] }] });
     const template = Template.fromStack(f.stack);
     template.hasResourceProperties('Custom::KeygateClientSet', { SetId: 'moved', AdoptExistingKeys: 'true', TotalTimeoutSeconds: '3600' });
-    template.hasResourceProperties('Custom::KeygateClientSet', { SetId: 'Bulk/Api/Clients/B', AdoptExistingKeys: 'false' });
+    template.hasResourceProperties('Custom::KeygateClientSet', { SetId: setIdOf('Bulk/Api/Clients/B'), AdoptExistingKeys: 'false' });
   });
 
   test('names: a generation suffix past 1,024 characters, and quote characters, are refused at synth', () => {
