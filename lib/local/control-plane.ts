@@ -11,7 +11,7 @@ import { QuotaCounter, utcDay } from './quota';
 import { ThrottleRegistry } from './throttle';
 import { keyJson, methodJson, planJson, planKeyJson, resourceJson, restApiJson, stageJson } from './control-plane-shapes';
 import { updateUsagePlan, usagePlanFromInput } from './control-plane-usage-plans';
-import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH, API_KEY_VALUE_PATTERN, generateKeyValue, MAX_API_KEY_DESCRIPTION_LENGTH } from '../shared-constants';
+import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH, API_KEY_VALUE_PATTERN, generateKeyValue, MAX_API_KEY_DESCRIPTION_LENGTH, MAX_API_KEY_NAME_LENGTH } from '../shared-constants';
 import { routeTags } from './control-plane-tags';
 
 export interface ControlPlaneRequest {
@@ -120,10 +120,6 @@ export function parseCsv(text: string): string[][] {
   if (row.some((f) => f !== '')) rows.push(row);
   return rows;
 }
-
-/** Longest API key name and description API Gateway accepts. */
-export const MAX_KEY_NAME_LENGTH = 1024;
-export const MAX_KEY_DESCRIPTION_LENGTH = MAX_API_KEY_DESCRIPTION_LENGTH;
 
 /** One operation of the control plane: an HTTP method and a path pattern (`{name}` matches one segment). */
 export interface ControlPlaneRoute {
@@ -331,8 +327,8 @@ export class ControlPlane {
     if (value.length < API_KEY_VALUE_MIN_LENGTH) throw bad(`API Key value should be at least ${API_KEY_VALUE_MIN_LENGTH} characters`);
     if (value.length > API_KEY_VALUE_MAX_LENGTH) throw bad(`API Key value should be at most ${API_KEY_VALUE_MAX_LENGTH} characters`);
     if (!API_KEY_VALUE_PATTERN.test(value)) throw bad('API Key value should contain only alphanumeric characters');
-    if (name !== undefined && name.length > MAX_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_KEY_NAME_LENGTH} characters`);
-    if (description !== undefined && description.length > MAX_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_KEY_DESCRIPTION_LENGTH} characters`);
+    if (name !== undefined && name.length > MAX_API_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_API_KEY_NAME_LENGTH} characters`);
+    if (description !== undefined && description.length > MAX_API_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_API_KEY_DESCRIPTION_LENGTH} characters`);
     if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw bad('enabled must be a boolean');
     const stageKeys: string[] = [];
     if (body.stageKeys !== undefined) {
@@ -369,11 +365,11 @@ export class ControlPlane {
           updates.push(() => { key.enabled = patchBoolean(value); });
           break;
         case '/name':
-          if (typeof value === 'string' && value.length > MAX_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_KEY_NAME_LENGTH} characters`);
+          if (typeof value === 'string' && value.length > MAX_API_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_API_KEY_NAME_LENGTH} characters`);
           updates.push(() => { key.name = typeof value === 'string' ? value : ''; });
           break;
         case '/description':
-          if (typeof value === 'string' && value.length > MAX_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_KEY_DESCRIPTION_LENGTH} characters`);
+          if (typeof value === 'string' && value.length > MAX_API_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_API_KEY_DESCRIPTION_LENGTH} characters`);
           updates.push(() => { key.description = value === undefined || value === null ? undefined : String(value); });
           break;
         default:

@@ -24,7 +24,7 @@ import type { ApiKey, PatchOperation } from '@aws-sdk/client-api-gateway';
 import { CONTROL_PLANE_RATES } from '../../shared-constants';
 import { toKeyFileCsv, ValidatedRow } from '../../ops/import-keys';
 import { collectPages } from '../../ops/paginate';
-import { generateKeyValue } from '../../ops/rotate';
+import { generateKeyValue } from '../../shared-constants';
 import { ControlPlane, DeadlineReached, Operation } from './control-plane';
 import { DEFAULT_IMPORT_BATCH_SIZE, describeKey, DesiredKey, KeyMarker, parseDescription } from './manifest';
 
