@@ -3,16 +3,21 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import type { KeyProtectedApi } from '../api';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
+import { KeyRotation, KeyRotationRunner } from '../key-rotation';
+import {
+  CLIENT_SET_SECRET_RECOVERY_DAYS, clientSetSecretName, clientSetSecretPrefix, MAX_SECRET_TAG_VALUE_LENGTH, SECRET_NAME_PATTERN,
+} from '../rotation/tags';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
 import { validateGenerations, validateName } from '../validation';
@@ -107,6 +112,18 @@ export interface ClientSetOptions {
    * @default false
    */
   readonly adoptExistingKeys?: boolean;
+
+  /**
+   * Rotate every client's key on a schedule, e.g. `KeyRotation.every(Duration.days(90), { overlap: Duration.days(7) })`,
+   * as single clients with `rotation` do. Each client's key value then lives in a Secrets
+   * Manager secret that the set creates at deploy time, named `keygate/<setId>/<client name>`
+   * (`secretNameOf`), and the keys belong to the rotation schedule, not to the set: the first
+   * rotation (at deploy) creates each client's first key. Consumers read the secrets
+   * (`grantRead`). One secret per client: Secrets Manager bills each secret per month.
+   * Entries' `generations` and `enabled: false` don't apply (remove a client to retire it).
+   * @default - no scheduled rotation: the set imports keys with generated values
+   */
+  readonly rotation?: KeyRotation;
 }
 
 /** Properties of a ClientSet. */
@@ -115,9 +132,10 @@ export interface ClientSetProps extends ClientSetOptions {
   readonly api: KeyProtectedApi;
 }
 
-/** API keys per account and region (AWS quota, not adjustable). */
 /** Problems listed in one error at most. */
 const MAX_LISTED_PROBLEMS = 25;
+/** Tags of a rotating client's own on its secret: Secrets Manager allows 50, keygate writes up to 6. */
+const MAX_USER_SECRET_TAGS = 44;
 
 /**
  * Thousands of clients (up to API Gateway's 10,000 keys per region) in one stack with a
@@ -142,12 +160,22 @@ export class ClientSet extends Construct {
   public readonly manifest: s3assets.Asset;
   /** The custom resource that reconciles API Gateway with the set. */
   public readonly resource: CustomResource;
+  /** The rotation schedule of every client, when the set rotates. */
+  public readonly rotation?: KeyRotation;
+  private readonly clientNames = new Set<string>();
 
   constructor(scope: Construct, id: string, props: ClientSetProps) {
     super(scope, id);
     this.setId = props.setId ?? defaultSetId(this);
     validateSetId(this, this.setId);
     claimSetId(this);
+    this.rotation = props.rotation;
+    if (this.rotation) {
+      this.rotation._validate(this, 'rotation');
+      if (!SECRET_NAME_PATTERN.test(clientSetSecretPrefix(this.setId))) {
+        throw KeygateError.of(this, 'setId', 'a rotating set names its secrets keygate/<setId>/<client>: Secrets Manager allows letters, digits and / _ + = . @ - in secret names', this.setId);
+      }
+    }
     const batchSize = props.importBatchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
       throw KeygateError.of(this, 'importBatchSize', 'must be a whole number from 1 to 1000', batchSize);
@@ -166,8 +194,10 @@ export class ClientSet extends Construct {
 
     const manifest: ClientSetManifest = { version: MANIFEST_VERSION, clients };
     this.manifest = new s3assets.Asset(this, 'Manifest', { path: writeManifest(manifest) });
+    for (const client of clients) this.clientNames.add(client.name);
 
     const provider = ClientSetProvider.of(this);
+    const rotationProperties = this.rotation ? this.setUpRotation(this.rotation, provider, [...tierKeys.keys()]) : undefined;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KeygateClientSet',
@@ -180,8 +210,10 @@ export class ClientSet extends Construct {
         BatchSize: String(batchSize),
         AdoptExistingKeys: String(props.adoptExistingKeys ?? false),
         TotalTimeoutSeconds: String(ClientSetProvider.TOTAL_TIMEOUT.toSeconds()),
+        ...(rotationProperties ? { Rotation: rotationProperties.properties } : {}),
       },
     });
+    if (rotationProperties) this.resource.node.addDependency(rotationProperties.policy);
     this.resource.node.addDependency(provider.grantDeploymentAccess(this, this.manifest, [...tierKeys.keys()]));
     // Usage plan key writes run one at a time per region: start after every UsagePlanKey of
     // the stack (single clients) and after the stack's previous client set.
@@ -192,6 +224,62 @@ export class ClientSet extends Construct {
     sets.push(this);
 
     this.node.addValidation({ validate: () => this.validateAssociations(read.entries, tierKeys) });
+  }
+
+  /**
+   * The name of the secret that holds the current key of `clientName` (a rotating set):
+   * `keygate/<setId>/<clientName>`. Its ARN ends in a random suffix that Secrets Manager adds.
+   */
+  public secretNameOf(clientName: string): string {
+    if (!this.rotation) throw KeygateError.of(this, 'rotation', 'secretNameOf needs a rotating set: without rotation the set keeps no values in Secrets Manager (read them with keygate keys show)');
+    if (!this.clientNames.has(clientName)) throw KeygateError.of(this, 'clientName', 'is not a client of this set', clientName);
+    return clientSetSecretName(this.setId, clientName);
+  }
+
+  /** The ARN pattern of every secret of the set (`…:secret:keygate/<setId>/*`). */
+  public get secretArnPattern(): string {
+    if (!this.rotation) throw KeygateError.of(this, 'rotation', 'secretArnPattern needs a rotating set: without rotation the set keeps no values in Secrets Manager');
+    return Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${clientSetSecretPrefix(this.setId)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  /** Lets a consumer read the current key of every client of a rotating set (GetSecretValue on the set's secrets). */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    if (!this.rotation) throw KeygateError.of(this, 'rotation', 'grantRead needs a rotating set: without rotation the set keeps no values in Secrets Manager (read them with keygate keys show)');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [this.secretArnPattern] });
+  }
+
+  /**
+   * The reconciler may create and manage the set's secrets (and only those) and start their
+   * rotation with the stack's rotation Lambda; that Lambda may rotate them.
+   */
+  private setUpRotation(rotation: KeyRotation, provider: ClientSetProvider, tiers: ITier[]): { properties: { [key: string]: string }; policy: iam.Policy } {
+    const runner = KeyRotationRunner.of(this);
+    runner.rotateClientSetSecrets(clientSetSecretPrefix(this.setId), this.secretArnPattern, tiers);
+    const policy = new iam.Policy(this, 'RotationAccess', {
+      roles: [provider.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource',
+            'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret',
+          ],
+          resources: [this.secretArnPattern],
+        }),
+        // ListSecrets has no resource-level permissions; the reconciler reads names and tags only.
+        new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+        // RotateSecret needs the caller to be allowed to invoke the rotation function.
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [runner.function.functionArn] }),
+      ],
+    });
+    return {
+      policy,
+      properties: {
+        LambdaArn: runner.function.functionArn,
+        ScheduleExpression: events.Schedule.rate(rotation.period).expressionString,
+        OverlapSeconds: String(rotation.overlap.toSeconds()),
+        RecoveryWindowDays: String(CLIENT_SET_SECRET_RECOVERY_DAYS),
+      },
+    };
   }
 
   /** Validates entries, claims their names, resolves tiers; returns the manifest's clients. */
@@ -253,6 +341,16 @@ export class ClientSet extends Construct {
       for (const [key, value] of Object.entries(entry.tags ?? {})) {
         if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) report('tags', 'tag keys are 1-128 characters and must not start with aws:', key);
         if (value.length > 256) report('tags', `the value of tag '${key}' is longer than 256 characters`, value.length);
+      }
+      if (this.rotation) {
+        const secretName = clientSetSecretName(setId, name);
+        if (entry.generations) report('generations', 'a rotating client has no key generations: its rotation schedule creates and retires the keys', entry.generations);
+        if (!entry.enabled) report('enabled', 'a rotating client\'s keys belong to its rotation schedule; remove the client from the set to retire it (its keys are disabled, then deleted by the next deploy)', false);
+        if (!SECRET_NAME_PATTERN.test(secretName)) report('name', `a rotating client's secret is named ${secretName.slice(0, 60)}${secretName.length > 60 ? '…' : ''}: Secrets Manager allows 1-512 letters, digits and / _ + = . @ - in secret names`, name);
+        // Secrets Manager reads a name ending in -XXXXXX as a partial ARN (the random suffix it adds).
+        else if (/-[A-Za-z0-9]{6}$/.test(name)) report('name', 'must not end with a hyphen and six characters: Secrets Manager would take the secret name for a partial ARN', name);
+        if (name.length > MAX_SECRET_TAG_VALUE_LENGTH) report('name', `is ${name.length} characters; a rotating client's secret carries it in a tag (at most ${MAX_SECRET_TAG_VALUE_LENGTH})`, name.length);
+        if (Object.keys(entry.tags ?? {}).length > MAX_USER_SECRET_TAGS) report('tags', `a rotating client's secret holds at most ${MAX_USER_SECRET_TAGS} tags of its own (Secrets Manager allows 50, keygate uses the rest)`, Object.keys(entry.tags ?? {}).length);
       }
       if (problems.length > before) continue;
 

@@ -14,7 +14,7 @@ import {
   GetUsagePlanKeyCommand, paginateGetApiKeys, TagResourceCommand, UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import {
-  DescribeSecretCommand, DescribeSecretResponse, GetRandomPasswordCommand, GetSecretValueCommand, PutSecretValueCommand,
+  DescribeSecretCommand, DescribeSecretResponse, GetRandomPasswordCommand, GetSecretValueCommand, paginateListSecrets, PutSecretValueCommand,
   SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
@@ -36,7 +36,13 @@ export interface RotationEvent {
 /** What the hourly rule sends. */
 export interface RetireEvent {
   readonly action: 'retire';
+  /** Secrets of single rotating clients (the stack creates them). */
   readonly secretIds: string[];
+  /**
+   * Name prefixes of secrets created at run time (rotating client sets: `keygate/<setId>/`).
+   * @default none
+   */
+  readonly secretNamePrefixes?: string[];
 }
 
 export interface RotationDeps {
@@ -170,10 +176,21 @@ async function setSecret(deps: RotationDeps, event: RotationEvent, secret: Descr
   }
 }
 
-/** testSecret: the new key exists, is enabled, holds the pending value and is in every plan. */
+/**
+ * testSecret: the new key exists, is enabled, holds the pending value and is in every plan.
+ * A pending version without a value is Secrets Manager testing the configuration (RotateSecret
+ * with RotateImmediately false, e.g. when a client set restores a client): the secret's tags
+ * were readable (configOf), which is all this function needs besides its key permissions.
+ */
 async function testSecret(deps: RotationDeps, event: RotationEvent, config: ClientConfig): Promise<void> {
   const token = event.ClientRequestToken;
-  const value = await pendingValue(deps, event.SecretId, token);
+  let value: string;
+  try {
+    value = await pendingValue(deps, event.SecretId, token);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
   const found = (await ownedKeys(deps, config)).find((k) => k.tags?.[TAG_SECRET_VERSION] === token);
   if (!found?.id) throw new Error(`testSecret: no key holds version ${token} of ${config.secretArn}`);
   const key = await deps.apigw.send(new GetApiKeyCommand({ apiKey: found.id, includeValue: true }));
@@ -270,6 +287,24 @@ export async function retireExpiredKeys(secretId: string, deps: RotationDeps): P
   return { secretId, retired };
 }
 
+/**
+ * The secrets with one of these name prefixes whose rotation is on (a client set cancels the
+ * rotation of a client it retires: its keys stay as they are until the set deletes them).
+ * ListSecrets' name filter is a case-sensitive prefix match; secrets scheduled for deletion
+ * are not listed.
+ */
+export async function secretsWithPrefixes(prefixes: readonly string[], deps: RotationDeps): Promise<string[]> {
+  const out: string[] = [];
+  for (const prefix of prefixes) {
+    for await (const page of paginateListSecrets({ client: deps.secrets }, { Filters: [{ Key: 'name', Values: [prefix] }] })) {
+      for (const secret of page.SecretList ?? []) {
+        if (secret.ARN && secret.Name?.startsWith(prefix) && secret.RotationEnabled) out.push(secret.ARN);
+      }
+    }
+  }
+  return out;
+}
+
 let clients: RotationDeps | undefined;
 
 /** The Lambda entry point: a rotation step from Secrets Manager, or the hourly retire run. */
@@ -278,7 +313,13 @@ export async function handler(event: RotationEvent | RetireEvent): Promise<Retir
   if ('action' in event && event.action === 'retire') {
     const outcomes: RetireOutcome[] = [];
     const failures: string[] = [];
-    for (const secretId of event.secretIds) {
+    let secretIds = [...event.secretIds];
+    try {
+      secretIds = [...secretIds, ...await secretsWithPrefixes(event.secretNamePrefixes ?? [], clients)];
+    } catch (err) {
+      failures.push(`listing secrets ${JSON.stringify(event.secretNamePrefixes)}: ${(err as Error).message}`);
+    }
+    for (const secretId of secretIds) {
       try {
         outcomes.push(await retireExpiredKeys(secretId, clients));
       } catch (err) {
