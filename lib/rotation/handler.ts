@@ -307,30 +307,35 @@ export async function secretsWithPrefixes(prefixes: readonly string[], deps: Rot
 
 let clients: RotationDeps | undefined;
 
+/**
+ * The hourly retire run: every listed secret and every secret with one of the name prefixes.
+ * One secret's failure doesn't stop the others; the run still fails, so the errors alarm fires.
+ */
+export async function retireRun(event: RetireEvent, deps: RotationDeps): Promise<RetireOutcome[]> {
+  const outcomes: RetireOutcome[] = [];
+  const failures: string[] = [];
+  let secretIds = [...event.secretIds];
+  try {
+    secretIds = [...secretIds, ...await secretsWithPrefixes(event.secretNamePrefixes ?? [], deps)];
+  } catch (err) {
+    failures.push(`listing secrets ${JSON.stringify(event.secretNamePrefixes)}: ${(err as Error).message}`);
+  }
+  for (const secretId of secretIds) {
+    try {
+      outcomes.push(await retireExpiredKeys(secretId, deps));
+    } catch (err) {
+      failures.push(`${secretId}: ${(err as Error).message}`);
+    }
+  }
+  console.log(JSON.stringify({ retired: outcomes.filter((o) => o.retired.length > 0) }));
+  if (failures.length > 0) throw new Error(`Retiring keys failed for ${failures.length} secret(s): ${failures.join('; ')}`);
+  return outcomes;
+}
+
 /** The Lambda entry point: a rotation step from Secrets Manager, or the hourly retire run. */
 export async function handler(event: RotationEvent | RetireEvent): Promise<RetireOutcome[] | void> {
   clients ??= { secrets: new SecretsManagerClient({}), apigw: new APIGatewayClient({ maxAttempts: 8 }), now: () => new Date() };
-  if ('action' in event && event.action === 'retire') {
-    const outcomes: RetireOutcome[] = [];
-    const failures: string[] = [];
-    let secretIds = [...event.secretIds];
-    try {
-      secretIds = [...secretIds, ...await secretsWithPrefixes(event.secretNamePrefixes ?? [], clients)];
-    } catch (err) {
-      failures.push(`listing secrets ${JSON.stringify(event.secretNamePrefixes)}: ${(err as Error).message}`);
-    }
-    for (const secretId of secretIds) {
-      try {
-        outcomes.push(await retireExpiredKeys(secretId, clients));
-      } catch (err) {
-        failures.push(`${secretId}: ${(err as Error).message}`);
-      }
-    }
-    console.log(JSON.stringify({ retired: outcomes.filter((o) => o.retired.length > 0) }));
-    // One secret's failure doesn't stop the others; the run still fails, so the errors alarm fires.
-    if (failures.length > 0) throw new Error(`Retiring keys failed for ${failures.length} secret(s): ${failures.join('; ')}`);
-    return outcomes;
-  }
+  if ('action' in event && event.action === 'retire') return retireRun(event, clients);
   const step = event as RotationEvent;
   console.log(JSON.stringify({ step: step.Step, secretId: step.SecretId, version: step.ClientRequestToken }));
   await rotationStep(step, clients);
