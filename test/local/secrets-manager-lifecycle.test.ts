@@ -8,7 +8,8 @@ import {
   paginateListSecrets, PutSecretValueCommand, RestoreSecretCommand, RotateSecretCommand, SecretsManagerClient, TagResourceCommand, UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { LocalGateway, RotationInvocation, startLocalGateway } from '../../lib/local';
+import { LocalGateway, startLocalGateway } from '../../lib/local';
+import type { RotationInvocation } from '../../lib/local/secrets-manager';
 import { synthPetApp } from './fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
