@@ -213,7 +213,9 @@ export class ClientSet extends Construct {
         ...(rotationProperties ? { Rotation: rotationProperties.properties } : {}),
       },
     });
-    if (rotationProperties) this.resource.node.addDependency(rotationProperties.policy);
+    // The first rotations run during the deploy: the rotation Lambda, its permissions and
+    // Secrets Manager's permission to invoke it must be in place.
+    if (rotationProperties) this.resource.node.addDependency(rotationProperties.policy, KeyRotationRunner.of(this));
     this.resource.node.addDependency(provider.grantDeploymentAccess(this, this.manifest, [...tierKeys.keys()]));
     // Usage plan key writes run one at a time per region: start after every UsagePlanKey of
     // the stack (single clients) and after the stack's previous client set.

@@ -145,6 +145,8 @@ export function providerAssets(assemblyDir: string, template: { Resources: Resou
 export interface Fault {
   readonly method: string;
   readonly path: RegExp;
+  /** Only calls with this `X-Amz-Target` (JSON protocol services such as Secrets Manager). */
+  readonly target?: string;
   times: number;
   readonly status: number;
   readonly type: string;
@@ -236,7 +238,7 @@ export class Network {
       const action = target.slice('secretsmanager.'.length);
       this.secretsManagerCalls.set(action, (this.secretsManagerCalls.get(action) ?? 0) + 1);
     }
-    const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(url));
+    const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(url) && (f.target === undefined || f.target === req.headers['x-amz-target']));
     if (fault) {
       fault.times--;
       res.writeHead(fault.status, { 'content-type': 'application/json', 'x-amzn-errortype': fault.type, 'x-amzn-requestid': randomUUID() });

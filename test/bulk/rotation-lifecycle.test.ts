@@ -258,6 +258,7 @@ describe('a rotating client set through the Provider framework', () => {
   test.each([
     ['createSecret', 'PutSecretValueCommand'],
     ['setSecret', 'CreateUsagePlanKeyCommand'],
+    ['testSecret', 'GetApiKeyCommand'],
     ['finishSecret', 'UpdateSecretVersionStageCommand'],
   ])('a failure in %s (%s) leaves the client\'s current key working', async (step, command) => {
     const current = await valueOf('globex');
@@ -332,8 +333,43 @@ describe('a rotating client set through the Provider framework', () => {
     first = { ...moved, props };
   });
 
+  test('a pass that fails half way (RotateSecret answers 500 until the SDK gives up) fails the request clearly; the rollback and the next deploy finish the job', async () => {
+    const added = synth('v4', [...v1.slice(0, 2), { name: 'initech', tierNames: ['Pro'] }, { name: 'hooli', tierNames: ['Free'] }]);
+    const props = resolve(added.props) as Record<string, unknown>;
+    const before = await valueOf('acme');
+    network.faults.push({ method: 'POST', path: /^\/$/, target: 'secretsmanager.RotateSecret', times: 5, status: 500, type: 'InternalServiceError' });
+    const failed = await lifecycle.send({ RequestType: 'Update', LogicalResourceId: added.logicalId, ResourceProperties: props, OldResourceProperties: first.props, PhysicalResourceId: PHYSICAL_ID });
+    expect({ status: failed.Status, reason: failed.Reason }).toEqual({ status: 'FAILED', reason: expect.stringMatching(/^Internal server error \(injected/) });
+    expect(await call(before)).toBe(200); // the other clients never stopped working
+
+    // CloudFormation rolls back: the half-made client is retired (it has no key yet).
+    expectSuccess(await lifecycle.send({ RequestType: 'Update', LogicalResourceId: first.logicalId, ResourceProperties: first.props, OldResourceProperties: props, PhysicalResourceId: PHYSICAL_ID }));
+    expect((await describeSecret('hooli')).Tags?.some((t) => t.Key === SECRET_TAG_SET_RETIRED)).toBe(true);
+    expect(await keysOf('hooli')).toEqual([]);
+
+    // The same change deployed again: the secret is taken up, rotated at once, one key.
+    expectSuccess(await lifecycle.send({ RequestType: 'Update', LogicalResourceId: added.logicalId, ResourceProperties: props, OldResourceProperties: first.props, PhysicalResourceId: PHYSICAL_ID }));
+    const listed = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`${PREFIX}hooli`] }] }));
+    expect(listed.SecretList).toHaveLength(1);
+    expect(await keysOf('hooli')).toHaveLength(1);
+    expect(await call(await valueOf('hooli'))).toBe(200);
+    expect(await call(before)).toBe(200);
+    first = { ...added, props };
+  });
+
+  test('another resource with the same setId fails before any write; the rollback Delete touches nothing', async () => {
+    resetCounts();
+    const intruder = await lifecycle.send({ RequestType: 'Create', LogicalResourceId: 'OtherStackPartners', ResourceProperties: first.props });
+    expect(intruder.Status).toBe('FAILED');
+    expect(intruder.Reason).toMatch(/secrets of the client set partners .* belong to another resource .*Nothing was changed/);
+    expect(writes()).toEqual({ apiGateway: 0, secretsManager: 0 });
+    expectSuccess(await lifecycle.send({ RequestType: 'Delete', LogicalResourceId: 'OtherStackPartners', ResourceProperties: first.props, PhysicalResourceId: intruder.PhysicalResourceId }));
+    expect(writes()).toEqual({ apiGateway: 0, secretsManager: 0 });
+    expect(await call(await valueOf('acme'))).toBe(200);
+  });
+
   test('Delete removes every key of the set and schedules its secrets for deletion', async () => {
-    const values = await Promise.all(v1.map((c) => valueOf(c.name)));
+    const values = await Promise.all([...v1.map((c) => c.name), 'hooli'].map((name) => valueOf(name)));
     expectSuccess(await lifecycle.send({ RequestType: 'Delete', LogicalResourceId: first.logicalId, ResourceProperties: first.props, PhysicalResourceId: PHYSICAL_ID }));
     for (const value of values) expect(await call(value)).toBe(403);
     const live = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [PREFIX] }] }));
