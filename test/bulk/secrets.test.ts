@@ -119,8 +119,9 @@ describe('reconcileSecrets against mocked clients', () => {
   const apigw = mockClient(APIGatewayClient);
   const smClient = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   const apigwClient = new APIGatewayClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const pauses: number[] = [];
   const run = (desired: DesiredSecret[] | undefined) => reconcileSecrets(new ControlPlane(apigwClient, { limiter: null, sleep: async () => undefined }), new SecretsPlane(smClient),
-    ctx, desired, ['pfree'], new Map([['pfree', ['api1/prod']]]), { settings, sleep: async () => undefined });
+    ctx, desired, ['pfree'], new Map([['pfree', ['api1/prod']]]), { settings, sleep: async (ms) => { pauses.push(ms); } });
   const toEntry = (s: ListedSecret) => ({
     ARN: s.arn, Name: s.name, RotationEnabled: s.rotationEnabled, RotationLambdaARN: s.lambdaArn, RotationRules: { ScheduleExpression: s.scheduleExpression },
     Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
@@ -130,6 +131,7 @@ describe('reconcileSecrets against mocked clients', () => {
   beforeEach(() => {
     sm.reset();
     apigw.reset();
+    pauses.length = 0;
     apigw.on(GetApiKeysCommand).resolves({ items: [] });
   });
 
@@ -148,6 +150,8 @@ describe('reconcileSecrets against mocked clients', () => {
     expect(sm.commandCalls(RotateSecretCommand)[0].args[0].input).toEqual({
       SecretId: arnOf('acme'), RotationLambdaARN: settings.lambdaArn, RotationRules: { ScheduleExpression: 'rate(90 days)' }, RotateImmediately: true,
     });
+    // Each immediate rotation creates a key (CreateApiKey: 5 per second): 2 rotations per second at most.
+    expect(pauses).toEqual([500]);
   });
 
   test('a retry whose listing lags (ListSecrets is eventually consistent): the secret exists and rotates, so nothing more is done', async () => {
