@@ -262,7 +262,7 @@ export class ClientSet extends Construct {
       statements: [
         new iam.PolicyStatement({
           actions: [
-            'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource',
+            'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource',
             'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret',
           ],
           resources: [this.secretArnPattern],

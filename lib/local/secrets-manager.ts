@@ -150,6 +150,7 @@ export class LocalSecretsManager {
       case 'CancelRotateSecret': return this.cancelRotateSecret(body);
       case 'DeleteSecret': return this.deleteSecret(body);
       case 'RestoreSecret': return this.restoreSecret(body);
+      case 'UpdateSecret': return this.updateSecret(body);
       case 'TagResource': return this.tagResource(body);
       case 'UntagResource': return this.untagResource(body);
       default: throw new SecretsManagerError('UnknownOperationException', `keygate local does not implement secretsmanager.${action}`);
@@ -415,6 +416,18 @@ export class LocalSecretsManager {
     const page = all.slice(start, start + max);
     const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
     return { SecretList: page.map((s) => this.describe(s)), NextToken: next };
+  }
+
+  /** UpdateSecret's Description (a new value goes through PutSecretValue here). */
+  private updateSecret(body: Json): Json {
+    const s = this.live(str(body, 'SecretId', true));
+    if (body.SecretString !== undefined || body.SecretBinary !== undefined || body.KmsKeyId !== undefined) {
+      throw invalid('keygate local updates only a secret\'s Description with UpdateSecret; put values with PutSecretValue.');
+    }
+    const description = str(body, 'Description');
+    if (description !== undefined && description.length > 2048) throw invalid('Description is at most 2048 characters.');
+    if (description !== undefined) s.description = description;
+    return { ARN: s.arn, Name: s.name };
   }
 
   private cancelRotateSecret(body: Json): Json {

@@ -58,7 +58,7 @@ describe('rotating ClientSet: template', () => {
       {
         Effect: 'Allow',
         Action: [
-          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource',
+          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource',
           'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret',
         ],
         Resource: SECRETS_OF_SET,

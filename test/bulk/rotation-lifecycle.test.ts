@@ -34,7 +34,7 @@ const ROTATION_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:keyg
 const PHYSICAL_ID = `keygate-client-set:${SET_ID}`;
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
 /** Secrets Manager actions that change something. */
-const SM_WRITES = ['CreateSecret', 'TagResource', 'UntagResource', 'RotateSecret', 'CancelRotateSecret', 'DeleteSecret', 'RestoreSecret', 'PutSecretValue', 'UpdateSecretVersionStage'];
+const SM_WRITES = ['CreateSecret', 'UpdateSecret', 'TagResource', 'UntagResource', 'RotateSecret', 'CancelRotateSecret', 'DeleteSecret', 'RestoreSecret', 'PutSecretValue', 'UpdateSecretVersionStage'];
 
 let workDir: string;
 let gateway: LocalGateway;
@@ -321,20 +321,21 @@ describe('a rotating client set through the Provider framework', () => {
     expect(await call(back)).toBe(200);
   });
 
-  test('a tier change moves the client\'s current keys and the usage-plans tag the next rotation reads', async () => {
-    const moved = synth('v3', [v1[0], { ...v1[1] }, { name: 'initech', tierNames: ['Pro'] }]);
+  test('a tier change moves the client\'s current keys and the usage-plans tag the next rotation reads; a description reaches the secret', async () => {
+    const moved = synth('v3', [v1[0], { ...v1[1] }, { name: 'initech', tierNames: ['Pro'], description: 'Initech, moved to Pro' }]);
     const props = resolve(moved.props) as Record<string, unknown>;
     expectSuccess(await lifecycle.send({ RequestType: 'Update', LogicalResourceId: moved.logicalId, ResourceProperties: props, OldResourceProperties: first.props, PhysicalResourceId: PHYSICAL_ID }));
     const [key] = await keysOf('initech');
     expect(plansOf(key.id ?? '')).toEqual(['Pro']);
     const tags = Object.fromEntries(((await describeSecret('initech')).Tags ?? []).map((t) => [t.Key, t.Value]));
     expect(tags[SECRET_TAG_USAGE_PLANS]).toBe(planIds.get([...planIds.keys()].find((k) => k.startsWith('ApiPro')) ?? ''));
+    expect((await describeSecret('initech')).Description).toBe('Initech, moved to Pro');
     expect(await call(await valueOf('initech'))).toBe(200);
     first = { ...moved, props };
   });
 
   test('a pass that fails half way (RotateSecret answers 500 until the SDK gives up) fails the request clearly; the rollback and the next deploy finish the job', async () => {
-    const added = synth('v4', [...v1.slice(0, 2), { name: 'initech', tierNames: ['Pro'] }, { name: 'hooli', tierNames: ['Free'] }]);
+    const added = synth('v4', [...v1.slice(0, 2), { name: 'initech', tierNames: ['Pro'], description: 'Initech, moved to Pro' }, { name: 'hooli', tierNames: ['Free'] }]);
     const props = resolve(added.props) as Record<string, unknown>;
     const before = await valueOf('acme');
     network.faults.push({ method: 'POST', path: /^\/$/, target: 'secretsmanager.RotateSecret', times: 5, status: 500, type: 'InternalServiceError' });

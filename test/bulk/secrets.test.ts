@@ -25,7 +25,7 @@ function want(client: string, planIds = ['pfree']): DesiredSecret {
 /** A secret as the set left it after a deploy of `want(client, planIds)`. */
 function secret(client: string, planIds = ['pfree'], more: Partial<ListedSecret> = {}, tags: Record<string, string> = {}): ListedSecret {
   return {
-    arn: arnOf(client), name: `keygate/partners/${client}`, rotationEnabled: true, lambdaArn: settings.lambdaArn, scheduleExpression: settings.scheduleExpression, deleted: false,
+    arn: arnOf(client), name: `keygate/partners/${client}`, description: `API key of client ${client} of keygate client set partners, rotated on a schedule`, rotationEnabled: true, lambdaArn: settings.lambdaArn, scheduleExpression: settings.scheduleExpression, deleted: false,
     tags: {
       'keygate:client': client, 'keygate:client-set': 'partners', [SECRET_TAG_SET_OWNER]: ctx.owner,
       [SECRET_TAG_USAGE_PLANS]: planIds.join(' '), [SECRET_TAG_OVERLAP_SECONDS]: '604800', ...tags,
@@ -57,6 +57,11 @@ describe('planSecrets', () => {
       { kind: 'move-key', key: expect.objectContaining({ id: 'k1' }), addPlans: ['ppro'], removePlans: ['pfree'] },
       { kind: 'move-key', key: expect.objectContaining({ id: 'k0' }), addPlans: ['ppro'], removePlans: ['pfree'] },
     ]);
+  });
+
+  test('a changed description: UpdateSecret\'s Description', () => {
+    const plan = planSecrets([{ ...want('acme'), description: 'Acme Corp, EU' }], [secret('acme')], [key('acme', 'k1')], ['pfree'], ctx, settings);
+    expect(plan.actions).toEqual([{ kind: 'describe', secret: expect.anything(), description: 'Acme Corp, EU' }]);
   });
 
   test('a removed client is retired: rotation cancelled, keys disabled, the secret marked with the request', () => {

@@ -6,7 +6,7 @@
 import {
   CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand,
   paginateListSecrets, PutSecretValueCommand, RestoreSecretCommand, RotateSecretCommand, SecretsManagerClient, TagResourceCommand, UntagResourceCommand,
-  UpdateSecretVersionStageCommand,
+  UpdateSecretCommand, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import type { RotationInvocation } from '../../lib/local/secrets-manager';
@@ -73,6 +73,12 @@ describe('local Secrets Manager: tags, rotation, deletion', () => {
     await sm.send(new UntagResourceCommand({ SecretId: 'keygate/set-a/acme', TagKeys: ['keygate:client-set'] }));
     expect((await sm.send(new DescribeSecretCommand({ SecretId: 'keygate/set-a/acme' }))).Tags).toEqual([{ Key: 'team', Value: 'blue' }]);
     await expect(sm.send(new TagResourceCommand({ SecretId: 'keygate/set-a/acme', Tags: [{ Key: 'aws:x', Value: 'y' }] }))).rejects.toThrow(expect.objectContaining({ name: 'InvalidParameterException' }));
+  });
+
+  test('UpdateSecret changes the description (values go through PutSecretValue)', async () => {
+    await sm.send(new UpdateSecretCommand({ SecretId: 'keygate/set-a/acme', Description: 'Acme Corp' }));
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: 'keygate/set-a/acme' }))).Description).toBe('Acme Corp');
+    await expect(sm.send(new UpdateSecretCommand({ SecretId: 'keygate/set-a/acme', SecretString: 'x' }))).rejects.toThrow(/updates only a secret's Description/);
   });
 
   test('RotateSecret turns rotation on; CancelRotateSecret off; RotateImmediately false runs only testSecret on a version it then removes', async () => {

@@ -24,7 +24,7 @@
 import type { ApiKey, UsagePlanKey } from '@aws-sdk/client-api-gateway';
 import {
   CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, ListSecretsCommand, RestoreSecretCommand,
-  RotateSecretCommand, SecretListEntry, SecretsManagerClient, TagResourceCommand, UntagResourceCommand,
+  RotateSecretCommand, SecretListEntry, SecretsManagerClient, TagResourceCommand, UntagResourceCommand, UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { collectPages } from '../../ops/paginate';
 import { CLIENT_SET_TAG, generateKeyValue, TAG_BASE_NAME } from '../../shared-constants';
@@ -59,6 +59,7 @@ export interface DesiredSecret {
 export interface ListedSecret {
   readonly arn: string;
   readonly name: string;
+  readonly description?: string;
   readonly tags: { [key: string]: string };
   readonly rotationEnabled: boolean;
   readonly lambdaArn?: string;
@@ -80,6 +81,7 @@ export interface RotationKey {
 export type SecretAction =
   | { readonly kind: 'create'; readonly want: DesiredSecret }
   | { readonly kind: 'restore'; readonly secret: ListedSecret }
+  | { readonly kind: 'describe'; readonly secret: ListedSecret; readonly description: string }
   | { readonly kind: 'tag'; readonly secret: ListedSecret; readonly tags: { [key: string]: string } }
   | { readonly kind: 'untag'; readonly secret: ListedSecret; readonly keys: string[] }
   | { readonly kind: 'enable-key' | 'disable-key' | 'delete-key'; readonly key: RotationKey }
@@ -149,6 +151,7 @@ function listed(entry: SecretListEntry): ListedSecret {
   return {
     arn: entry.ARN ?? '',
     name: entry.Name ?? '',
+    description: entry.Description,
     tags: Object.fromEntries((entry.Tags ?? []).filter((t) => t.Key && !t.Key.startsWith('aws:')).map((t) => [t.Key ?? '', t.Value ?? ''])),
     rotationEnabled: entry.RotationEnabled === true,
     lambdaArn: entry.RotationLambdaARN,
@@ -172,6 +175,11 @@ export async function listRotationKeys(cp: ControlPlane, secretArns: ReadonlySet
   return keys.map((key) => ({
     id: key.id ?? '', secretArn: key.tags?.[TAG_ROTATION_SECRET] ?? '', enabled: key.enabled ?? true, planIds: (plansOf.get(key.id ?? '') ?? []).sort(),
   }));
+}
+
+/** The secret's description: the entry's, else one that names the client and the set. */
+function descriptionOf(want: DesiredSecret, setId: string): string {
+  return want.description ?? `API key of client ${want.client} of keygate client set ${setId}, rotated on a schedule`;
 }
 
 /** The tags keygate writes on a client's secret (the rotation Lambda reads the rotation ones). */
@@ -220,6 +228,8 @@ export function planSecrets(desired: readonly DesiredSecret[], secrets: readonly
     const tags = { ...want.tags, ...keygateTags(want, ctx, settings, from) };
     const changed = Object.fromEntries(Object.entries(tags).filter(([k, v]) => secret.tags[k] !== v));
     if (Object.keys(changed).length > 0) actions.push({ kind: 'tag', secret, tags: changed });
+    const description = descriptionOf(want, ctx.setId);
+    if ((secret.description ?? '') !== description) actions.push({ kind: 'describe', secret, description });
     const own = keysOf(secret.arn);
     for (const key of own) {
       const addPlans = want.planIds.filter((id) => !key.planIds.includes(id));
@@ -355,7 +365,7 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
       try {
         const out = await sm.send('CreateSecret', true, () => smc.send(new CreateSecretCommand({
           Name: want.name,
-          Description: want.description ?? `API key of client ${want.client} of keygate client set ${ctx.setId}, rotated on a schedule`,
+          Description: descriptionOf(want, ctx.setId),
           // A placeholder no key holds: the first rotation replaces it with the client's first key.
           SecretString: generateKeyValue(40),
           Tags: Object.entries({ ...want.tags, ...keygateTags(want, ctx, settings, undefined) }).map(([Key, Value]) => ({ Key, Value })),
@@ -377,6 +387,9 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
     }
     case 'restore':
       await sm.send('RestoreSecret', true, () => smc.send(new RestoreSecretCommand({ SecretId: action.secret.arn })));
+      return;
+    case 'describe':
+      await sm.send('UpdateSecret', true, () => smc.send(new UpdateSecretCommand({ SecretId: action.secret.arn, Description: action.description })));
       return;
     case 'tag':
       await sm.send('TagResource', true, () => smc.send(new TagResourceCommand({ SecretId: action.secret.arn, Tags: Object.entries(action.tags).map(([Key, Value]) => ({ Key, Value })) })));
