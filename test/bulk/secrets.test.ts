@@ -107,6 +107,15 @@ describe('planSecrets', () => {
   });
 });
 
+test('a secret under the set\'s name that no keygate set made is never touched, not even with adoption', () => {
+  const handMade: ListedSecret = { arn: arnOf('acme'), name: 'keygate/partners/acme', tags: { team: 'ops' }, rotationEnabled: false, deleted: false };
+  for (const adopt of [false, true]) {
+    const plan = planSecrets([want('acme')], [handMade], [], ['pfree'], { ...ctx, adopt }, settings);
+    expect({ adopt, foreign: plan.foreign.length, actions: plan.actions }).toEqual({ adopt, foreign: 1, actions: [] });
+  }
+  expect(planSecretsDelete([handMade], [], ctx).actions).toEqual([]);
+});
+
 describe('planSecretsDelete', () => {
   test('own secrets: keys then secret; adopted ones go back; ones adopted from it are released', () => {
     const adopted = secret('acme', ['pfree'], {}, { [SECRET_TAG_SET_ADOPTED_FROM]: 'prev0001' });

@@ -194,9 +194,14 @@ function keygateTags(want: DesiredSecret, ctx: ReconcileContext, settings: Rotat
   };
 }
 
+/** Whether this resource owns the secret: every secret a set makes carries its owner from the start. */
 function isMine(secret: ListedSecret, ctx: ReconcileContext): boolean {
-  const owner = secret.tags[SECRET_TAG_SET_OWNER];
-  return owner === undefined || owner === ctx.owner;
+  return secret.tags[SECRET_TAG_SET_OWNER] === ctx.owner;
+}
+
+/** Whether this resource may take the secret over: another resource of the same set made it, and the set adopts. */
+function mayAdopt(secret: ListedSecret, ctx: ReconcileContext): boolean {
+  return ctx.adopt && secret.tags[CLIENT_SET_TAG] === ctx.setId && secret.tags[SECRET_TAG_SET_OWNER] !== undefined;
 }
 
 /**
@@ -218,7 +223,7 @@ export function planSecrets(desired: readonly DesiredSecret[], secrets: readonly
       actions.push({ kind: 'create', want });
       continue;
     }
-    if (!isMine(secret, ctx) && !ctx.adopt) {
+    if (!isMine(secret, ctx) && !mayAdopt(secret, ctx)) {
       foreign.push(secret);
       continue;
     }
@@ -251,7 +256,7 @@ export function planSecrets(desired: readonly DesiredSecret[], secrets: readonly
   for (const secret of secrets) {
     if (declared.has(secret.name)) continue;
     if (!isMine(secret, ctx)) {
-      if (!ctx.adopt) foreign.push(secret);
+      if (!mayAdopt(secret, ctx)) foreign.push(secret);
       continue;
     }
     const own = keysOf(secret.arn);
@@ -293,7 +298,7 @@ export function planSecretsDelete(secrets: readonly ListedSecret[], keys: readon
 
 /** The error for secrets of the set that another resource owns. */
 export function foreignSecretsError(ctx: ReconcileContext, foreign: readonly ListedSecret[]): Error {
-  const owners = [...new Set(foreign.map((s) => s.tags[SECRET_TAG_SET_OWNER]))];
+  const owners = [...new Set(foreign.map((s) => s.tags[SECRET_TAG_SET_OWNER] ?? 'none: not made by a keygate client set'))];
   return new Error(
     `${foreign.length} secrets of the client set ${ctx.setId} (${foreign.slice(0, 3).map((s) => s.name).join(', ')}${foreign.length > 3 ? ', …' : ''}) belong to another resource (${owners.slice(0, 3).join(', ')}); `
     + `this resource is ${ctx.owner}. If the set moved, set adoptExistingKeys: true to take them over; otherwise give this set another setId. Nothing was changed.`,
@@ -376,7 +381,7 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
         // listed yet. It is ours only if its tags say so.
         if ((err as Error).name !== 'ResourceExistsException' && !/scheduled for deletion/.test((err as Error).message)) throw err;
         created = await sm.describe(want.name);
-        if (!isMine(created, ctx) && !ctx.adopt) throw foreignSecretsError(ctx, [created]);
+        if (!isMine(created, ctx) && !mayAdopt(created, ctx)) throw foreignSecretsError(ctx, [created]);
         if (created.deleted) {
           await sm.send('RestoreSecret', true, () => smc.send(new RestoreSecretCommand({ SecretId: created.arn })));
         }
