@@ -369,6 +369,24 @@ describe('a rotating client set through the Provider framework', () => {
     expect(await call(await valueOf('acme'))).toBe(200);
   });
 
+  test('a moved set (same setId, adoptExistingKeys) takes the secrets over; the old resource\'s Delete only confirms it', async () => {
+    const moved = { logicalId: 'MovedPartners', props: { ...first.props, AdoptExistingKeys: 'true' } };
+    const value = await valueOf('acme');
+    resetCounts();
+    expectSuccess(await lifecycle.send({ RequestType: 'Create', LogicalResourceId: moved.logicalId, ResourceProperties: moved.props }));
+    const tags = Object.fromEntries(((await describeSecret('acme')).Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags['keygate:client-set-from']).toBeDefined();
+    expect(tags['keygate:client-set-owner']).not.toBe(tags['keygate:client-set-from']);
+    // CloudFormation's cleanup: Delete of the old resource. It deletes nothing.
+    expectSuccess(await lifecycle.send({ RequestType: 'Delete', LogicalResourceId: first.logicalId, ResourceProperties: first.props, PhysicalResourceId: PHYSICAL_ID }));
+    expect(network.counts.get('DELETE /apikeys') ?? 0).toBe(0);
+    expect(network.secretsManagerCalls.get('DeleteSecret') ?? 0).toBe(0);
+    expect((await describeSecret('acme')).Tags?.some((t) => t.Key === 'keygate:client-set-from')).toBe(false);
+    expect(await valueOf('acme')).toBe(value);
+    expect(await call(value)).toBe(200);
+    first = { ...first, logicalId: moved.logicalId, props: moved.props };
+  });
+
   test('Delete removes every key of the set and schedules its secrets for deletion', async () => {
     const values = await Promise.all([...v1.map((c) => c.name), 'hooli'].map((name) => valueOf(name)));
     expectSuccess(await lifecycle.send({ RequestType: 'Delete', LogicalResourceId: first.logicalId, ResourceProperties: first.props, PhysicalResourceId: PHYSICAL_ID }));
