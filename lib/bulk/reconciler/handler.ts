@@ -14,7 +14,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { CONTROL_PLANE_RATES, MAX_API_KEYS } from '../../shared-constants';
-import { ControlPlane, ControlPlaneOptions, partitionOf } from './control-plane';
+import { ControlPlane, ControlPlaneOptions, DeadlineReached, partitionOf } from './control-plane';
 import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, desiredKeys, DesiredKey, MARKER_ID_LENGTH, ownerOf } from './manifest';
 import { estimateCalls, foreignKeysError, listSetKeys, planChanges, reconcile, ReconcileContext, ReconcileOptions, stagesOfPlans } from './reconcile';
 import { desiredSecrets, DesiredSecret, foreignSecretsError, planSecretPass, reconcileSecrets, RotationSettings, SecretsPlane } from './secrets';
@@ -174,7 +174,7 @@ export function createHandlers(deps: HandlerDependencies) {
         const after = (counts.accountKeys ?? 0) + changes.creates.length + newSecrets;
         if (after > MAX_API_KEYS) {
           throw new Error(
-            `the change needs ${changes.creates.length} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
+            `the change needs ${changes.creates.length + newSecrets} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
             + `more than API Gateway's ${MAX_API_KEYS} API keys per account and region. Nothing was changed. Deploy the removals first (retired keys are deleted by the next deploy), then the additions.`,
           );
         }
@@ -206,7 +206,13 @@ export function createHandlers(deps: HandlerDependencies) {
         // retiring the imported ones.
         let secretData = {};
         if (settings && sm) {
-          const stages = await stagesOfPlans(cp, plans);
+          let stages: Map<string, string[]>;
+          try {
+            stages = await stagesOfPlans(cp, plans);
+          } catch (err) {
+            if (err instanceof DeadlineReached) return { IsComplete: false };
+            throw err;
+          }
           const pass = await reconcileSecrets(cp, sm, ctx, secrets, plans, stages, {
             settings, log: log(ctx.setId), rotationSpacingMs: deps.rotationSpacingMs, sleep: deps.controlPlane?.sleep,
           });
