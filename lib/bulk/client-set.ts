@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { ArnFormat, Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, CustomResource, Duration, IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import type { KeyProtectedApi } from '../api';
 import { keyAssociationProblems } from '../association';
@@ -273,6 +273,15 @@ export class ClientSet extends Construct {
         new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [runner.function.functionArn] }),
       ],
     });
+    // The secrets are made at deploy time, one per client: their names (and ARN suffixes) are
+    // known only as the set's prefix. ListSecrets and GetRandomPassword have no resource-level permissions.
+    const secretsId = `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${clientSetSecretPrefix(this.setId)}*]`;
+    const secretsReason = `The set creates one secret per client at deploy time, named ${clientSetSecretPrefix(this.setId)}<client>; only the set's name prefix is known at synth.`;
+    const listReason = 'secretsmanager:ListSecrets and secretsmanager:GetRandomPassword have no resource-level permissions; the set lists its secrets by name prefix.';
+    for (const scope of [this as IConstruct, runner]) {
+      Validations.of(scope).acknowledge({ id: secretsId, reason: secretsReason });
+      Validations.of(scope).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: listReason });
+    }
     return {
       policy,
       properties: {
