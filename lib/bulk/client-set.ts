@@ -46,13 +46,14 @@ export interface ClientSetEntry {
   readonly tierNames?: string[];
 
   /**
-   * Whether the keys are enabled. A disabled key gets 403.
+   * Whether the keys are enabled. A disabled key gets 403. A rotating set's clients are
+   * always enabled: remove a client to retire it.
    * @default true
    */
   readonly enabled?: boolean;
 
   /**
-   * Description of the keys (after the set's ownership marker).
+   * Description of the keys (after the set's ownership marker); in a rotating set, of the client's secret.
    * @default - none
    */
   readonly description?: string;
@@ -65,7 +66,8 @@ export interface ClientSetEntry {
 
   /**
    * Key generations that exist; rotation works as with single clients: deploy `[1, 2]` to
-   * create generation 2 beside 1, later `[2]` to delete generation 1.
+   * create generation 2 beside 1, later `[2]` to delete generation 1. Not in a rotating set
+   * (its schedule makes the keys).
    * @default [1]
    */
   readonly generations?: number[];
@@ -144,7 +146,9 @@ const MAX_USER_SECRET_TAGS = 44;
  * ImportApiKeys in batches for new keys, updates by diff, removed clients retired (disabled,
  * deleted by the next deploy, so a rollback restores them), only keys it owns. Key values
  * are generated at deploy time from a CSPRNG and never appear in a template, asset, response
- * or log; read them with `keygate keys show`.
+ * or log; read them with `keygate keys show`. With `rotation`, each client's key instead lives
+ * in a Secrets Manager secret the set creates (`keygate/<setId>/<client>`) and is rotated on a
+ * schedule; consumers read it with `grantRead`.
  *
  * The set is validated at synth time with the rules of single clients (names, tiers that
  * exist, one tier per stage, at most 10 tiers per key, generations), errors by file line.
