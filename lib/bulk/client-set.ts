@@ -176,8 +176,9 @@ export class ClientSet extends Construct {
     this.rotation = props.rotation;
     if (this.rotation) {
       this.rotation._validate(this, 'rotation');
-      if (!SECRET_NAME_PATTERN.test(clientSetSecretPrefix(this.setId))) {
-        throw KeygateError.of(this, 'setId', 'a rotating set names its secrets keygate/<setId>/<client>: Secrets Manager allows letters, digits and / _ + = . @ - in secret names', this.setId);
+      // No '/' in the id: `keygate/<setId>/` must be no other rotating set's prefix.
+      if (!SECRET_NAME_PATTERN.test(clientSetSecretPrefix(this.setId)) || this.setId.includes('/')) {
+        throw KeygateError.of(this, 'setId', 'a rotating set names its secrets keygate/<setId>/<client>: its setId may hold letters, digits and _ + = . @ - (Secrets Manager\'s name characters, without /, so no set\'s prefix is another\'s)', this.setId);
       }
     }
     const batchSize = props.importBatchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
