@@ -389,15 +389,15 @@ export class LocalSecretsManager {
     const matchers = filters.map((filter) => {
       const key = String(filter.Key);
       const values = Array.isArray(filter.Values) ? (filter.Values as unknown[]).map(String) : [];
-      if (!['name', 'tag-key', 'tag-value', 'description', 'all'].includes(key)) throw invalid(`keygate local does not filter secrets by ${key}.`);
+      // Not `all` (word-split search over every attribute) nor the region and owning-service keys.
+      if (!['name', 'tag-key', 'tag-value', 'description'].includes(key)) throw invalid(`keygate local does not filter secrets by ${key}.`);
       if (values.length < 1 || values.length > 10) throw invalid('A filter needs 1 to 10 values.');
       return (s: LocalSecret): boolean => {
         const fields = key === 'name' ? [s.name]
           : key === 'tag-key' ? Object.keys(s.tags)
             : key === 'tag-value' ? Object.values(s.tags)
-              : key === 'description' ? [s.description ?? '']
-                : [s.name, s.description ?? '', ...Object.keys(s.tags), ...Object.values(s.tags)];
-        const caseless = key === 'description' || key === 'all';
+              : [s.description ?? ''];
+        const caseless = key === 'description';
         const norm = (v: string) => (caseless ? v.toLowerCase() : v);
         const positive = values.filter((v) => !v.startsWith('!'));
         const negative = values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));
