@@ -2,7 +2,7 @@
 import { APIGatewayClient, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
 import {
   CreateSecretCommand, DescribeSecretCommand, ListSecretsCommand, RestoreSecretCommand, RotateSecretCommand, SecretsManagerClient,
-  TagResourceCommand,
+  TagResourceCommand, UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ControlPlane } from '../../lib/bulk/reconciler/control-plane';
@@ -174,6 +174,22 @@ describe('reconcileSecrets against mocked clients', () => {
     sm.on(DescribeSecretCommand).resolves(toEntry(secret('acme')));
     await run([want('acme')]);
     expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+  });
+
+  test('a lagging listing and a secret waiting for deletion: restored, its tags brought to the declared state, rotated', async () => {
+    sm.on(ListSecretsCommand).resolves({ SecretList: [] });
+    sm.on(CreateSecretCommand).rejects(Object.assign(new Error('You can\'t create this secret because a secret with this name is already scheduled for deletion.'), { name: 'InvalidRequestException' }));
+    const waiting = secret('acme', ['pold'], { rotationEnabled: false }, { [SECRET_TAG_SET_RETIRED]: 'req00001' });
+    sm.on(DescribeSecretCommand).resolves({ ...toEntry(waiting), RotationEnabled: false, DeletedDate: new Date() });
+    sm.on(RestoreSecretCommand).resolves({});
+    sm.on(TagResourceCommand).resolves({});
+    sm.on(UntagResourceCommand).resolves({});
+    sm.on(RotateSecretCommand).resolves({});
+    await run([want('acme')]);
+    expect(sm.commandCalls(RestoreSecretCommand)).toHaveLength(1);
+    expect(sm.commandCalls(TagResourceCommand)[0].args[0].input.Tags).toEqual([{ Key: SECRET_TAG_USAGE_PLANS, Value: 'pfree' }]);
+    expect(sm.commandCalls(UntagResourceCommand)[0].args[0].input.TagKeys).toEqual([SECRET_TAG_SET_RETIRED]);
+    expect(sm.commandCalls(RotateSecretCommand)[0].args[0].input.RotateImmediately).toBe(true);
   });
 
   test('a secret of the same name that another resource owns: refused, with no write', async () => {

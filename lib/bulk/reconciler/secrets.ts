@@ -382,10 +382,17 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
         if ((err as Error).name !== 'ResourceExistsException' && !/scheduled for deletion/.test((err as Error).message)) throw err;
         created = await sm.describe(want.name);
         if (!isMine(created, ctx) && !mayAdopt(created, ctx)) throw foreignSecretsError(ctx, [created]);
-        if (created.deleted) {
-          await sm.send('RestoreSecret', true, () => smc.send(new RestoreSecretCommand({ SecretId: created.arn })));
-        }
-        if (created.rotationEnabled) return;
+        // Bring it to the declared state as the plan would have, had the listing shown it.
+        const found = created;
+        if (found.deleted) await sm.send('RestoreSecret', true, () => smc.send(new RestoreSecretCommand({ SecretId: found.arn })));
+        const owner = found.tags[SECRET_TAG_SET_OWNER];
+        const tags = { ...want.tags, ...keygateTags(want, ctx, settings, owner !== ctx.owner ? owner : found.tags[SECRET_TAG_SET_ADOPTED_FROM]) };
+        const changed = Object.entries(tags).filter(([k, v]) => found.tags[k] !== v).map(([Key, Value]) => ({ Key, Value }));
+        if (changed.length > 0) await sm.send('TagResource', true, () => smc.send(new TagResourceCommand({ SecretId: found.arn, Tags: changed })));
+        const stale = Object.keys(found.tags).filter((k) => !(k in tags));
+        if (stale.length > 0) await sm.send('UntagResource', true, () => smc.send(new UntagResourceCommand({ SecretId: found.arn, TagKeys: stale })));
+        const configured = found.rotationEnabled && found.lambdaArn === settings.lambdaArn && found.scheduleExpression === settings.scheduleExpression;
+        if (configured && !found.deleted) return;
       }
       await startRotation(sm, created.arn, settings, true, options);
       return;
