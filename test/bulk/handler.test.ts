@@ -179,4 +179,34 @@ describe('custom resource handler, rotating set', () => {
     expect(smMock.commandCalls(CancelRotateSecretCommand)).toHaveLength(1);
     expect(fake.writeCalls()).toEqual(['ImportApiKeys']);
   });
+
+  test('a set that starts rotating makes its clients\' secrets first, then retires their imported keys (a rollback restores them)', async () => {
+    const manifest = { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] };
+    const plain = props('p1.json', manifest);
+    const first = createHandlers({
+      apigw: newClients().apigw, loadManifest: async (bucket, key) => manifests.get(`${bucket}/${key}`) as ClientSetManifest,
+      controlPlane: { limiter: null, sleep: async () => undefined, region: 'eu-west-1' }, reconcile: { log: () => undefined },
+    });
+    await first.isComplete(event('Create', plain), timeLeft(600_000));
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [] });
+    smMock.on(CreateSecretCommand).callsFake((input: { Name: string }) => ({ ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${input.Name}-AbCdEf`, Name: input.Name }));
+    smMock.on(RotateSecretCommand).resolves({});
+    const rotating = props('r1.json', manifest, { Rotation: rotation });
+    const update = event('Update', rotating, { OldResourceProperties: plain, RequestId: 'req-2' });
+    expect(await rotatingHandlers().isComplete(update, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 1, Retired: 1, Clients: 1, RetiredClients: 0 } });
+    expect(smMock.commandCalls(CreateSecretCommand)).toHaveLength(1);
+    expect(fake.keyByName('a')?.enabled).toBe(false);
+
+    // CloudFormation rolls back: the imported key is enabled again, the new secret retired.
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [{
+      ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:keygate/${SET}/a-AbCdEf`, Name: `keygate/${SET}/a`, RotationEnabled: true,
+      Tags: [{ Key: 'keygate:client-set', Value: SET }, { Key: 'keygate:client-set-owner', Value: ownerOf(STACK_ID, 'ApiClientsCustomers') }],
+    }] });
+    smMock.on(CancelRotateSecretCommand).resolves({});
+    smMock.on(TagResourceCommand).resolves({});
+    const rollback = event('Update', plain, { OldResourceProperties: rotating, RequestId: 'req-3' });
+    expect(await rotatingHandlers().isComplete(rollback, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 1, Retired: 0, Clients: 0, RetiredClients: 1 } });
+    expect(fake.keyByName('a')?.enabled).toBe(true);
+    expect(smMock.commandCalls(CancelRotateSecretCommand)).toHaveLength(1);
+  });
 });
