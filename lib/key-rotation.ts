@@ -74,6 +74,7 @@ export class KeyRotationRunner extends Construct {
   /** Fires when the rotation Lambda fails. */
   public readonly alarm: cloudwatch.Alarm;
   private readonly secretArns: string[] = [];
+  private readonly secretNamePrefixes: string[] = [];
   private readonly usagePlanIds = new Set<string>();
 
   private constructor(scope: Construct, id: string) {
@@ -102,7 +103,12 @@ export class KeyRotationRunner extends Construct {
       description: 'keygate: retires API keys whose rotation overlap has ended',
       schedule: events.Schedule.rate(Duration.hours(1)),
       targets: [new targets.LambdaFunction(this.function, {
-        event: events.RuleTargetInput.fromObject({ action: 'retire', secretIds: Lazy.list({ produce: () => this.secretArns }) }),
+        event: events.RuleTargetInput.fromObject({
+          action: 'retire',
+          secretIds: Lazy.list({ produce: () => this.secretArns }),
+          // Only when a rotating client set exists: its secrets are created at deploy time and listed by name.
+          secretNamePrefixes: Lazy.list({ produce: () => this.secretNamePrefixes }, { omitEmpty: true }),
+        }),
       })],
     });
 
@@ -134,5 +140,25 @@ export class KeyRotationRunner extends Construct {
       // The first rotation runs at deploy and creates the client's first key.
       rotateImmediatelyOnUpdate: true,
     });
+  }
+
+  /**
+   * Lets this stack's rotation Lambda rotate the secrets a client set creates at deploy time
+   * (names starting with `secretNamePrefix`, ARNs matching `secretArnPattern`), their keys in
+   * `tiers`, and puts them on the hourly retire run (listed by name prefix). Secrets Manager
+   * may invoke the Lambda, as `addRotationSchedule` allows it for the stack's own secrets.
+   */
+  public rotateClientSetSecrets(secretNamePrefix: string, secretArnPattern: string, tiers: ITier[]): void {
+    for (const tier of tiers) this.usagePlanIds.add(tier.usagePlanId);
+    if (!this.secretNamePrefixes.includes(secretNamePrefix)) this.secretNamePrefixes.push(secretNamePrefix);
+    this.function.grantInvoke(new iam.ServicePrincipal('secretsmanager.amazonaws.com'));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      resources: [secretArnPattern],
+    }));
+    if (this.secretNamePrefixes.length === 1) {
+      // ListSecrets (the retire run's listing) and GetRandomPassword have no resource-level permissions.
+      this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets', 'secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    }
   }
 }

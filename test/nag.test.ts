@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BulkStack } from '../examples/bulk/bulk-stack';
 import { PartnerApiStack } from '../examples/partner-api/partner-api-stack';
 import { PetStoreStack } from '../examples/pet-store/pet-store-stack';
 import { mock } from './support/keygate-fixtures';
-import { KeyProtectedApi } from '../lib';
+import { KeyProtectedApi, KeyRotation } from '../lib';
 
 /*
  * cdk-nag v3 is a CDK validation plugin: `app.synth()` writes validation-report.json into the
@@ -50,6 +50,11 @@ describe('cdk-nag AwsSolutions', () => {
     ['pet-store', (app: App) => new PetStoreStack(app, 'KeygatePetStore')],
     ['partner-api', (app: App) => new PartnerApiStack(app, 'KeygatePartnerApi')],
     ['bulk', (app: App) => new BulkStack(app, 'KeygateBulk', { clients: 3 })],
+    ['bulk with a rotating set', (app: App) => {
+      const stack = new BulkStack(app, 'KeygateBulkRotating', { clients: 3 });
+      stack.api.addClientSet('Partners', { clients: [{ name: 'acme', tierNames: ['Pro'] }], setId: 'partners', rotation: KeyRotation.every(Duration.days(90)) });
+      return stack;
+    }],
   ])('the %s example has no unacknowledged errors, and every acknowledgement has a reason', (_name, build) => {
     // GIVEN
     const run = synthWithNag(build);

@@ -3,16 +3,21 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Aspects, CustomResource, Duration, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, CustomResource, Duration, IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import type { KeyProtectedApi } from '../api';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
+import { KeyRotation, KeyRotationRunner } from '../key-rotation';
+import {
+  CLIENT_SET_SECRET_RECOVERY_DAYS, clientSetSecretName, clientSetSecretPrefix, MAX_SECRET_TAG_VALUE_LENGTH, SECRET_NAME_PATTERN,
+} from '../rotation/tags';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
 import { validateGenerations, validateName } from '../validation';
@@ -41,13 +46,14 @@ export interface ClientSetEntry {
   readonly tierNames?: string[];
 
   /**
-   * Whether the keys are enabled. A disabled key gets 403.
+   * Whether the keys are enabled. A disabled key gets 403. A rotating set's clients are
+   * always enabled: remove a client to retire it.
    * @default true
    */
   readonly enabled?: boolean;
 
   /**
-   * Description of the keys (after the set's ownership marker).
+   * Description of the keys (after the set's ownership marker); in a rotating set, of the client's secret.
    * @default - none
    */
   readonly description?: string;
@@ -60,7 +66,8 @@ export interface ClientSetEntry {
 
   /**
    * Key generations that exist; rotation works as with single clients: deploy `[1, 2]` to
-   * create generation 2 beside 1, later `[2]` to delete generation 1.
+   * create generation 2 beside 1, later `[2]` to delete generation 1. Not in a rotating set
+   * (its schedule makes the keys).
    * @default [1]
    */
   readonly generations?: number[];
@@ -107,6 +114,18 @@ export interface ClientSetOptions {
    * @default false
    */
   readonly adoptExistingKeys?: boolean;
+
+  /**
+   * Rotate every client's key on a schedule, e.g. `KeyRotation.every(Duration.days(90), { overlap: Duration.days(7) })`,
+   * as single clients with `rotation` do. Each client's key value then lives in a Secrets
+   * Manager secret that the set creates at deploy time, named `keygate/<setId>/<client name>`
+   * (`secretNameOf`), and the keys belong to the rotation schedule, not to the set: the first
+   * rotation (at deploy) creates each client's first key. Consumers read the secrets
+   * (`grantRead`). One secret per client: Secrets Manager bills each secret per month.
+   * Entries' `generations` and `enabled: false` don't apply (remove a client to retire it).
+   * @default - no scheduled rotation: the set imports keys with generated values
+   */
+  readonly rotation?: KeyRotation;
 }
 
 /** Properties of a ClientSet. */
@@ -115,9 +134,10 @@ export interface ClientSetProps extends ClientSetOptions {
   readonly api: KeyProtectedApi;
 }
 
-/** API keys per account and region (AWS quota, not adjustable). */
 /** Problems listed in one error at most. */
 const MAX_LISTED_PROBLEMS = 25;
+/** Tags of a rotating client's own on its secret: Secrets Manager allows 50, keygate writes up to 6. */
+const MAX_USER_SECRET_TAGS = 44;
 
 /**
  * Thousands of clients (up to API Gateway's 10,000 keys per region) in one stack with a
@@ -126,7 +146,9 @@ const MAX_LISTED_PROBLEMS = 25;
  * ImportApiKeys in batches for new keys, updates by diff, removed clients retired (disabled,
  * deleted by the next deploy, so a rollback restores them), only keys it owns. Key values
  * are generated at deploy time from a CSPRNG and never appear in a template, asset, response
- * or log; read them with `keygate keys show`.
+ * or log; read them with `keygate keys show`. With `rotation`, each client's key instead lives
+ * in a Secrets Manager secret the set creates (`keygate/<setId>/<client>`) and is rotated on a
+ * schedule; consumers read it with `grantRead`.
  *
  * The set is validated at synth time with the rules of single clients (names, tiers that
  * exist, one tier per stage, at most 10 tiers per key, generations), errors by file line.
@@ -142,12 +164,23 @@ export class ClientSet extends Construct {
   public readonly manifest: s3assets.Asset;
   /** The custom resource that reconciles API Gateway with the set. */
   public readonly resource: CustomResource;
+  /** The rotation schedule of every client, when the set rotates. */
+  public readonly rotation?: KeyRotation;
+  private readonly clientNames = new Set<string>();
 
   constructor(scope: Construct, id: string, props: ClientSetProps) {
     super(scope, id);
     this.setId = props.setId ?? defaultSetId(this);
     validateSetId(this, this.setId);
     claimSetId(this);
+    this.rotation = props.rotation;
+    if (this.rotation) {
+      this.rotation._validate(this, 'rotation');
+      // No '/' in the id: `keygate/<setId>/` must be no other rotating set's prefix.
+      if (!SECRET_NAME_PATTERN.test(clientSetSecretPrefix(this.setId)) || this.setId.includes('/')) {
+        throw KeygateError.of(this, 'setId', 'a rotating set names its secrets keygate/<setId>/<client>: its setId may hold letters, digits and _ + = . @ - (Secrets Manager\'s name characters, without /, so no set\'s prefix is another\'s)', this.setId);
+      }
+    }
     const batchSize = props.importBatchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
       throw KeygateError.of(this, 'importBatchSize', 'must be a whole number from 1 to 1000', batchSize);
@@ -166,8 +199,10 @@ export class ClientSet extends Construct {
 
     const manifest: ClientSetManifest = { version: MANIFEST_VERSION, clients };
     this.manifest = new s3assets.Asset(this, 'Manifest', { path: writeManifest(manifest) });
+    for (const client of clients) this.clientNames.add(client.name);
 
     const provider = ClientSetProvider.of(this);
+    const rotationProperties = this.rotation ? this.setUpRotation(this.rotation, provider, [...tierKeys.keys()]) : undefined;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KeygateClientSet',
@@ -180,8 +215,12 @@ export class ClientSet extends Construct {
         BatchSize: String(batchSize),
         AdoptExistingKeys: String(props.adoptExistingKeys ?? false),
         TotalTimeoutSeconds: String(ClientSetProvider.TOTAL_TIMEOUT.toSeconds()),
+        ...(rotationProperties ? { Rotation: rotationProperties.properties } : {}),
       },
     });
+    // The first rotations run during the deploy: the rotation Lambda, its permissions and
+    // Secrets Manager's permission to invoke it must be in place.
+    if (rotationProperties) this.resource.node.addDependency(rotationProperties.policy, KeyRotationRunner.of(this));
     this.resource.node.addDependency(provider.grantDeploymentAccess(this, this.manifest, [...tierKeys.keys()]));
     // Usage plan key writes run one at a time per region: start after every UsagePlanKey of
     // the stack (single clients) and after the stack's previous client set.
@@ -192,6 +231,71 @@ export class ClientSet extends Construct {
     sets.push(this);
 
     this.node.addValidation({ validate: () => this.validateAssociations(read.entries, tierKeys) });
+  }
+
+  /**
+   * The name of the secret that holds the current key of `clientName` (a rotating set):
+   * `keygate/<setId>/<clientName>`. Its ARN ends in a random suffix that Secrets Manager adds.
+   */
+  public secretNameOf(clientName: string): string {
+    if (!this.rotation) throw KeygateError.of(this, 'rotation', 'secretNameOf needs a rotating set: without rotation the set keeps no values in Secrets Manager (read them with keygate keys show)');
+    if (!this.clientNames.has(clientName)) throw KeygateError.of(this, 'clientName', 'is not a client of this set', clientName);
+    return clientSetSecretName(this.setId, clientName);
+  }
+
+  /** The ARN pattern of every secret of the set (`…:secret:keygate/<setId>/*`). */
+  public get secretArnPattern(): string {
+    if (!this.rotation) throw KeygateError.of(this, 'rotation', 'secretArnPattern needs a rotating set: without rotation the set keeps no values in Secrets Manager');
+    return Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${clientSetSecretPrefix(this.setId)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  /** Lets a consumer read the current key of every client of a rotating set (GetSecretValue on the set's secrets). */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    if (!this.rotation) throw KeygateError.of(this, 'rotation', 'grantRead needs a rotating set: without rotation the set keeps no values in Secrets Manager (read them with keygate keys show)');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [this.secretArnPattern] });
+  }
+
+  /**
+   * The reconciler may create and manage the set's secrets (and only those) and start their
+   * rotation with the stack's rotation Lambda; that Lambda may rotate them.
+   */
+  private setUpRotation(rotation: KeyRotation, provider: ClientSetProvider, tiers: ITier[]): { properties: { [key: string]: string }; policy: iam.Policy } {
+    const runner = KeyRotationRunner.of(this);
+    runner.rotateClientSetSecrets(clientSetSecretPrefix(this.setId), this.secretArnPattern, tiers);
+    const policy = new iam.Policy(this, 'RotationAccess', {
+      roles: [provider.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource',
+            'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret',
+          ],
+          resources: [this.secretArnPattern],
+        }),
+        // ListSecrets has no resource-level permissions; the reconciler reads names and tags only.
+        new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+        // RotateSecret needs the caller to be allowed to invoke the rotation function.
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [runner.function.functionArn] }),
+      ],
+    });
+    // The secrets are made at deploy time, one per client: their names (and ARN suffixes) are
+    // known only as the set's prefix. ListSecrets and GetRandomPassword have no resource-level permissions.
+    const secretsId = `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${clientSetSecretPrefix(this.setId)}*]`;
+    const secretsReason = `The set creates one secret per client at deploy time, named ${clientSetSecretPrefix(this.setId)}<client>; only the set's name prefix is known at synth.`;
+    const listReason = 'secretsmanager:ListSecrets and secretsmanager:GetRandomPassword have no resource-level permissions; the set lists its secrets by name prefix.';
+    for (const scope of [this as IConstruct, runner]) {
+      Validations.of(scope).acknowledge({ id: secretsId, reason: secretsReason });
+      Validations.of(scope).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: listReason });
+    }
+    return {
+      policy,
+      properties: {
+        LambdaArn: runner.function.functionArn,
+        ScheduleExpression: events.Schedule.rate(rotation.period).expressionString,
+        OverlapSeconds: String(rotation.overlap.toSeconds()),
+        RecoveryWindowDays: String(CLIENT_SET_SECRET_RECOVERY_DAYS),
+      },
+    };
   }
 
   /** Validates entries, claims their names, resolves tiers; returns the manifest's clients. */
@@ -253,6 +357,16 @@ export class ClientSet extends Construct {
       for (const [key, value] of Object.entries(entry.tags ?? {})) {
         if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) report('tags', 'tag keys are 1-128 characters and must not start with aws:', key);
         if (value.length > 256) report('tags', `the value of tag '${key}' is longer than 256 characters`, value.length);
+      }
+      if (this.rotation) {
+        const secretName = clientSetSecretName(setId, name);
+        if (entry.generations) report('generations', 'a rotating client has no key generations: its rotation schedule creates and retires the keys', entry.generations);
+        if (!entry.enabled) report('enabled', 'a rotating client\'s keys belong to its rotation schedule; remove the client from the set to retire it (its keys are disabled, then deleted by the next deploy)', false);
+        if (!SECRET_NAME_PATTERN.test(secretName)) report('name', `a rotating client's secret is named ${secretName.slice(0, 60)}${secretName.length > 60 ? '…' : ''}: Secrets Manager allows 1-512 letters, digits and / _ + = . @ - in secret names`, name);
+        // Secrets Manager reads a name ending in -XXXXXX as a partial ARN (the random suffix it adds).
+        else if (/-[A-Za-z0-9]{6}$/.test(name)) report('name', 'must not end with a hyphen and six characters: Secrets Manager would take the secret name for a partial ARN', name);
+        if (name.length > MAX_SECRET_TAG_VALUE_LENGTH) report('name', `is ${name.length} characters; a rotating client's secret carries it in a tag (at most ${MAX_SECRET_TAG_VALUE_LENGTH})`, name.length);
+        if (Object.keys(entry.tags ?? {}).length > MAX_USER_SECRET_TAGS) report('tags', `a rotating client's secret holds at most ${MAX_USER_SECRET_TAGS} tags of its own (Secrets Manager allows 50, keygate uses the rest)`, Object.keys(entry.tags ?? {}).length);
       }
       if (problems.length > before) continue;
 

@@ -72,6 +72,11 @@ interface LocalSecret {
   rotationLambdaArn?: string;
   scheduleExpression?: string;
   lastRotated?: number;
+  /** Rotation turned off (CancelRotateSecret); the Lambda ARN and rules stay, as in Secrets Manager. */
+  rotationCancelled?: boolean;
+  /** When DeleteSecret scheduled the deletion (epoch ms); the secret is gone at `deletionDate`. */
+  deletedDate?: number;
+  deletionDate?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -139,9 +144,15 @@ export class LocalSecretsManager {
       case 'PutSecretValue': return this.putSecretValue(body);
       case 'UpdateSecretVersionStage': return this.updateSecretVersionStage(body);
       case 'ListSecretVersionIds': return this.listSecretVersionIds(body);
-      case 'ListSecrets': return this.listSecrets();
+      case 'ListSecrets': return this.listSecrets(body);
       case 'GetRandomPassword': return this.getRandomPassword(body);
       case 'RotateSecret': return this.rotateSecret(body);
+      case 'CancelRotateSecret': return this.cancelRotateSecret(body);
+      case 'DeleteSecret': return this.deleteSecret(body);
+      case 'RestoreSecret': return this.restoreSecret(body);
+      case 'UpdateSecret': return this.updateSecret(body);
+      case 'TagResource': return this.tagResource(body);
+      case 'UntagResource': return this.untagResource(body);
       default: throw new SecretsManagerError('UnknownOperationException', `keygate local does not implement secretsmanager.${action}`);
     }
   }
@@ -154,6 +165,7 @@ export class LocalSecretsManager {
 
   /** By ARN, partial ARN (without the random suffix) or name, like Secrets Manager's SecretId. */
   private find(secretId: string): LocalSecret {
+    this.purgeDeleted();
     const exact = this.secrets.get(secretId);
     if (exact) return exact;
     for (const s of this.secrets.values()) if (s.name === secretId || s.arn.startsWith(`${secretId}-`)) return s;
@@ -181,6 +193,10 @@ export class LocalSecretsManager {
   private createSecret(body: Json): Json {
     const name = str(body, 'Name', true);
     if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) throw invalid(`Invalid name: ${name}`);
+    this.purgeDeleted();
+    if ([...this.secrets.values()].some((s) => s.name === name && s.deletedDate !== undefined)) {
+      throw new SecretsManagerError('InvalidRequestException', 'You can\'t create this secret because a secret with this name is already scheduled for deletion.');
+    }
     if ([...this.secrets.values()].some((s) => s.name === name)) {
       throw new SecretsManagerError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
@@ -196,10 +212,6 @@ export class LocalSecretsManager {
     return { ARN: secret.arn, Name: secret.name, VersionId: id };
   }
 
-  /** ListSecrets without filters or paging: a local app has few secrets. */
-  private listSecrets(): Json {
-    return { SecretList: [...this.secrets.values()].map((s) => this.describe(s)) };
-  }
 
   private describeSecret(body: Json): Json {
     return this.describe(this.find(str(body, 'SecretId', true)));
@@ -210,7 +222,8 @@ export class LocalSecretsManager {
     for (const v of s.versions.values()) versions[v.id] = [...v.stages];
     return {
       ARN: s.arn, Name: s.name, Description: s.description, CreatedDate: secs(s.created),
-      RotationEnabled: s.rotationLambdaArn !== undefined, RotationLambdaARN: s.rotationLambdaArn,
+      RotationEnabled: s.rotationLambdaArn !== undefined && !s.rotationCancelled, RotationLambdaARN: s.rotationLambdaArn,
+      DeletedDate: s.deletedDate === undefined ? undefined : secs(s.deletedDate),
       RotationRules: s.scheduleExpression ? { ScheduleExpression: s.scheduleExpression } : undefined,
       LastRotatedDate: s.lastRotated === undefined ? undefined : secs(s.lastRotated),
       Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
@@ -219,7 +232,7 @@ export class LocalSecretsManager {
   }
 
   private getSecretValue(body: Json): Json {
-    const s = this.find(str(body, 'SecretId', true));
+    const s = this.live(str(body, 'SecretId', true));
     const versionId = str(body, 'VersionId');
     const stage = str(body, 'VersionStage') ?? (versionId ? undefined : CURRENT);
     const version = versionId ? s.versions.get(versionId) : this.withStage(s, stage ?? CURRENT);
@@ -230,7 +243,7 @@ export class LocalSecretsManager {
   }
 
   private putSecretValue(body: Json): Json {
-    const s = this.find(str(body, 'SecretId', true));
+    const s = this.live(str(body, 'SecretId', true));
     const value = str(body, 'SecretString', true);
     const token = str(body, 'ClientRequestToken') ?? randomUUID();
     const stages = Array.isArray(body.VersionStages) ? (body.VersionStages as unknown[]).map(String) : [CURRENT];
@@ -248,7 +261,7 @@ export class LocalSecretsManager {
   }
 
   private updateSecretVersionStage(body: Json): Json {
-    const s = this.find(str(body, 'SecretId', true));
+    const s = this.live(str(body, 'SecretId', true));
     const stage = str(body, 'VersionStage', true);
     const moveTo = str(body, 'MoveToVersionId');
     const removeFrom = str(body, 'RemoveFromVersionId');
@@ -292,7 +305,7 @@ export class LocalSecretsManager {
   async rotateScheduled(): Promise<string[]> {
     const failures: string[] = [];
     for (const s of this.secrets.values()) {
-      if (!s.rotationLambdaArn) continue;
+      if (!s.rotationLambdaArn || s.rotationCancelled || s.deletedDate !== undefined) continue;
       try {
         await this.rotateSecret({ SecretId: s.arn });
       } catch (e) {
@@ -308,13 +321,15 @@ export class LocalSecretsManager {
    * has finished (Secrets Manager runs it in the background), and a failed step fails it.
    */
   private async rotateSecret(body: Json): Promise<Json> {
-    const s = this.find(str(body, 'SecretId', true));
+    const s = this.live(str(body, 'SecretId', true));
     const lambdaArn = str(body, 'RotationLambdaARN') ?? s.rotationLambdaArn;
     if (!lambdaArn) throw new SecretsManagerError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
     if (!this.opts.invokeRotation) throw new SecretsManagerError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
     const rules = body.RotationRules as Json | undefined;
     if (rules && typeof rules.ScheduleExpression === 'string') s.scheduleExpression = rules.ScheduleExpression;
     s.rotationLambdaArn = lambdaArn;
+    s.rotationCancelled = false;
+    if (body.RotateImmediately === false) return this.testRotation(s, lambdaArn);
     if (this.rotating.has(s.arn)) throw new SecretsManagerError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
     const current = this.withStage(s, CURRENT);
     const unfinished = this.withStage(s, PENDING);
@@ -344,6 +359,160 @@ export class LocalSecretsManager {
     if (done?.stages.has(CURRENT)) done.stages.delete(PENDING);
     s.lastRotated = this.opts.clock();
     return { ARN: s.arn, Name: s.name, VersionId: token };
+  }
+
+  // --- Lifecycle of secrets created at run time (rotating client sets): listing with filters,
+  // tags, rotation off and on, deletion with a recovery window and restore. ---
+
+  /** A secret that is not scheduled for deletion (Secrets Manager refuses most calls on those). */
+  private live(secretId: string): LocalSecret {
+    const s = this.find(secretId);
+    if (s.deletedDate !== undefined) {
+      throw new SecretsManagerError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was marked for deletion.');
+    }
+    return s;
+  }
+
+  /** Secrets whose recovery window has ended are gone for good. */
+  private purgeDeleted(): void {
+    const now = this.opts.clock();
+    for (const [arn, s] of this.secrets) if (s.deletionDate !== undefined && s.deletionDate <= now) this.secrets.delete(arn);
+  }
+
+  /**
+   * ListSecrets with Filters (name, tag-key, tag-value, description: prefix matches, `!` negates;
+   * values of one filter OR, filters AND), IncludePlannedDeletion, MaxResults and NextToken.
+   */
+  private listSecrets(body: Json): Json {
+    this.purgeDeleted();
+    const filters = Array.isArray(body.Filters) ? (body.Filters as Json[]) : [];
+    const matchers = filters.map((filter) => {
+      const key = String(filter.Key);
+      const values = Array.isArray(filter.Values) ? (filter.Values as unknown[]).map(String) : [];
+      // Not `all` (word-split search over every attribute) nor the region and owning-service keys.
+      if (!['name', 'tag-key', 'tag-value', 'description'].includes(key)) throw invalid(`keygate local does not filter secrets by ${key}.`);
+      if (values.length < 1 || values.length > 10) throw invalid('A filter needs 1 to 10 values.');
+      return (s: LocalSecret): boolean => {
+        const fields = key === 'name' ? [s.name]
+          : key === 'tag-key' ? Object.keys(s.tags)
+            : key === 'tag-value' ? Object.values(s.tags)
+              : [s.description ?? ''];
+        const caseless = key === 'description';
+        const norm = (v: string) => (caseless ? v.toLowerCase() : v);
+        const positive = values.filter((v) => !v.startsWith('!'));
+        const negative = values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));
+        const has = (prefix: string) => fields.some((f) => norm(f).startsWith(norm(prefix)));
+        return (positive.length === 0 || positive.some(has)) && !negative.some(has);
+      };
+    });
+    const all = [...this.secrets.values()]
+      .filter((s) => body.IncludePlannedDeletion === true || s.deletedDate === undefined)
+      .filter((s) => matchers.every((m) => m(s)))
+      .sort((a, b) => a.created - b.created || a.name.localeCompare(b.name));
+    const max = body.MaxResults === undefined ? 100 : Number(body.MaxResults);
+    if (!Number.isInteger(max) || max < 1 || max > 100) throw invalid('MaxResults must be from 1 to 100.');
+    const start = body.NextToken === undefined ? 0 : Number(Buffer.from(String(body.NextToken), 'base64').toString('utf-8'));
+    if (!Number.isInteger(start) || start < 0) throw invalid('Invalid NextToken.');
+    const page = all.slice(start, start + max);
+    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+    return { SecretList: page.map((s) => this.describe(s)), NextToken: next };
+  }
+
+  /** UpdateSecret's Description (a new value goes through PutSecretValue here). */
+  private updateSecret(body: Json): Json {
+    const s = this.live(str(body, 'SecretId', true));
+    if (body.SecretString !== undefined || body.SecretBinary !== undefined || body.KmsKeyId !== undefined) {
+      throw invalid('keygate local updates only a secret\'s Description with UpdateSecret; put values with PutSecretValue.');
+    }
+    const description = str(body, 'Description');
+    if (description !== undefined && description.length > 2048) throw invalid('Description is at most 2048 characters.');
+    if (description !== undefined) s.description = description;
+    return { ARN: s.arn, Name: s.name };
+  }
+
+  private cancelRotateSecret(body: Json): Json {
+    const s = this.live(str(body, 'SecretId', true));
+    s.rotationCancelled = true;
+    // A rotation in progress is cancelled; its AWSPENDING version stays, as in Secrets Manager.
+    return { ARN: s.arn, Name: s.name };
+  }
+
+  /** RecoveryWindowInDays 7-30 (default 30) or ForceDeleteWithoutRecovery. */
+  private deleteSecret(body: Json): Json {
+    const s = this.find(str(body, 'SecretId', true));
+    const force = body.ForceDeleteWithoutRecovery === true;
+    const windowDays = body.RecoveryWindowInDays === undefined ? undefined : Number(body.RecoveryWindowInDays);
+    if (force && windowDays !== undefined) throw invalid('You can\'t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.');
+    if (windowDays !== undefined && (!Number.isInteger(windowDays) || windowDays < 7 || windowDays > 30)) {
+      throw invalid('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
+    }
+    const now = this.opts.clock();
+    if (force) {
+      this.secrets.delete(s.arn);
+      return { ARN: s.arn, Name: s.name, DeletionDate: secs(now) };
+    }
+    if (s.deletedDate !== undefined) {
+      throw new SecretsManagerError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was already scheduled for deletion.');
+    }
+    s.deletedDate = now;
+    s.deletionDate = now + (windowDays ?? 30) * 86_400_000;
+    return { ARN: s.arn, Name: s.name, DeletionDate: secs(s.deletionDate) };
+  }
+
+  private restoreSecret(body: Json): Json {
+    const s = this.find(str(body, 'SecretId', true));
+    s.deletedDate = undefined;
+    s.deletionDate = undefined;
+    return { ARN: s.arn, Name: s.name };
+  }
+
+  /** Tag keys 1-128 and values up to 256 characters, no `aws:` prefix, at most 50 tags (Secrets Manager's rules). */
+  private tagResource(body: Json): Json {
+    const s = this.live(str(body, 'SecretId', true));
+    if (!Array.isArray(body.Tags)) throw invalid('Tags is required.');
+    const next = { ...s.tags };
+    for (const t of body.Tags as Json[]) {
+      const key = String(t.Key ?? '');
+      const value = String(t.Value ?? '');
+      if (key.length < 1 || key.length > 128 || value.length > 256) throw invalid(`Invalid tag: ${key.slice(0, 128)}`);
+      if (key.toLowerCase().startsWith('aws:')) throw invalid('Tag keys can\'t start with aws:.');
+      next[key] = value;
+    }
+    if (Object.keys(next).length > 50) throw invalid('A secret can have at most 50 tags.');
+    Object.assign(s.tags, next);
+    return {};
+  }
+
+  private untagResource(body: Json): Json {
+    const s = this.live(str(body, 'SecretId', true));
+    if (!Array.isArray(body.TagKeys)) throw invalid('TagKeys is required.');
+    for (const key of body.TagKeys as unknown[]) delete s.tags[String(key)];
+    return {};
+  }
+
+  /**
+   * RotateSecret with RotateImmediately false: Secrets Manager tests the configuration by
+   * running testSecret on a new AWSPENDING version, then removes that version.
+   */
+  private async testRotation(s: LocalSecret, lambdaArn: string): Promise<Json> {
+    if (!this.opts.invokeRotation) throw new SecretsManagerError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
+    const previous = this.withStage(s, PENDING);
+    if (previous && previous !== this.withStage(s, CURRENT)) {
+      throw new SecretsManagerError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
+    }
+    const token = randomUUID();
+    const version: SecretVersion = { id: token, stages: new Set(), created: this.opts.clock() };
+    s.versions.set(token, version);
+    this.moveStage(s, PENDING, version);
+    try {
+      await this.opts.invokeRotation(lambdaArn, { Step: 'testSecret', SecretId: s.arn, ClientRequestToken: token });
+    } catch (e) {
+      throw new SecretsManagerError('InvalidRequestException', `Testing the rotation of ${s.name} failed at testSecret: ${(e as Error).message}`);
+    } finally {
+      version.stages.delete(PENDING);
+      s.versions.delete(token);
+    }
+    return { ARN: s.arn, Name: s.name };
   }
 }
 

@@ -14,7 +14,7 @@ import {
   GetUsagePlanKeyCommand, paginateGetApiKeys, TagResourceCommand, UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import {
-  DescribeSecretCommand, DescribeSecretResponse, GetRandomPasswordCommand, GetSecretValueCommand, PutSecretValueCommand,
+  DescribeSecretCommand, DescribeSecretResponse, GetRandomPasswordCommand, GetSecretValueCommand, paginateListSecrets, PutSecretValueCommand,
   SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
@@ -36,7 +36,13 @@ export interface RotationEvent {
 /** What the hourly rule sends. */
 export interface RetireEvent {
   readonly action: 'retire';
+  /** Secrets of single rotating clients (the stack creates them). */
   readonly secretIds: string[];
+  /**
+   * Name prefixes of secrets created at run time (rotating client sets: `keygate/<setId>/`).
+   * @default none
+   */
+  readonly secretNamePrefixes?: string[];
 }
 
 export interface RotationDeps {
@@ -170,10 +176,21 @@ async function setSecret(deps: RotationDeps, event: RotationEvent, secret: Descr
   }
 }
 
-/** testSecret: the new key exists, is enabled, holds the pending value and is in every plan. */
+/**
+ * testSecret: the new key exists, is enabled, holds the pending value and is in every plan.
+ * A pending version without a value is Secrets Manager testing the configuration (RotateSecret
+ * with RotateImmediately false, e.g. when a client set restores a client): the secret's tags
+ * were readable (configOf), which is all this function needs besides its key permissions.
+ */
 async function testSecret(deps: RotationDeps, event: RotationEvent, config: ClientConfig): Promise<void> {
   const token = event.ClientRequestToken;
-  const value = await pendingValue(deps, event.SecretId, token);
+  let value: string;
+  try {
+    value = await pendingValue(deps, event.SecretId, token);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
   const found = (await ownedKeys(deps, config)).find((k) => k.tags?.[TAG_SECRET_VERSION] === token);
   if (!found?.id) throw new Error(`testSecret: no key holds version ${token} of ${config.secretArn}`);
   const key = await deps.apigw.send(new GetApiKeyCommand({ apiKey: found.id, includeValue: true }));
@@ -270,26 +287,55 @@ export async function retireExpiredKeys(secretId: string, deps: RotationDeps): P
   return { secretId, retired };
 }
 
+/**
+ * The secrets with one of these name prefixes whose rotation is on (a client set cancels the
+ * rotation of a client it retires: its keys stay as they are until the set deletes them).
+ * ListSecrets' name filter is a case-sensitive prefix match; secrets scheduled for deletion
+ * are not listed.
+ */
+export async function secretsWithPrefixes(prefixes: readonly string[], deps: RotationDeps): Promise<string[]> {
+  const out: string[] = [];
+  for (const prefix of prefixes) {
+    for await (const page of paginateListSecrets({ client: deps.secrets }, { Filters: [{ Key: 'name', Values: [prefix] }] })) {
+      for (const secret of page.SecretList ?? []) {
+        if (secret.ARN && secret.Name?.startsWith(prefix) && secret.RotationEnabled) out.push(secret.ARN);
+      }
+    }
+  }
+  return out;
+}
+
 let clients: RotationDeps | undefined;
+
+/**
+ * The hourly retire run: every listed secret and every secret with one of the name prefixes.
+ * One secret's failure doesn't stop the others; the run still fails, so the errors alarm fires.
+ */
+export async function retireRun(event: RetireEvent, deps: RotationDeps): Promise<RetireOutcome[]> {
+  const outcomes: RetireOutcome[] = [];
+  const failures: string[] = [];
+  let secretIds = [...event.secretIds];
+  try {
+    secretIds = [...secretIds, ...await secretsWithPrefixes(event.secretNamePrefixes ?? [], deps)];
+  } catch (err) {
+    failures.push(`listing secrets ${JSON.stringify(event.secretNamePrefixes)}: ${(err as Error).message}`);
+  }
+  for (const secretId of secretIds) {
+    try {
+      outcomes.push(await retireExpiredKeys(secretId, deps));
+    } catch (err) {
+      failures.push(`${secretId}: ${(err as Error).message}`);
+    }
+  }
+  console.log(JSON.stringify({ retired: outcomes.filter((o) => o.retired.length > 0) }));
+  if (failures.length > 0) throw new Error(`Retiring keys failed for ${failures.length} secret(s): ${failures.join('; ')}`);
+  return outcomes;
+}
 
 /** The Lambda entry point: a rotation step from Secrets Manager, or the hourly retire run. */
 export async function handler(event: RotationEvent | RetireEvent): Promise<RetireOutcome[] | void> {
   clients ??= { secrets: new SecretsManagerClient({}), apigw: new APIGatewayClient({ maxAttempts: 8 }), now: () => new Date() };
-  if ('action' in event && event.action === 'retire') {
-    const outcomes: RetireOutcome[] = [];
-    const failures: string[] = [];
-    for (const secretId of event.secretIds) {
-      try {
-        outcomes.push(await retireExpiredKeys(secretId, clients));
-      } catch (err) {
-        failures.push(`${secretId}: ${(err as Error).message}`);
-      }
-    }
-    console.log(JSON.stringify({ retired: outcomes.filter((o) => o.retired.length > 0) }));
-    // One secret's failure doesn't stop the others; the run still fails, so the errors alarm fires.
-    if (failures.length > 0) throw new Error(`Retiring keys failed for ${failures.length} secret(s): ${failures.join('; ')}`);
-    return outcomes;
-  }
+  if ('action' in event && event.action === 'retire') return retireRun(event, clients);
   const step = event as RotationEvent;
   console.log(JSON.stringify({ step: step.Step, secretId: step.SecretId, version: step.ClientRequestToken }));
   await rotationStep(step, clients);

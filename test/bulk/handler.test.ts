@@ -1,4 +1,8 @@
-import { TagResourceCommand } from '@aws-sdk/client-api-gateway';
+import { TagResourceCommand as ApiGatewayTagResourceCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CancelRotateSecretCommand, CreateSecretCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient, TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { ClientSetManifest, ownerOf } from '../../lib/bulk/reconciler/manifest';
 import { ClientSetEvent, ClientSetResourceProperties, createHandlers, MAX_REASON_LENGTH, physicalIdOf } from '../../lib/bulk/reconciler/handler';
 import { newClients } from '../ops/fake-apigw';
@@ -117,6 +121,92 @@ describe('custom resource handler', () => {
     const h = handlers();
     const create = event('Create', props('m1.json', { version: 1, clients: [{ name: 'a', tiers: ['t0'], tags: { team: 'x' } }] }), { StackId: STACK_ID.replace('arn:aws:', 'arn:aws-cn:').replace('eu-west-1', 'cn-north-1') });
     await h.isComplete(create, timeLeft(600_000));
-    expect(fake.apigwMock).toHaveReceivedCommandWith(TagResourceCommand, { resourceArn: expect.stringMatching(/^arn:aws-cn:apigateway:eu-west-1::\/apikeys\//) });
+    expect(fake.apigwMock).toHaveReceivedCommandWith(ApiGatewayTagResourceCommand, { resourceArn: expect.stringMatching(/^arn:aws-cn:apigateway:eu-west-1::\/apikeys\//) });
+  });
+});
+
+describe('custom resource handler, rotating set', () => {
+  const smMock = mockClient(SecretsManagerClient);
+  const rotation = { LambdaArn: 'arn:aws:lambda:eu-west-1:123456789012:function:rotation', ScheduleExpression: 'rate(90 days)', OverlapSeconds: '604800', RecoveryWindowDays: '7' };
+  const rotatingHandlers = () => createHandlers({
+    apigw: newClients().apigw,
+    secrets: new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    loadManifest: async (bucket, key) => manifests.get(`${bucket}/${key}`) as ClientSetManifest,
+    controlPlane: { limiter: null, sleep: async () => undefined, region: 'eu-west-1' },
+    reconcile: { log: () => undefined },
+    rotationSpacingMs: 0,
+  });
+  beforeEach(() => smMock.reset());
+  afterAll(() => smMock.restore());
+
+  test('a rotating set imports no key: isComplete creates a secret per client and starts its rotation, Data counts clients', async () => {
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [] });
+    smMock.on(CreateSecretCommand).callsFake((input: { Name: string }) => ({ ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${input.Name}-AbCdEf`, Name: input.Name }));
+    smMock.on(RotateSecretCommand).resolves({});
+    const h = rotatingHandlers();
+    const create = event('Create', props('r1.json', { version: 1, clients: [{ name: 'a', tiers: ['t0'] }, { name: 'b', tiers: ['t0'] }] }, { Rotation: rotation }));
+    await h.onEvent(create, timeLeft(600_000));
+    expect(smMock.commandCalls(CreateSecretCommand)).toHaveLength(0); // onEvent writes nothing
+    expect(await h.isComplete(create, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 0, Retired: 0, Clients: 2, RetiredClients: 0 } });
+    expect(smMock.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.Name)).toEqual([`keygate/${SET}/a`, `keygate/${SET}/b`]);
+    expect(smMock.commandCalls(RotateSecretCommand).map((c) => c.args[0].input.RotateImmediately)).toEqual([true, true]);
+    expect(fake.writeCalls()).toEqual([]);
+  });
+
+  test('onEvent refuses, before any write, a secret of the set that another resource owns', async () => {
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [{
+      ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:keygate/${SET}/a-AbCdEf`, Name: `keygate/${SET}/a`,
+      Tags: [{ Key: 'keygate:client-set', Value: SET }, { Key: 'keygate:client-set-owner', Value: 'feedbeef' }],
+    }] });
+    const h = rotatingHandlers();
+    const create = event('Create', props('r1.json', { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] }, { Rotation: rotation }));
+    await expect(h.onEvent(create, timeLeft(600_000))).rejects.toThrow(/^1 secrets of the client set .* belong to another resource \(feedbeef\); this resource is [0-9a-f]{8}\. .*Nothing was changed\.$/);
+    expect(smMock.commandCalls(CreateSecretCommand)).toHaveLength(0);
+  });
+
+  test('a set that stops rotating retires the secrets of the previous deployment and imports keys', async () => {
+    const owner = ownerOf(STACK_ID, 'ApiClientsCustomers');
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [{
+      ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:keygate/${SET}/a-AbCdEf`, Name: `keygate/${SET}/a`, RotationEnabled: true,
+      Tags: [{ Key: 'keygate:client-set', Value: SET }, { Key: 'keygate:client-set-owner', Value: owner }],
+    }] });
+    smMock.on(CancelRotateSecretCommand).resolves({});
+    smMock.on(TagResourceCommand).resolves({});
+    const h = rotatingHandlers();
+    const manifest = { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] };
+    const update = event('Update', props('r2.json', manifest), { OldResourceProperties: props('r1.json', manifest, { Rotation: rotation }) });
+    expect(await h.isComplete(update, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 1, Retired: 0, Clients: 0, RetiredClients: 1 } });
+    expect(smMock.commandCalls(CancelRotateSecretCommand)).toHaveLength(1);
+    expect(fake.writeCalls()).toEqual(['ImportApiKeys']);
+  });
+
+  test('a set that starts rotating makes its clients\' secrets first, then retires their imported keys (a rollback restores them)', async () => {
+    const manifest = { version: 1, clients: [{ name: 'a', tiers: ['t0'] }] };
+    const plain = props('p1.json', manifest);
+    const first = createHandlers({
+      apigw: newClients().apigw, loadManifest: async (bucket, key) => manifests.get(`${bucket}/${key}`) as ClientSetManifest,
+      controlPlane: { limiter: null, sleep: async () => undefined, region: 'eu-west-1' }, reconcile: { log: () => undefined },
+    });
+    await first.isComplete(event('Create', plain), timeLeft(600_000));
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [] });
+    smMock.on(CreateSecretCommand).callsFake((input: { Name: string }) => ({ ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${input.Name}-AbCdEf`, Name: input.Name }));
+    smMock.on(RotateSecretCommand).resolves({});
+    const rotating = props('r1.json', manifest, { Rotation: rotation });
+    const update = event('Update', rotating, { OldResourceProperties: plain, RequestId: 'req-2' });
+    expect(await rotatingHandlers().isComplete(update, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 1, Retired: 1, Clients: 1, RetiredClients: 0 } });
+    expect(smMock.commandCalls(CreateSecretCommand)).toHaveLength(1);
+    expect(fake.keyByName('a')?.enabled).toBe(false);
+
+    // CloudFormation rolls back: the imported key is enabled again, the new secret retired.
+    smMock.on(ListSecretsCommand).resolves({ SecretList: [{
+      ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:keygate/${SET}/a-AbCdEf`, Name: `keygate/${SET}/a`, RotationEnabled: true,
+      Tags: [{ Key: 'keygate:client-set', Value: SET }, { Key: 'keygate:client-set-owner', Value: ownerOf(STACK_ID, 'ApiClientsCustomers') }],
+    }] });
+    smMock.on(CancelRotateSecretCommand).resolves({});
+    smMock.on(TagResourceCommand).resolves({});
+    const rollback = event('Update', plain, { OldResourceProperties: rotating, RequestId: 'req-3' });
+    expect(await rotatingHandlers().isComplete(rollback, timeLeft(600_000))).toEqual({ IsComplete: true, Data: { Keys: 1, Retired: 0, Clients: 0, RetiredClients: 1 } });
+    expect(fake.keyByName('a')?.enabled).toBe(true);
+    expect(smMock.commandCalls(CancelRotateSecretCommand)).toHaveLength(1);
   });
 });

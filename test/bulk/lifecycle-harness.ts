@@ -145,6 +145,8 @@ export function providerAssets(assemblyDir: string, template: { Resources: Resou
 export interface Fault {
   readonly method: string;
   readonly path: RegExp;
+  /** Only calls with this `X-Amz-Target` (JSON protocol services such as Secrets Manager). */
+  readonly target?: string;
   times: number;
   readonly status: number;
   readonly type: string;
@@ -163,6 +165,8 @@ export class Network {
   public readonly manifestReads: string[] = [];
   /** Answers per `METHOD path status`. */
   public readonly statuses = new Map<string, number>();
+  /** Secrets Manager calls per action (`X-Amz-Target` without the service prefix). */
+  public readonly secretsManagerCalls = new Map<string, number>();
   private readonly dead = new Set<string>();
   private readonly stalls = new Map<string, () => Promise<void>>();
   private server?: http.Server;
@@ -229,7 +233,12 @@ export class Network {
     }
     const counted = `${method} /${url.split('/')[1]?.split('?')[0] ?? ''}`;
     this.counts.set(counted, (this.counts.get(counted) ?? 0) + 1);
-    const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(url));
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('secretsmanager.')) {
+      const action = target.slice('secretsmanager.'.length);
+      this.secretsManagerCalls.set(action, (this.secretsManagerCalls.get(action) ?? 0) + 1);
+    }
+    const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(url) && (f.target === undefined || f.target === req.headers['x-amz-target']));
     if (fault) {
       fault.times--;
       res.writeHead(fault.status, { 'content-type': 'application/json', 'x-amzn-errortype': fault.type, 'x-amzn-requestid': randomUUID() });
@@ -433,6 +442,7 @@ export class Lifecycle {
     const { process: realProcess } = outerRealm();
     realProcess.env.AWS_ENDPOINT_URL_API_GATEWAY = `http://127.0.0.1:${this.networkPort}/${invocation}`;
     realProcess.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${this.networkPort}/${invocation}`;
+    realProcess.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${this.networkPort}/${invocation}`;
     const handler = loadBundle(this.assets.reconcilerFile, this.clock)[handlerName] as (event: unknown, context: unknown) => Promise<unknown>;
     const fault = handlerName === this.assets.userHandlers.isComplete ? this.nextIsCompleteFault : undefined;
     if (fault) this.nextIsCompleteFault = undefined;

@@ -4,11 +4,11 @@ import {
   GetUsagePlanKeyCommand, TagResourceCommand, UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import {
-  DescribeSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
+  DescribeSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, retireExpiredKeys, RotationDeps, RotationEvent, rotationStep } from '../../lib/rotation/handler';
+import { handler, retireExpiredKeys, retireRun, RotationDeps, RotationEvent, rotationStep, secretsWithPrefixes } from '../../lib/rotation/handler';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -151,6 +151,18 @@ describe('testSecret', () => {
     expect((error as Error).message).not.toContain(NEW_VALUE);
   });
 
+  test('a pending version without a value is Secrets Manager testing the configuration (RotateImmediately false): passes without touching keys', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: TOKEN, VersionStage: 'AWSPENDING' }).rejects(notFound());
+    await rotationStep(step('testSecret'), deps);
+    expect(gw).not.toHaveReceivedCommand(GetApiKeyCommand);
+  });
+
+  test('a configuration test still fails for a secret without keygate\'s rotation tags', async () => {
+    givenSecret({ [OLD_VERSION]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] }, { Tags: [] });
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: TOKEN, VersionStage: 'AWSPENDING' }).rejects(notFound());
+    await expect(rotationStep(step('testSecret'), deps)).rejects.toThrow(/lacks keygate's rotation tags/);
+  });
+
   test('fails for a key missing from a plan', async () => {
     gw.on(GetApiKeyCommand).resolves({ id: 'k-new', enabled: true, value: NEW_VALUE });
     gw.on(GetUsagePlanKeyCommand, { usagePlanId: 'ppro' }).rejects(apigwNotFound());
@@ -213,6 +225,25 @@ describe('retiring', () => {
     const foreign = { id: 'k-foreign', enabled: true, name: 'globex-rotated-x', tags: { 'keygate:rotation-secret': `${ARN}-other`, 'keygate:secret-version': 'x' } };
     gw.on(GetApiKeysCommand).resolves({ items: [oldKey, current, foreign] });
     expect((await retireExpiredKeys(ARN, at('2027-01-01T00:00:00Z'))).retired).toEqual(['k-old']);
+  });
+
+  test('the hourly run also lists the secrets of rotating client sets by name prefix (exact case, rotation on)', async () => {
+    const setSecret = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:keygate/partners/acme-AbCdEf';
+    sm.on(ListSecretsCommand).resolves({ SecretList: [
+      { ARN: setSecret, Name: 'keygate/partners/acme', RotationEnabled: true },
+      { ARN: `${setSecret}x`, Name: 'keygate/partners/initech', RotationEnabled: false }, // retired by its set
+      { ARN: `${setSecret}y`, Name: 'keygate/partnersX/acme', RotationEnabled: true }, // another set
+    ] });
+    expect(await secretsWithPrefixes(['keygate/partners/'], at('2027-01-01T00:00:00Z'))).toEqual([setSecret]);
+    expect(sm).toHaveReceivedCommandWith(ListSecretsCommand, { Filters: [{ Key: 'name', Values: ['keygate/partners/'] }] });
+    sm.on(DescribeSecretCommand, { SecretId: setSecret }).rejects(new Error('AccessDenied'));
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await expect(retireRun({ action: 'retire', secretIds: [], secretNamePrefixes: ['keygate/partners/'] }, at('2027-01-01T00:00:00Z')))
+        .rejects.toThrow(/Retiring keys failed for 1 secret\(s\): arn:.*keygate\/partners\/acme-AbCdEf: AccessDenied/);
+    } finally {
+      log.mockRestore();
+    }
   });
 
   test('the hourly run goes through every secret and fails at the end if one failed (the alarm fires)', async () => {

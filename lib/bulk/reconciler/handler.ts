@@ -11,11 +11,13 @@
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { CONTROL_PLANE_RATES, MAX_API_KEYS } from '../../shared-constants';
-import { ControlPlane, ControlPlaneOptions, partitionOf } from './control-plane';
+import { ControlPlane, ControlPlaneOptions, DeadlineReached, partitionOf } from './control-plane';
 import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, desiredKeys, DesiredKey, MARKER_ID_LENGTH, ownerOf } from './manifest';
-import { estimateCalls, foreignKeysError, listSetKeys, planChanges, reconcile, ReconcileContext, ReconcileOptions } from './reconcile';
+import { estimateCalls, foreignKeysError, listSetKeys, planChanges, reconcile, ReconcileContext, ReconcileOptions, stagesOfPlans } from './reconcile';
+import { desiredSecrets, DesiredSecret, foreignSecretsError, planSecretPass, reconcileSecrets, RotationSettings, SecretsPlane } from './secrets';
 
 /** The custom resource's properties (CloudFormation passes them as strings and objects). */
 export interface ClientSetResourceProperties {
@@ -31,6 +33,13 @@ export interface ClientSetResourceProperties {
   readonly AdoptExistingKeys?: string;
   /** The Provider's total timeout: a change that needs longer is refused before any write. */
   readonly TotalTimeoutSeconds?: string;
+  /** A rotating set: every client's key lives in a secret the set creates, rotated by this Lambda on this schedule. */
+  readonly Rotation?: {
+    readonly LambdaArn: string;
+    readonly ScheduleExpression: string;
+    readonly OverlapSeconds: string;
+    readonly RecoveryWindowDays: string;
+  };
 }
 
 export interface ClientSetEvent {
@@ -56,6 +65,10 @@ export type ManifestLoader = (bucket: string, key: string) => Promise<ClientSetM
 
 export interface HandlerDependencies {
   readonly apigw: APIGatewayClient;
+  /** Secrets Manager, for rotating sets. */
+  readonly secrets?: SecretsManagerClient;
+  /** Milliseconds between RotateSecret calls that rotate at once (default 500). */
+  readonly rotationSpacingMs?: number;
   readonly loadManifest: ManifestLoader;
   readonly controlPlane?: ControlPlaneOptions;
   readonly reconcile?: Omit<ReconcileOptions, 'deadline'>;
@@ -72,6 +85,17 @@ const DEFAULT_TOTAL_TIMEOUT_SECONDS = 3600;
 const USABLE_SHARE = 0.8;
 /** Longest failure reason sent: CloudFormation's whole response must stay under 4 KB. */
 export const MAX_REASON_LENGTH = 1000;
+
+function rotationSettings(props: ClientSetResourceProperties | undefined): RotationSettings | undefined {
+  const r = props?.Rotation;
+  if (!r) return undefined;
+  const overlapSeconds = Number(r.OverlapSeconds);
+  const recoveryWindowDays = Number(r.RecoveryWindowDays);
+  if (!r.LambdaArn || !r.ScheduleExpression || !Number.isFinite(overlapSeconds) || !Number.isInteger(recoveryWindowDays)) {
+    throw new Error('the Rotation property needs LambdaArn, ScheduleExpression, OverlapSeconds and RecoveryWindowDays');
+  }
+  return { lambdaArn: r.LambdaArn, scheduleExpression: r.ScheduleExpression, overlapSeconds, recoveryWindowDays };
+}
 
 /** The physical id stays the same for the life of the set, so an update never replaces it. */
 export function physicalIdOf(setId: string): string {
@@ -106,13 +130,24 @@ export function createHandlers(deps: HandlerDependencies) {
     const batchSize = Number.isInteger(requested) && requested >= 1 && requested <= 1000 ? requested : DEFAULT_IMPORT_BATCH_SIZE;
     let desired: DesiredKey[] | undefined;
     let plans: string[] = [];
+    // A rotating set keeps its clients' keys in secrets (the rotation creates the keys); a set
+    // that stopped rotating retires the secrets of the previous deployment.
+    const sameSet = event.RequestType === 'Update' && event.OldResourceProperties?.SetId === setId;
+    const settings = rotationSettings(props) ?? (sameSet ? rotationSettings(event.OldResourceProperties) : undefined);
+    let secrets: DesiredSecret[] | undefined;
     if (event.RequestType !== 'Delete') {
       const manifest = await deps.loadManifest(props.ManifestBucket, props.ManifestKey);
-      desired = desiredKeys(manifest, props.Tiers ?? {});
-      const oldPlans = event.RequestType === 'Update' && event.OldResourceProperties?.SetId === setId ? Object.values(event.OldResourceProperties.Tiers ?? {}) : [];
+      desired = props.Rotation ? [] : desiredKeys(manifest, props.Tiers ?? {});
+      secrets = props.Rotation ? desiredSecrets(manifest, props.Tiers ?? {}, setId) : [];
+      const oldPlans = sameSet ? Object.values(event.OldResourceProperties?.Tiers ?? {}) : [];
       plans = [...new Set([...Object.values(props.Tiers ?? {}), ...oldPlans])];
     }
-    return { ctx, cp, desired, plans, batchSize, deadline, props };
+    let sm: SecretsPlane | undefined;
+    if (settings) {
+      if (!deps.secrets) throw new Error('a rotating client set needs a Secrets Manager client');
+      sm = new SecretsPlane(deps.secrets, { deadline, now });
+    }
+    return { ctx, cp, desired, plans, batchSize, deadline, props, settings, secrets, sm };
   };
 
   return {
@@ -120,22 +155,33 @@ export function createHandlers(deps: HandlerDependencies) {
     async onEvent(event: ClientSetEvent, context?: TimeContext): Promise<OnEventResponse> {
       return failingClearly(async () => {
         if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? physicalIdOf(event.ResourceProperties.SetId) };
-        const { ctx, cp, desired, plans, batchSize, props } = await prepare(event, context);
+        const { ctx, cp, desired, plans, batchSize, props, settings, secrets, sm } = await prepare(event, context);
         for (const [tierKey, planId] of Object.entries(props.Tiers ?? {})) {
           if (await cp.getUsagePlanStages(planId) === undefined) throw new Error(`the usage plan ${planId} of tier ${tierKey} does not exist`);
+        }
+        let newSecrets = 0;
+        if (settings && sm) {
+          const plan = await planSecretPass(cp, sm, ctx, secrets, plans, settings);
+          if (plan.foreign.length > 0) throw foreignSecretsError(ctx, plan.foreign);
+          newSecrets = plan.actions.filter((a) => a.kind === 'create').length;
+          log(ctx.setId)(`${event.RequestType}: secrets ${plan.actions.length} changes, ${newSecrets} new clients`);
         }
         const counts: { accountKeys?: number } = {};
         const listed = await listSetKeys(cp, ctx.setId, plans, counts);
         const changes = planChanges(desired ?? [], listed, plans, ctx);
         if (changes.foreign.length > 0) throw foreignKeysError(ctx, changes.foreign);
-        const after = (counts.accountKeys ?? 0) + changes.creates.length;
+        // Each new rotating client gets a key from its first rotation.
+        const after = (counts.accountKeys ?? 0) + changes.creates.length + newSecrets;
         if (after > MAX_API_KEYS) {
           throw new Error(
-            `the change needs ${changes.creates.length} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
+            `the change needs ${changes.creates.length + newSecrets} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
             + `more than API Gateway's ${MAX_API_KEYS} API keys per account and region. Nothing was changed. Deploy the removals first (retired keys are deleted by the next deploy), then the additions.`,
           );
         }
-        const estimate = estimateCalls(changes, batchSize, cp.calls.GetApiKeys + cp.calls.GetUsagePlanKeys);
+        const keyEstimate = estimateCalls(changes, batchSize, cp.calls.GetApiKeys + cp.calls.GetUsagePlanKeys);
+        // RotateSecret calls that rotate at once are paced (each rotation creates a key).
+        const rotationSeconds = Math.ceil(newSecrets * (deps.rotationSpacingMs ?? 500) / 1000);
+        const estimate = { ...keyEstimate, seconds: keyEstimate.seconds + rotationSeconds };
         const total = Number(props.TotalTimeoutSeconds) || DEFAULT_TOTAL_TIMEOUT_SECONDS;
         const usable = Math.floor(total * USABLE_SHARE);
         const changeCount = changes.creates.length + changes.updates.length + changes.deletes.length;
@@ -155,10 +201,27 @@ export function createHandlers(deps: HandlerDependencies) {
     /** One time-boxed pass; IsComplete true (with Data) once API Gateway matches the set. */
     async isComplete(event: ClientSetEvent, context?: TimeContext): Promise<IsCompleteResponse> {
       return failingClearly(async () => {
-        const { ctx, cp, desired, plans, batchSize, deadline } = await prepare(event, context);
+        const { ctx, cp, desired, plans, batchSize, deadline, settings, secrets, sm } = await prepare(event, context);
+        // Secrets first: a set that starts rotating gives its clients their new keys before
+        // retiring the imported ones.
+        let secretData = {};
+        if (settings && sm) {
+          let stages: Map<string, string[]>;
+          try {
+            stages = await stagesOfPlans(cp, plans);
+          } catch (err) {
+            if (err instanceof DeadlineReached) return { IsComplete: false };
+            throw err;
+          }
+          const pass = await reconcileSecrets(cp, sm, ctx, secrets, plans, stages, {
+            settings, log: log(ctx.setId), rotationSpacingMs: deps.rotationSpacingMs, sleep: deps.controlPlane?.sleep,
+          });
+          if (!pass.complete) return { IsComplete: false };
+          secretData = { Clients: pass.clients, RetiredClients: pass.retired };
+        }
         const result = await reconcile(cp, ctx, desired, plans, { ...deps.reconcile, batchSize, deadline, log: log(ctx.setId) });
         if (!result.complete) return { IsComplete: false };
-        return { IsComplete: true, Data: { Keys: result.keys, Retired: result.retired } };
+        return { IsComplete: true, Data: { Keys: result.keys, Retired: result.retired, ...secretData } };
       });
     },
   };
@@ -202,6 +265,8 @@ function handlers(): ReturnType<typeof createHandlers> {
   lambdaHandlers ??= createHandlers({
     // Few SDK attempts and a request timeout: the reconciler's own backoff knows the deadline.
     apigw: new APIGatewayClient({ maxAttempts: 2, requestHandler: { requestTimeout: 20_000, connectionTimeout: 5_000 } }),
+    // RotateSecret returns once the rotation has started (it runs in the background).
+    secrets: new SecretsManagerClient({ maxAttempts: 5, requestHandler: { requestTimeout: 20_000, connectionTimeout: 5_000 } }),
     loadManifest: s3ManifestLoader(new S3Client({ requestHandler: { requestTimeout: 20_000, connectionTimeout: 5_000 } })),
   });
   return lambdaHandlers;
