@@ -15,8 +15,10 @@ import { describeExpiry } from './expiry';
 import { renderGatewayResponse } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { localAwsInvoker } from './local-aws-invoker';
-import { ScheduleRunner } from './schedules';
+import { ScheduleRun, ScheduleRunner, ScheduledInvocation } from './schedules';
 import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
+import { LocalCloudWatch } from './cloudwatch';
+import { LocalSns } from './sns';
 import { buildModel } from './model-builder';
 import { Model, ThrottleSettings, UnsupportedItem } from './model';
 import { QuotaCounter } from './quota';
@@ -107,6 +109,14 @@ export interface LocalGateway {
   readonly ignored: UnsupportedItem[];
   /** The live model (for tests and tools). */
   readonly model: Model;
+  /** The local SNS: the messages the app's topics received (for tests and tools). */
+  readonly sns: LocalSns;
+  /** The local CloudWatch: the metric data points received (for tests and tools). */
+  readonly cloudwatch: LocalCloudWatch;
+  /** The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions) and when each runs next, on the gateway's clock. */
+  readonly scheduledJobs: { readonly invocation: ScheduledInvocation; readonly nextRunAt: number }[];
+  /** Runs every scheduled job whose time has come on the gateway's clock (once each), e.g. after a test moved the clock. */
+  runDueJobs(): Promise<ScheduleRun[]>;
   /** Saves the state (if any), stops the server and the Lambda workers. */
   close(): Promise<void>;
 }
@@ -131,7 +141,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
+  const { model, generated, secrets, schedules, topics } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
   const templateKeyIds = new Set(model.keys.keys());
   const templatePlans = templatePlanFingerprints(model);
   if (state) applyState(model, state, templateKeyIds, templatePlans);
@@ -156,12 +166,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   });
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
-  const invokeLocally = localAwsInvoker(model, lambdas, () => base);
+  const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
+  const sns = new LocalSns(topics, { clock, log });
+  const cloudwatch = new LocalCloudWatch({ clock, log });
   const secretsManager = new LocalSecretsManager(secrets, {
     clock, region: model.region, accountId: model.accountId,
     invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
   });
-  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, log);
+  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, { clock, startedAt: clock(), log });
 
   /** A client that went away mid-body: nothing to answer, nothing to log. */
   class AbortedUpload extends Error {}
@@ -264,13 +276,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return;
     }
     if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
-    // The AWS services (API Gateway's control plane, the Secrets Manager slice) answer only loopback, same-site, signed calls.
+    // The AWS services (API Gateway's control plane, the Secrets Manager, SNS and CloudWatch slices) answer only loopback, same-site, signed calls.
     const refusal = guardLocalService(req.headers);
-    const out = refusal
-      ? errorResponse(refusal.status, refusal.type, refusal.message)
-      : method === 'POST' && LocalSecretsManager.accepts(req.headers)
-        ? await secretsManager.handle({ target: String(req.headers['x-amz-target']), body })
-        : controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
+    let out;
+    if (refusal) out = errorResponse(refusal.status, refusal.type, refusal.message);
+    else if (method === 'POST' && LocalSecretsManager.accepts(req.headers)) out = await secretsManager.handle({ target: String(req.headers['x-amz-target']), body });
+    else if (method === 'POST' && LocalCloudWatch.accepts(req.headers)) out = cloudwatch.handle({ target: String(req.headers['x-amz-target']), body });
+    else if (LocalSns.accepts(method, req.headers)) out = sns.handle({ body });
+    else out = controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
     res.end(out.body);
   }
@@ -314,6 +327,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     unsupported: model.unsupported,
     ignored: model.ignored,
     model,
+    sns,
+    cloudwatch,
+    get scheduledJobs() {
+      return scheduleRunner.nextRuns().map(({ invocation, at }) => ({ invocation, nextRunAt: at }));
+    },
+    runDueJobs: () => scheduleRunner.runDue(),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
