@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expirySummaryLines, parseClockOption } from './expiry';
 import { LocalGateway, startLocalGateway } from './gateway';
+import { describeRate } from './schedules';
 import { synthesizeApp } from './synth';
 
 interface LocalCliOptions {
@@ -60,6 +61,16 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     lines.push(`  ${k.name || '(unnamed)'}  id ${k.id}  ${k.enabled ? 'enabled' : 'DISABLED'}  plans: ${k.usagePlans.join(', ') || '(none)'}${k.value ? `  value ${k.value}` : ''}`);
   }
   lines.push(...expirySummaryLines(info.keys, info.apis.find((a) => a.stages.length > 0)?.stages[0].url, clockOffsetMs));
+  const jobs = gw.scheduledJobs;
+  if (jobs.length > 0) {
+    lines.push('');
+    lines.push(`Scheduled jobs (${jobs.length}), run on the gateway's clock (a job whose time has come runs at once, e.g. with --clock +100d):`);
+    for (const { invocation: j, nextRunAt } of jobs) {
+      const what = j.description?.replace(/^Runs: /, '') ?? 'runs a Lambda function';
+      lines.push(`  ${what} (${j.stack}/${j.ruleLogicalId}): ${describeRate(j.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
+    }
+    lines.push('  SNS messages and CloudWatch data points they send are logged below and kept in memory.');
+  }
   if (gw.unsupported.length > 0) {
     lines.push('');
     lines.push(`Not emulated (${gw.unsupported.length}):`);

@@ -6,6 +6,7 @@
  * CloudWatch and keeps the data points in memory (the newest MAX_KEPT_DATA_POINTS); there
  * are no alarms, statistics or dashboards locally.
  */
+import { gunzipSync } from 'zlib';
 import { parseJsonObject } from './json-body';
 
 /** One data point CloudWatch received. */
@@ -26,6 +27,8 @@ export interface MetricDataPoint {
 export interface CloudWatchRequest {
   /** The `X-Amz-Target` header. */
   readonly target: string;
+  /** The `Content-Encoding` header: the SDK gzips PutMetricData bodies over 10 KB. */
+  readonly contentEncoding?: string;
   readonly body: Buffer;
 }
 
@@ -45,6 +48,8 @@ export interface LocalCloudWatchOptions {
 export const MAX_KEPT_DATA_POINTS = 10_000;
 /** PutMetricData's limits. */
 export const MAX_METRIC_DATA_PER_CALL = 1000;
+/** PutMetricData's request size limit (uncompressed). */
+export const MAX_PUT_METRIC_DATA_BYTES = 1_048_576;
 const MAX_DIMENSIONS = 30;
 const MAX_VALUES = 150;
 /** How far back and ahead of now a Timestamp may be. */
@@ -98,7 +103,7 @@ export class LocalCloudWatch {
 
   handle(req: CloudWatchRequest): CloudWatchResponse {
     try {
-      const body = parseJsonObject(req.body, (message) => new CloudWatchError('SerializationException', 'SerializationException', message));
+      const body = parseJsonObject(decoded(req), (message) => new CloudWatchError('SerializationException', 'SerializationException', message));
       const action = req.target.slice(TARGET_PREFIX.length);
       if (action !== 'PutMetricData') {
         throw new CloudWatchError('InvalidAction', 'UnknownOperationException', `keygate local does not implement monitoring ${action} (it serves PutMetricData)`);
@@ -135,6 +140,21 @@ export class LocalCloudWatch {
     this.total += points.length;
     const names = [...new Set(points.map((p) => p.metricName))];
     this.opts.log?.(`keygate local: CloudWatch ${namespace} got ${points.length} data point${points.length === 1 ? '' : 's'} (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`);
+  }
+}
+
+/** The body, gunzipped if the SDK compressed it (at most PutMetricData's 1 MB once inflated). */
+function decoded(req: CloudWatchRequest): Buffer {
+  const encoding = (req.contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return req.body;
+  if (encoding !== 'gzip') throw new CloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', `Content-Encoding ${encoding} is not supported (gzip is).`);
+  try {
+    return gunzipSync(req.body, { maxOutputLength: MAX_PUT_METRIC_DATA_BYTES });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new CloudWatchError('RequestEntityTooLarge', 'RequestEntityTooLargeException', `Request size exceeds ${MAX_PUT_METRIC_DATA_BYTES} bytes.`, 413);
+    }
+    throw new CloudWatchError('SerializationException', 'SerializationException', 'The gzip-encoded request body cannot be decompressed.');
   }
 }
 

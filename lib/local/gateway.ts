@@ -281,7 +281,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     let out;
     if (refusal) out = errorResponse(refusal.status, refusal.type, refusal.message);
     else if (method === 'POST' && LocalSecretsManager.accepts(req.headers)) out = await secretsManager.handle({ target: String(req.headers['x-amz-target']), body });
-    else if (method === 'POST' && LocalCloudWatch.accepts(req.headers)) out = cloudwatch.handle({ target: String(req.headers['x-amz-target']), body });
+    else if (method === 'POST' && LocalCloudWatch.accepts(req.headers)) out = cloudwatch.handle({ target: String(req.headers['x-amz-target']), contentEncoding: req.headers['content-encoding'], body });
     else if (LocalSns.accepts(method, req.headers)) out = sns.handle({ body });
     else out = controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });

@@ -89,7 +89,7 @@ export class LocalSns {
     try {
       const params = new URLSearchParams(req.body.toString('utf8'));
       const action = params.get('Action') ?? '';
-      if (params.get('Version') !== API_VERSION) throw new SnsError('InvalidParameterValue', `Version ${params.get('Version') ?? '(none)'} is not supported; use ${API_VERSION}.`);
+      if (params.get('Version') !== API_VERSION) throw invalidParameter(`Version (keygate local serves ${API_VERSION})`);
       switch (action) {
         case 'Publish': return ok(action, `<MessageId>${this.publish(params)}</MessageId>`, requestId);
         case 'ListTopics': return ok(action, `<Topics>${[...this.topics.keys()].map((arn) => `<member><TopicArn>${xml(arn)}</TopicArn></member>`).join('')}</Topics>`, requestId);
@@ -150,15 +150,15 @@ function messageAttributes(params: URLSearchParams): PublishedMessage['attribute
     const dataType = params.get(`${prefix}.Value.DataType`) ?? '';
     const value = params.get(`${prefix}.Value.StringValue`) ?? params.get(`${prefix}.Value.BinaryValue`) ?? '';
     if (!/^(String|Number|Binary)(\.[A-Za-z0-9._-]+)?$/.test(dataType)) {
-      throw new SnsError('InvalidParameterValue', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+      throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
     }
-    if (value === '') throw new SnsError('InvalidParameterValue', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType.split('.')[0]}'.`);
+    if (value === '') throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType.split('.')[0]}'.`);
     if (dataType.startsWith('Number') && !Number.isFinite(Number(value))) {
-      throw new SnsError('InvalidParameterValue', `Could not cast message attribute '${name}' value to number.`);
+      throw new SnsError('ParameterValueInvalid', `Could not cast message attribute '${name}' value to number.`);
     }
     out[name] = { dataType, value };
   }
-  if (Object.keys(out).length > MAX_ATTRIBUTES) throw new SnsError('InvalidParameterValue', `Number of message attributes [${Object.keys(out).length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
+  if (Object.keys(out).length > MAX_ATTRIBUTES) throw new SnsError('ParameterValueInvalid', `Number of message attributes [${Object.keys(out).length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
   return out;
 }
 
