@@ -173,7 +173,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     clock, region: model.region, accountId: model.accountId,
     invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
   });
-  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, { clock, startedAt: clock(), log });
+  // Schedules count from the deploy: with a clock moved ahead (--clock +100d), the jobs that are due run at start.
+  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, { clock, startedAt: options.deployedAt ?? clock(), log });
 
   /** A client that went away mid-body: nothing to answer, nothing to log. */
   class AbortedUpload extends Error {}
