@@ -151,7 +151,16 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     secrets: { ...state?.template.secrets, ...generated.secrets },
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
-  const store = options.statePath ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans)) : undefined;
+  // The local Secrets Manager: the app's secrets, with the versions a previous run saved (rotated values).
+  const secretsManager: LocalSecretsManager = new LocalSecretsManager(secrets, {
+    clock, region: model.region, accountId: model.accountId,
+    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
+    persist: () => store?.saveNow(),
+  });
+  if (state?.secrets) secretsManager.restore(state.secrets);
+  const store = options.statePath
+    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secretsManager.snapshot()))
+    : undefined;
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);
@@ -169,10 +178,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
   const sns = new LocalSns(topics, { clock, log });
   const cloudwatch = new LocalCloudWatch({ clock, log });
-  const secretsManager = new LocalSecretsManager(secrets, {
-    clock, region: model.region, accountId: model.accountId,
-    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
-  });
   // Schedules count from the deploy: with a clock moved ahead (--clock +100d), the jobs that are due run at start.
   const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, { clock, startedAt: options.deployedAt ?? clock(), log });
 
