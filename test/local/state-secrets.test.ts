@@ -34,17 +34,17 @@ interface Running {
 
 /** A gateway on the state file, whose rotation Lambda steps run in-process against it; with `rotateOnStart` as `keygate local` runs. */
 async function start(): Promise<Running> {
-  let secrets: SecretsManagerClient | undefined;
-  let apigw: APIGatewayClient | undefined;
+  // The rotation steps call back into this gateway, whose endpoint is known once it listens.
+  const c: { secrets?: SecretsManagerClient; apigw?: APIGatewayClient } = {};
   const gw = await startLocalGateway({
     assemblyDir, statePath, clock: () => NOW, log: () => undefined, rotateOnStart: true,
-    invokeRotation: (_arn, event) => rotationStep(event, { secrets: secrets!, apigw: apigw!, now: () => new Date(NOW) }),
+    invokeRotation: (_arn, event) => rotationStep(event, { secrets: c.secrets!, apigw: c.apigw!, now: () => new Date(NOW) }),
   });
-  secrets = new SecretsManagerClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
-  apigw = new APIGatewayClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const secrets = c.secrets = new SecretsManagerClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const apigw = c.apigw = new APIGatewayClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
   const listed = await secrets.send(new ListSecretsCommand({}));
   const secretArn = listed.SecretList?.find((s) => s.Tags?.some((t) => t.Key === 'keygate:client' && t.Value === 'globex'))?.ARN ?? '';
-  return { gw, secrets, secretArn, close: async () => { secrets?.destroy(); apigw?.destroy(); await gw.close(); } };
+  return { gw, secrets, secretArn, close: async () => { secrets.destroy(); apigw.destroy(); await gw.close(); } };
 }
 
 async function status(gw: LocalGateway, key: string): Promise<number> {
