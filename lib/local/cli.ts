@@ -69,7 +69,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
       const what = j.description?.replace(/^Runs: /, '') ?? 'runs a Lambda function';
       lines.push(`  ${what} (${j.stack}/${j.ruleLogicalId}): ${describeRate(j.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
     }
-    lines.push('  SNS messages and CloudWatch data points they send are logged below and kept in memory.');
+    lines.push('  SNS messages and CloudWatch data points they send are logged below, kept in memory and shown on the dashboard.');
   }
   if (gw.unsupported.length > 0) {
     lines.push('');

@@ -173,11 +173,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     accessLog: options.accessLog, accountThrottle: options.accountThrottle,
     onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
   });
-  const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis });
-  const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
-  const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
+  // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
   const sns = new LocalSns(topics, { clock, log });
   const cloudwatch = new LocalCloudWatch({ clock, log });
+  const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis, sns, cloudwatch });
+  const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
+  const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
   // Schedules count from the deploy: with a clock moved ahead (--clock +100d), the jobs that are due run at start.
   const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, { clock, startedAt: options.deployedAt ?? clock(), log });
 

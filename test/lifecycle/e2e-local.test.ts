@@ -233,6 +233,14 @@ test('the schedules run the bundled jobs as Lambda functions on the gateway\'s c
   expect(Math.abs((used?.timestamp ?? 0) - now)).toBeLessThan(60_000);
   // nothing is due again until the next period
   expect(await gateway.runDueJobs()).toEqual([]);
+  // the dashboard shows the message's subject (not its body) and the data points
+  const token = new URL(gateway.info.dashboard).searchParams.get('token');
+  const state = await (await fetch(`${gateway.info.controlPlane}/_keygate/dashboard/state.json?token=${token}`)).json() as {
+    messages: { topic: string; subject: string }[]; dataPoints: { metricName: string; dimensions: Record<string, string>; value: number }[];
+  };
+  expect(state.messages[0]).toMatchObject({ topic: hygieneTopic.split(':').pop(), subject: 'keygate: API key dormant unused for 90 days, disabled' });
+  expect(JSON.stringify(state)).not.toMatch(/unusedFrom/);
+  expect(state.dataPoints.find((d) => d.metricName === 'QuotaUsed' && d.dimensions.ApiKeyId === ids.steady)).toMatchObject({ value: 3 });
 });
 
 test('keygate local --clock +100d runs the jobs that are due at start: an idle key no stack owns is disabled, the owner told on the local topic', async () => {
