@@ -311,7 +311,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.rotateOnStart) {
     for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
-  scheduleRunner.start();
+  // Jobs already due (a clock moved ahead) run before the gateway reports itself started, so its summary shows their effect.
+  await scheduleRunner.start();
 
   let closed = false;
   const gateway: LocalGateway = {

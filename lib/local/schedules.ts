@@ -71,10 +71,10 @@ export class ScheduleRunner {
     return this.invocations.map((invocation, i) => ({ invocation, at: this.nextDue[i] }));
   }
 
-  /** Runs what is due now, then checks again when the next run is due. */
-  start(): void {
+  /** Runs what is due now (resolves with those runs), then checks again whenever the next run is due. */
+  start(): Promise<ScheduleRun[]> {
     this.stopped = false;
-    void this.tick();
+    return this.tick();
   }
 
   stop(): void {
@@ -92,12 +92,13 @@ export class ScheduleRunner {
     return this.running;
   }
 
-  private async tick(): Promise<void> {
-    await this.runDue();
-    if (this.stopped || this.invocations.length === 0) return;
+  private async tick(): Promise<ScheduleRun[]> {
+    const runs = await this.runDue();
+    if (this.stopped || this.invocations.length === 0) return runs;
     const wait = Math.min(...this.nextDue) - this.opts.clock();
     this.timer = setTimeout(() => void this.tick(), Math.min(MAX_TIMER_MS, Math.max(MIN_TIMER_MS, wait)));
     this.timer.unref();
+    return runs;
   }
 
   private async runDueNow(): Promise<ScheduleRun[]> {
