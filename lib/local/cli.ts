@@ -113,7 +113,7 @@ export function registerLocalCommand(program: Command): void {
     .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
     .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
     .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
-    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas and usage follow the moved clock', parseClock)
+    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas, usage and the scheduled jobs follow the moved clock (jobs that are due run at start)', parseClock)
     .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
     .addHelpText('after', `
 Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline).
@@ -125,6 +125,13 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
                curl --aws-sigv4 "aws:amz:us-east-1:apigateway" --user x:y URL/restapis
                It answers only loopback Host names, refuses cross-site browser requests, and
                requires a SigV4 Authorization header (any credentials; SDKs and the AWS CLI sign).
+               The same endpoint serves slices of Secrets Manager (rotation), SNS (Publish,
+               ListTopics) and CloudWatch (PutMetricData), under the same rules.
+
+Scheduled jobs: the app's EventBridge rate(...) rules that invoke its Lambda functions (keygate's
+               expiry, hygiene and quota jobs, the rotation retire rule) run on the gateway's
+               clock; what they publish to SNS and CloudWatch is logged on stderr (never a key
+               value), kept in memory and shown on the dashboard.
 
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 
