@@ -43,11 +43,6 @@ export const TAG_GENERATION = 'keygate:generation';
 export const TAG_BASE_NAME = 'keygate:client';
 /** A key whose value is kept in Secrets Manager names the secret with this tag. */
 export const TAG_SECRET_ARN = 'keygate:secret-arn';
-/**
- * On a key that a rotation schedule created: the ARN of the secret whose schedule owns it (it
- * creates, retires and deletes the key; the ops CLI and the hygiene job leave it alone).
- */
-export const TAG_ROTATION_SECRET = 'keygate:rotation-secret';
 
 /** Tag that keygate's bulk client set puts on the keys it manages. */
 export const CLIENT_SET_TAG = 'keygate:client-set';

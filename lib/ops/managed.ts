@@ -1,7 +1,10 @@
 import type { ApiKey } from '@aws-sdk/client-api-gateway';
-import { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG, TAG_ROTATION_SECRET } from '../shared-constants';
+// Defined beside the rotation's other tag names, which the rotation Lambda bundles.
+import { TAG_ROTATION_SECRET } from '../rotation/tags';
+import { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from '../shared-constants';
 
-export { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG, TAG_ROTATION_SECRET } from '../shared-constants';
+export { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from '../shared-constants';
+export { TAG_ROTATION_SECRET } from '../rotation/tags';
 
 export type ManagedBy = 'cloudformation' | 'client-set' | 'rotation';
 
