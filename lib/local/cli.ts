@@ -136,7 +136,8 @@ Scheduled jobs: the app's EventBridge rate(...) rules that invoke its Lambda fun
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 
 --json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
-                "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}]}`)
+                "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}],
+                "scheduledJobs": [{"rule", "description"?, "every", "nextRunAt"}]}`)
     .action(async (opts: LocalCliOptions) => {
       let assemblyDir: string;
       let synthesized = false;

@@ -15,7 +15,7 @@ import { describeExpiry } from './expiry';
 import { renderGatewayResponse } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { localAwsInvoker } from './local-aws-invoker';
-import { ScheduleRun, ScheduleRunner, ScheduledInvocation } from './schedules';
+import { describeRate, ScheduleRun, ScheduleRunner, ScheduledInvocation } from './schedules';
 import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
 import { LocalCloudWatch } from './cloudwatch';
 import { LocalSns } from './sns';
@@ -97,6 +97,19 @@ export interface LocalGatewayInfo {
   readonly dashboard: string;
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
+  /** The scheduled jobs the gateway runs (EventBridge rate rules with a Lambda target), on its clock. */
+  readonly scheduledJobs: LocalScheduledJobInfo[];
+}
+
+export interface LocalScheduledJobInfo {
+  /** `stack/ruleLogicalId` */
+  readonly rule: string;
+  /** The rule's description, if it has one. */
+  readonly description?: string;
+  /** e.g. `every hour` */
+  readonly every: string;
+  /** When it runs next on the gateway's clock, ISO 8601. */
+  readonly nextRunAt: string;
 }
 
 export interface LocalGateway {
@@ -328,6 +341,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           id: k.id, name: k.name, enabled: k.enabled, usagePlans: model.plansOfKey(k.id).map((p) => p.name),
           ...(options.showValues ? { value: k.value } : {}),
           ...describeExpiry(k, clock()),
+        })),
+        scheduledJobs: scheduleRunner.nextRuns().map(({ invocation: j, at }) => ({
+          rule: `${j.stack}/${j.ruleLogicalId}`, ...(j.description ? { description: j.description } : {}), every: describeRate(j.rateMs), nextRunAt: new Date(at).toISOString(),
         })),
       };
     },

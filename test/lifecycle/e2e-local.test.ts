@@ -248,7 +248,12 @@ test('keygate local --clock +100d runs the jobs that are due at start: an idle k
   const statePath = path.join(workDir, 'state.json');
   const assemblyDir = path.join(workDir, 'cdk.out');
   const first = await startCli(['local', '--app', assemblyDir, '--port', '0', '--json', '--state', statePath]);
-  const endpoint = (JSON.parse(first.firstLine) as { controlPlane: string }).controlPlane;
+  const firstInfo = JSON.parse(first.firstLine) as { controlPlane: string; scheduledJobs: { rule: string; every: string; nextRunAt: string }[] };
+  const endpoint = firstInfo.controlPlane;
+  // --json lists the jobs too
+  expect(firstInfo.scheduledJobs.map((j) => [j.rule.replace(/[0-9A-F]{8}$/, ''), j.every])).toEqual([
+    ['Shop/ApiKeyHygieneJobSchedule', 'every day'], ['Shop/ApiQuotaWarningsJobSchedule', 'every 15 minutes'], ['Shop/KeygateKeyExpiryJobSchedule', 'every hour'],
+  ]);
   let client = new APIGatewayClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
   const tier = (await client.send(new GetUsagePlansCommand({}))).items?.[0].id;
   const idle = await client.send(new CreateApiKeyCommand({ name: 'idle-cli', enabled: true }));
