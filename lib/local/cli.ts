@@ -65,9 +65,8 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
   if (jobs.length > 0) {
     lines.push('');
     lines.push(`Scheduled jobs (${jobs.length}), run on the gateway's clock (a job whose time has come runs at once, e.g. with --clock +100d):`);
-    for (const { invocation: j, nextRunAt } of jobs) {
-      const what = j.description?.replace(/^Runs: /, '') ?? 'runs a Lambda function';
-      lines.push(`  ${what} (${j.stack}/${j.ruleLogicalId}): ${describeRate(j.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
+    for (const { job, nextRunAt } of jobs) {
+      lines.push(`  ${job.description ?? 'runs a Lambda function'} (${job.name}): ${describeRate(job.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
     }
     lines.push('  SNS messages and CloudWatch data points they send are logged below, kept in memory and shown on the dashboard.');
   }
@@ -129,15 +128,15 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
                ListTopics) and CloudWatch (PutMetricData), under the same rules.
 
 Scheduled jobs: the app's EventBridge rate(...) rules that invoke its Lambda functions (keygate's
-               expiry, hygiene and quota jobs, the rotation retire rule) run on the gateway's
-               clock; what they publish to SNS and CloudWatch is logged on stderr (never a key
+               expiry, hygiene and quota jobs, the rotation retire rule) and Secrets Manager
+               rate(...) rotation schedules run on the gateway's clock; what they publish to SNS and CloudWatch is logged on stderr (never a key
                value), kept in memory and shown on the dashboard.
 
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 
 --json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
                 "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}],
-                "scheduledJobs": [{"rule", "description"?, "every", "nextRunAt"}]}`)
+                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}]}`)
     .action(async (opts: LocalCliOptions) => {
       let assemblyDir: string;
       let synthesized = false;

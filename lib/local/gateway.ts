@@ -15,7 +15,7 @@ import { describeExpiry } from './expiry';
 import { renderGatewayResponse } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { localAwsInvoker } from './local-aws-invoker';
-import { describeRate, ScheduleRun, ScheduleRunner, ScheduledInvocation } from './schedules';
+import { describeRate, rateMs, ScheduledJob, ScheduleRun, ScheduleRunner } from './schedules';
 import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
 import { LocalCloudWatch } from './cloudwatch';
 import { LocalSns } from './sns';
@@ -97,14 +97,14 @@ export interface LocalGatewayInfo {
   readonly dashboard: string;
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
-  /** The scheduled jobs the gateway runs (EventBridge rate rules with a Lambda target), on its clock. */
+  /** The scheduled jobs the gateway runs (EventBridge rate rules with a Lambda target, rotation schedules), on its clock. */
   readonly scheduledJobs: LocalScheduledJobInfo[];
 }
 
 export interface LocalScheduledJobInfo {
-  /** `stack/ruleLogicalId` */
-  readonly rule: string;
-  /** The rule's description, if it has one. */
+  /** `stack/ruleLogicalId` of an EventBridge rule, or `rotation of <secret name>` */
+  readonly name: string;
+  /** What it does, if known. */
   readonly description?: string;
   /** e.g. `every hour` */
   readonly every: string;
@@ -126,8 +126,11 @@ export interface LocalGateway {
   readonly sns: LocalSns;
   /** The local CloudWatch: the metric data points received (for tests and tools). */
   readonly cloudwatch: LocalCloudWatch;
-  /** The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions) and when each runs next, on the gateway's clock. */
-  readonly scheduledJobs: { readonly invocation: ScheduledInvocation; readonly nextRunAt: number }[];
+  /**
+   * The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions, Secrets
+   * Manager rotation schedules) and when each runs next, on the gateway's clock.
+   */
+  readonly scheduledJobs: { readonly job: ScheduledJob; readonly nextRunAt: number }[];
   /** Runs every scheduled job whose time has come on the gateway's clock (once each), e.g. after a test moved the clock. */
   runDueJobs(): Promise<ScheduleRun[]>;
   /** Saves the state (if any), stops the server and the Lambda workers. */
@@ -192,8 +195,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis, sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
-  // Schedules count from the deploy: with a clock moved ahead (--clock +100d), the jobs that are due run at start.
-  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, { clock, startedAt: options.deployedAt ?? clock(), log });
 
   /** A client that went away mid-body: nothing to answer, nothing to log. */
   class AbortedUpload extends Error {}
@@ -324,7 +325,24 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.rotateOnStart) {
     for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
-  // Jobs already due (a clock moved ahead) run before the gateway reports itself started, so its summary shows their effect.
+  // Schedules count from the deploy (a rotation from the secret's last rotation): with a clock
+  // moved ahead (--clock +100d), the jobs that are due run at once, before the gateway reports
+  // itself started, so its summary shows their effect.
+  const jobs: ScheduledJob[] = [
+    ...schedules.map((s): ScheduledJob => ({
+      name: `${s.stack}/${s.ruleLogicalId}`, description: s.description?.replace(/^Runs: /, ''), rateMs: s.rateMs,
+      run: () => invokeLocally(s.lambdaArn, s.event),
+    })),
+    ...secretsManager.rotationSchedules().flatMap((r): ScheduledJob[] => {
+      const every = rateMs(r.scheduleExpression);
+      return every === undefined ? [] : [{
+        name: `rotation of ${r.name}`, description: `Secrets Manager rotates ${r.name} (${r.scheduleExpression})`, rateMs: every,
+        firstDueAt: r.lastRotated === undefined ? undefined : r.lastRotated + every,
+        run: () => secretsManager.rotateOnSchedule(r.arn),
+      }];
+    }),
+  ];
+  const scheduleRunner = new ScheduleRunner(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
   await scheduleRunner.start();
 
   let closed = false;
@@ -342,8 +360,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           ...(options.showValues ? { value: k.value } : {}),
           ...describeExpiry(k, clock()),
         })),
-        scheduledJobs: scheduleRunner.nextRuns().map(({ invocation: j, at }) => ({
-          rule: `${j.stack}/${j.ruleLogicalId}`, ...(j.description ? { description: j.description } : {}), every: describeRate(j.rateMs), nextRunAt: new Date(at).toISOString(),
+        scheduledJobs: scheduleRunner.nextRuns().map(({ job, at }) => ({
+          name: job.name, ...(job.description ? { description: job.description } : {}), every: describeRate(job.rateMs), nextRunAt: new Date(at).toISOString(),
         })),
       };
     },
@@ -354,7 +372,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     sns,
     cloudwatch,
     get scheduledJobs() {
-      return scheduleRunner.nextRuns().map(({ invocation, at }) => ({ invocation, nextRunAt: at }));
+      return scheduleRunner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },
     runDueJobs: () => scheduleRunner.runDue(),
     async close(): Promise<void> {

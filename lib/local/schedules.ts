@@ -1,12 +1,12 @@
 /**
- * EventBridge schedule rules that invoke the app's Lambda functions (keygate's expiry,
- * hygiene and quota jobs, the hourly retirement of rotated keys), run on the gateway's clock:
- * a rule is due every `rate` after the gateway started, and a due rule runs once, however many
- * runs a jump of the clock (`--clock +100d`) skipped, as a job that catches up.
+ * The app's schedules, run on the gateway's clock: EventBridge rules that invoke its Lambda
+ * functions (keygate's expiry, hygiene and quota jobs, the hourly retirement of rotated keys)
+ * and Secrets Manager rotation schedules. A job is due every `rate` (after the gateway
+ * started, or after its `firstDueAt`), and a due job runs once, however many runs a jump of
+ * the clock (`--clock +100d`) skipped, as a job that catches up.
  */
-import { LocalAwsInvoker } from './local-aws-invoker';
 
-/** One Lambda target of a `rate(...)` rule. */
+/** One Lambda target of a `rate(...)` rule, as the model builder reads it. */
 export interface ScheduledInvocation {
   readonly stack: string;
   readonly ruleLogicalId: string;
@@ -17,10 +17,20 @@ export interface ScheduledInvocation {
   readonly event: object;
 }
 
+/** Something the runner runs on a schedule. */
+export interface ScheduledJob {
+  /** e.g. `Stack/RuleLogicalId`, or `rotation of <secret name>` */
+  readonly name: string;
+  readonly description?: string;
+  readonly rateMs: number;
+  /** When the first run is due (gateway clock). Default: a rate after the runner's `startedAt`. */
+  readonly firstDueAt?: number;
+  run(): Promise<unknown>;
+}
+
 /** What one run of a schedule did. */
 export interface ScheduleRun {
-  readonly rule: string;
-  readonly lambdaArn: string;
+  readonly job: string;
   /** When it ran, on the gateway's clock (ms since the epoch). */
   readonly at: number;
   readonly result?: unknown;
@@ -62,13 +72,13 @@ export class ScheduleRunner {
   private running: Promise<ScheduleRun[]> = Promise.resolve([]);
   private stopped = true;
 
-  constructor(readonly invocations: readonly ScheduledInvocation[], private readonly invoke: LocalAwsInvoker, private readonly opts: ScheduleRunnerOptions) {
-    this.nextDue = invocations.map((s) => opts.startedAt + s.rateMs);
+  constructor(readonly jobs: readonly ScheduledJob[], private readonly opts: ScheduleRunnerOptions) {
+    this.nextDue = jobs.map((j) => j.firstDueAt ?? opts.startedAt + j.rateMs);
   }
 
-  /** When each schedule runs next, on the gateway's clock. */
-  nextRuns(): { invocation: ScheduledInvocation; at: number }[] {
-    return this.invocations.map((invocation, i) => ({ invocation, at: this.nextDue[i] }));
+  /** When each job runs next, on the gateway's clock. */
+  nextRuns(): { job: ScheduledJob; at: number }[] {
+    return this.jobs.map((job, i) => ({ job, at: this.nextDue[i] }));
   }
 
   /** Runs what is due now (resolves with those runs), then checks again whenever the next run is due. */
@@ -94,7 +104,7 @@ export class ScheduleRunner {
 
   private async tick(): Promise<ScheduleRun[]> {
     const runs = await this.runDue();
-    if (this.stopped || this.invocations.length === 0) return runs;
+    if (this.stopped || this.jobs.length === 0) return runs;
     const wait = Math.min(...this.nextDue) - this.opts.clock();
     this.timer = setTimeout(() => void this.tick(), Math.min(MAX_TIMER_MS, Math.max(MIN_TIMER_MS, wait)));
     this.timer.unref();
@@ -103,19 +113,18 @@ export class ScheduleRunner {
 
   private async runDueNow(): Promise<ScheduleRun[]> {
     const runs: ScheduleRun[] = [];
-    for (const [i, s] of this.invocations.entries()) {
+    for (const [i, job] of this.jobs.entries()) {
       const now = this.opts.clock();
       if (now < this.nextDue[i]) continue;
       // The next run is the first one after now: skipped runs are not made up one by one.
-      this.nextDue[i] += Math.floor((now - this.nextDue[i]) / s.rateMs + 1) * s.rateMs;
-      const rule = `${s.stack}/${s.ruleLogicalId}`;
+      this.nextDue[i] += Math.floor((now - this.nextDue[i]) / job.rateMs + 1) * job.rateMs;
       try {
-        const result = await this.invoke(s.lambdaArn, s.event);
-        this.opts.log(`keygate local: scheduled job ${rule} ran`);
-        runs.push({ rule, lambdaArn: s.lambdaArn, at: now, result });
+        const result = await job.run();
+        this.opts.log(`keygate local: scheduled job ${job.name} ran`);
+        runs.push({ job: job.name, at: now, result });
       } catch (e) {
-        this.opts.log(`keygate local: scheduled job ${rule} failed: ${(e as Error).message}`);
-        runs.push({ rule, lambdaArn: s.lambdaArn, at: now, error: (e as Error).message });
+        this.opts.log(`keygate local: scheduled job ${job.name} failed: ${(e as Error).message}`);
+        runs.push({ job: job.name, at: now, error: (e as Error).message });
       }
     }
     return runs;

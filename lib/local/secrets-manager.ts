@@ -328,6 +328,22 @@ export class LocalSecretsManager {
     return failures;
   }
 
+  /** The secrets that have a rotation schedule, with it and when they last rotated (undefined: never). */
+  rotationSchedules(): { arn: string; name: string; scheduleExpression: string; lastRotated?: number }[] {
+    return [...this.secrets.values()]
+      .filter((s) => s.rotationLambdaArn !== undefined && s.scheduleExpression !== undefined)
+      .map((s) => ({ arn: s.arn, name: s.name, scheduleExpression: s.scheduleExpression!, lastRotated: s.lastRotated }));
+  }
+
+  /** Rotates a secret as its rotation schedule does (RotateSecret without parameters), then saves the state. */
+  async rotateOnSchedule(secretArn: string): Promise<unknown> {
+    try {
+      return await this.rotateSecret({ SecretId: secretArn });
+    } finally {
+      this.opts.persist?.();
+    }
+  }
+
   /** Every secret with its versions, values and labels, for the state file. */
   snapshot(): PersistedSecret[] {
     return [...this.secrets.values()].map((s) => ({

@@ -217,7 +217,7 @@ test('the schedules run the bundled jobs as Lambda functions on the gateway\'s c
   const runs = await gateway.runDueJobs();
 
   // THEN each job ran once as the app's Lambda function, without failure
-  expect(runs.map((r) => [r.rule.replace(/[0-9A-F]{8}$/, ''), r.error])).toEqual([
+  expect(runs.map((r) => [r.job.replace(/[0-9A-F]{8}$/, ''), r.error])).toEqual([
     ['Shop/ApiKeyHygieneJobSchedule', undefined], ['Shop/ApiQuotaWarningsJobSchedule', undefined], ['Shop/KeygateKeyExpiryJobSchedule', undefined],
   ]);
   // the hygiene run (in the Lambda, on the moved clock) disabled dormant and told the owner on the local topic
@@ -248,10 +248,10 @@ test('keygate local --clock +100d runs the jobs that are due at start: an idle k
   const statePath = path.join(workDir, 'state.json');
   const assemblyDir = path.join(workDir, 'cdk.out');
   const first = await startCli(['local', '--app', assemblyDir, '--port', '0', '--json', '--state', statePath]);
-  const firstInfo = JSON.parse(first.firstLine) as { controlPlane: string; scheduledJobs: { rule: string; every: string; nextRunAt: string }[] };
+  const firstInfo = JSON.parse(first.firstLine) as { controlPlane: string; scheduledJobs: { name: string; every: string; nextRunAt: string }[] };
   const endpoint = firstInfo.controlPlane;
   // --json lists the jobs too
-  expect(firstInfo.scheduledJobs.map((j) => [j.rule.replace(/[0-9A-F]{8}$/, ''), j.every])).toEqual([
+  expect(firstInfo.scheduledJobs.map((j) => [j.name.replace(/[0-9A-F]{8}$/, ''), j.every])).toEqual([
     ['Shop/ApiKeyHygieneJobSchedule', 'every day'], ['Shop/ApiQuotaWarningsJobSchedule', 'every 15 minutes'], ['Shop/KeygateKeyExpiryJobSchedule', 'every hour'],
   ]);
   let client = new APIGatewayClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });

@@ -4,11 +4,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { readState } from '../../lib/local/state';
-import { rotationStep } from '../../lib/rotation/handler';
 import { rotationApp } from '../rotation/fixture';
 import { tmpDir } from './fixtures';
 
@@ -32,19 +30,14 @@ interface Running {
   close(): Promise<void>;
 }
 
-/** A gateway on the state file, whose rotation Lambda steps run in-process against it; with `rotateOnStart` as `keygate local` runs. */
+/** A gateway on the state file, with `rotateOnStart` as `keygate local` runs it. */
 async function start(): Promise<Running> {
-  // The rotation steps call back into this gateway, whose endpoint is known once it listens.
-  const c: { secrets?: SecretsManagerClient; apigw?: APIGatewayClient } = {};
-  const gw = await startLocalGateway({
-    assemblyDir, statePath, clock: () => NOW, log: () => undefined, rotateOnStart: true,
-    invokeRotation: (_arn, event) => rotationStep(event, { secrets: c.secrets!, apigw: c.apigw!, now: () => new Date(NOW) }),
-  });
-  const secrets = c.secrets = new SecretsManagerClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
-  const apigw = c.apigw = new APIGatewayClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
+  // The rotation steps run in the bundled rotation Lambda from the assembly, calling back into this gateway.
+  const gw = await startLocalGateway({ assemblyDir, statePath, clock: () => NOW, log: () => undefined, rotateOnStart: true });
+  const secrets = new SecretsManagerClient({ endpoint: gw.info.controlPlane, region: 'us-east-1', credentials, maxAttempts: 1 });
   const listed = await secrets.send(new ListSecretsCommand({}));
   const secretArn = listed.SecretList?.find((s) => s.Tags?.some((t) => t.Key === 'keygate:client' && t.Value === 'globex'))?.ARN ?? '';
-  return { gw, secrets, secretArn, close: async () => { secrets.destroy(); apigw.destroy(); await gw.close(); } };
+  return { gw, secrets, secretArn, close: async () => { secrets.destroy(); await gw.close(); } };
 }
 
 async function status(gw: LocalGateway, key: string): Promise<number> {
