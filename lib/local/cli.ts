@@ -129,8 +129,9 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
 
 Scheduled jobs: the app's EventBridge rate(...) rules that invoke its Lambda functions (keygate's
                expiry, hygiene and quota jobs, the rotation retire rule) and Secrets Manager
-               rate(...) rotation schedules run on the gateway's clock; what they publish to SNS and CloudWatch is logged on stderr (never a key
-               value), kept in memory and shown on the dashboard.
+               rate(...) rotation schedules run on the gateway's clock (with --clock +100d, the
+               jobs that are due run at start); what they publish to SNS and CloudWatch is
+               logged on stderr (never a key value), kept in memory and shown on the dashboard.
 
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 
