@@ -2,9 +2,12 @@
  * The key-hygiene job (a scheduled Lambda function): disables the keys of an API's tiers that
  * had no requests for N days, and tells the owner. Keys that a CloudFormation stack or a
  * keygate client set manages are left alone unless the construct was told otherwise: a
- * change made here would drift from the code that owns them.
+ * change made here would drift from the code that owns them. Keys that a secret's rotation
+ * schedule owns are always left alone: the schedule retires them, and disabling the current
+ * one would leave its client without a working key.
  */
 import { UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { rotationSecretOf } from '../ops/managed';
 import { findUnusedKeys } from '../ops/unused';
 import { eachKey, finishRun, KeyJobDependencies, lambdaKeyJobDependencies, notifyOwner } from './notify';
 
@@ -12,7 +15,7 @@ export interface DisableUnusedKeysEvent {
   /** The API's usage plans: only their keys are looked at. */
   readonly usagePlanIds: string[];
   readonly days: number;
-  /** Also disable keys that a CloudFormation stack or a client set manages. */
+  /** Also disable keys that a CloudFormation stack or a client set manages (never a rotation schedule's keys). */
   readonly includeManagedKeys?: boolean;
 }
 
@@ -20,7 +23,7 @@ export interface HygieneReport {
   readonly from: string;
   readonly to: string;
   readonly disabled: string[];
-  /** Unused keys left alone because IaC manages them. */
+  /** Unused keys left alone because IaC or a rotation schedule manages them. */
   readonly skippedManaged: string[];
   readonly failures: string[];
 }
@@ -31,7 +34,8 @@ export async function disableUnusedKeys(deps: KeyJobDependencies, event: Disable
   const skippedManaged: string[] = [];
   const candidates = report.unused.filter((k) => k.enabled);
   const failures = await eachKey(candidates, async (key) => {
-    if (key.managed && !event.includeManagedKeys) return void skippedManaged.push(key.id);
+    const ownedByRotation = rotationSecretOf(key) !== undefined;
+    if (key.managed && (!event.includeManagedKeys || ownedByRotation)) return void skippedManaged.push(key.id);
     await deps.apigw.send(new UpdateApiKeyCommand({ apiKey: key.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }));
     disabled.push(key.id);
     await notifyOwner(deps.sns, deps.topicArn, {

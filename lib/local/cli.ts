@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expirySummaryLines, parseClockOption } from './expiry';
 import { LocalGateway, startLocalGateway } from './gateway';
+import { describeRate } from './schedules';
 import { synthesizeApp } from './synth';
 
 interface LocalCliOptions {
@@ -60,6 +61,15 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     lines.push(`  ${k.name || '(unnamed)'}  id ${k.id}  ${k.enabled ? 'enabled' : 'DISABLED'}  plans: ${k.usagePlans.join(', ') || '(none)'}${k.value ? `  value ${k.value}` : ''}`);
   }
   lines.push(...expirySummaryLines(info.keys, info.apis.find((a) => a.stages.length > 0)?.stages[0].url, clockOffsetMs));
+  const jobs = gw.scheduledJobs;
+  if (jobs.length > 0) {
+    lines.push('');
+    lines.push(`Scheduled jobs (${jobs.length}), run on the gateway's clock (a job whose time has come runs at once, e.g. with --clock +100d):`);
+    for (const { job, nextRunAt } of jobs) {
+      lines.push(`  ${job.description ?? 'runs a Lambda function'} (${job.name}): ${describeRate(job.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
+    }
+    lines.push('  SNS messages and CloudWatch data points they send are logged below, kept in memory and shown on the dashboard.');
+  }
   if (gw.unsupported.length > 0) {
     lines.push('');
     lines.push(`Not emulated (${gw.unsupported.length}):`);
@@ -102,7 +112,7 @@ export function registerLocalCommand(program: Command): void {
     .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
     .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
     .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
-    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas and usage follow the moved clock', parseClock)
+    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas, usage and the scheduled jobs follow the moved clock (jobs that are due run at start)', parseClock)
     .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
     .addHelpText('after', `
 Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline).
@@ -114,11 +124,20 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
                curl --aws-sigv4 "aws:amz:us-east-1:apigateway" --user x:y URL/restapis
                It answers only loopback Host names, refuses cross-site browser requests, and
                requires a SigV4 Authorization header (any credentials; SDKs and the AWS CLI sign).
+               The same endpoint serves slices of Secrets Manager (rotation), SNS (Publish,
+               ListTopics) and CloudWatch (PutMetricData), under the same rules.
+
+Scheduled jobs: the app's EventBridge rate(...) rules that invoke its Lambda functions (keygate's
+               expiry, hygiene and quota jobs, the rotation retire rule) and Secrets Manager
+               rate(...) rotation schedules run on the gateway's clock (with --clock +100d, the
+               jobs that are due run at start); what they publish to SNS and CloudWatch is
+               logged on stderr (never a key value), kept in memory and shown on the dashboard.
 
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 
 --json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
-                "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}]}`)
+                "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}],
+                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}]}`)
     .action(async (opts: LocalCliOptions) => {
       let assemblyDir: string;
       let synthesized = false;

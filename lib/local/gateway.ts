@@ -15,8 +15,10 @@ import { describeExpiry } from './expiry';
 import { renderGatewayResponse } from './gateway-responses';
 import { LambdaRunner } from './lambda-runner';
 import { localAwsInvoker } from './local-aws-invoker';
-import { ScheduleRunner } from './schedules';
+import { describeRate, rateMs, ScheduledJob, ScheduleRun, ScheduleRunner } from './schedules';
 import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
+import { LocalCloudWatch } from './cloudwatch';
+import { LocalSns } from './sns';
 import { buildModel } from './model-builder';
 import { Model, ThrottleSettings, UnsupportedItem } from './model';
 import { QuotaCounter } from './quota';
@@ -95,6 +97,19 @@ export interface LocalGatewayInfo {
   readonly dashboard: string;
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
+  /** The scheduled jobs the gateway runs (EventBridge rate rules with a Lambda target, rotation schedules), on its clock. */
+  readonly scheduledJobs: LocalScheduledJobInfo[];
+}
+
+export interface LocalScheduledJobInfo {
+  /** `stack/ruleLogicalId` of an EventBridge rule, or `rotation of <secret name>` */
+  readonly name: string;
+  /** What it does, if known. */
+  readonly description?: string;
+  /** e.g. `every hour` */
+  readonly every: string;
+  /** When it runs next on the gateway's clock, ISO 8601. */
+  readonly nextRunAt: string;
 }
 
 export interface LocalGateway {
@@ -107,6 +122,17 @@ export interface LocalGateway {
   readonly ignored: UnsupportedItem[];
   /** The live model (for tests and tools). */
   readonly model: Model;
+  /** The local SNS: the messages the app's topics received (for tests and tools). */
+  readonly sns: LocalSns;
+  /** The local CloudWatch: the metric data points received (for tests and tools). */
+  readonly cloudwatch: LocalCloudWatch;
+  /**
+   * The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions, Secrets
+   * Manager rotation schedules) and when each runs next, on the gateway's clock.
+   */
+  readonly scheduledJobs: { readonly job: ScheduledJob; readonly nextRunAt: number }[];
+  /** Runs every scheduled job whose time has come on the gateway's clock (once each), e.g. after a test moved the clock. */
+  runDueJobs(): Promise<ScheduleRun[]>;
   /** Saves the state (if any), stops the server and the Lambda workers. */
   close(): Promise<void>;
 }
@@ -131,7 +157,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated, secrets, schedules } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
+  const { model, generated, secrets, schedules, topics } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
   const templateKeyIds = new Set(model.keys.keys());
   const templatePlans = templatePlanFingerprints(model);
   if (state) applyState(model, state, templateKeyIds, templatePlans);
@@ -141,7 +167,16 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     secrets: { ...state?.template.secrets, ...generated.secrets },
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
-  const store = options.statePath ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans)) : undefined;
+  // The local Secrets Manager: the app's secrets, with the versions a previous run saved (rotated values).
+  const secretsManager: LocalSecretsManager = new LocalSecretsManager(secrets, {
+    clock, region: model.region, accountId: model.accountId,
+    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
+    persist: () => store?.saveNow(),
+  });
+  if (state?.secrets) secretsManager.restore(state.secrets);
+  const store = options.statePath
+    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secretsManager.snapshot()))
+    : undefined;
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);
@@ -154,14 +189,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     accessLog: options.accessLog, accountThrottle: options.accountThrottle,
     onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
   });
-  const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis });
+  // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
+  const sns = new LocalSns(topics, { clock, log });
+  const cloudwatch = new LocalCloudWatch({ clock, log });
+  const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis, sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
-  const invokeLocally = localAwsInvoker(model, lambdas, () => base);
-  const secretsManager = new LocalSecretsManager(secrets, {
-    clock, region: model.region, accountId: model.accountId,
-    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
-  });
-  const scheduleRunner = new ScheduleRunner(schedules, invokeLocally, log);
+  const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
 
   /** A client that went away mid-body: nothing to answer, nothing to log. */
   class AbortedUpload extends Error {}
@@ -264,13 +297,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return;
     }
     if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
-    // The AWS services (API Gateway's control plane, the Secrets Manager slice) answer only loopback, same-site, signed calls.
+    // The AWS services (API Gateway's control plane, the Secrets Manager, SNS and CloudWatch slices) answer only loopback, same-site, signed calls.
     const refusal = guardLocalService(req.headers);
-    const out = refusal
-      ? errorResponse(refusal.status, refusal.type, refusal.message)
-      : method === 'POST' && LocalSecretsManager.accepts(req.headers)
-        ? await secretsManager.handle({ target: String(req.headers['x-amz-target']), body })
-        : controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
+    let out;
+    if (refusal) out = errorResponse(refusal.status, refusal.type, refusal.message);
+    else if (method === 'POST' && LocalSecretsManager.accepts(req.headers)) out = await secretsManager.handle({ target: String(req.headers['x-amz-target']), body });
+    else if (method === 'POST' && LocalCloudWatch.accepts(req.headers)) out = cloudwatch.handle({ target: String(req.headers['x-amz-target']), contentEncoding: req.headers['content-encoding'], body });
+    else if (LocalSns.accepts(method, req.headers)) out = sns.handle({ body });
+    else out = controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
     res.end(out.body);
   }
@@ -291,7 +325,25 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.rotateOnStart) {
     for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
-  scheduleRunner.start();
+  // Schedules count from the deploy (a rotation from the secret's last rotation): with a clock
+  // moved ahead (--clock +100d), the jobs that are due run at once, before the gateway reports
+  // itself started, so its summary shows their effect.
+  const jobs: ScheduledJob[] = [
+    ...schedules.map((s): ScheduledJob => ({
+      name: `${s.stack}/${s.ruleLogicalId}`, description: s.description?.replace(/^Runs: /, ''), rateMs: s.rateMs,
+      run: () => invokeLocally(s.lambdaArn, s.event),
+    })),
+    ...secretsManager.rotationSchedules().flatMap((r): ScheduledJob[] => {
+      const every = rateMs(r.scheduleExpression);
+      return every === undefined ? [] : [{
+        name: `rotation of ${r.name}`, description: `Secrets Manager rotates ${r.name} (${r.scheduleExpression})`, rateMs: every,
+        firstDueAt: r.lastRotated === undefined ? undefined : r.lastRotated + every,
+        run: () => secretsManager.rotateOnSchedule(r.arn),
+      }];
+    }),
+  ];
+  const scheduleRunner = new ScheduleRunner(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
+  await scheduleRunner.start();
 
   let closed = false;
   const gateway: LocalGateway = {
@@ -308,12 +360,21 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           ...(options.showValues ? { value: k.value } : {}),
           ...describeExpiry(k, clock()),
         })),
+        scheduledJobs: scheduleRunner.nextRuns().map(({ job, at }) => ({
+          name: job.name, ...(job.description ? { description: job.description } : {}), every: describeRate(job.rateMs), nextRunAt: new Date(at).toISOString(),
+        })),
       };
     },
     port,
     unsupported: model.unsupported,
     ignored: model.ignored,
     model,
+    sns,
+    cloudwatch,
+    get scheduledJobs() {
+      return scheduleRunner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
+    },
+    runDueJobs: () => scheduleRunner.runDue(),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -1,6 +1,6 @@
 /** keygate local: serve a synthesized CDK app with API Gateway's key, usage-plan, throttle and quota behaviour. */
 export { startLocalGateway } from './gateway';
-export type { LocalGateway, LocalGatewayInfo, LocalGatewayOptions, LocalApiInfo, LocalStageInfo, LocalKeyInfo } from './gateway';
+export type { LocalGateway, LocalGatewayInfo, LocalGatewayOptions, LocalApiInfo, LocalStageInfo, LocalKeyInfo, LocalScheduledJobInfo } from './gateway';
 export type { ThrottleSettings, UnsupportedItem } from './model';
 export type { RequestRecord } from './data-plane';
 export { checkLoopbackHost, checkNotCrossSite, checkSigV4Header, guardLocalService } from './request-guard';

@@ -16,6 +16,14 @@ const path = require('path');
 const url = require('url');
 const { codeDir, handler, fnName, timeoutMs } = JSON.parse(process.env.__KEYGATE_WORKER);
 delete process.env.__KEYGATE_WORKER;
+// The gateway's clock (e.g. --clock +100d): each invocation says how far it is from this machine's.
+let clockOffsetMs = 0;
+const RealDate = Date;
+globalThis.Date = new Proxy(RealDate, {
+  construct: (target, args, newTarget) => Reflect.construct(target, args.length === 0 ? [RealDate.now() + clockOffsetMs] : args, newTarget),
+  apply: () => new RealDate(RealDate.now() + clockOffsetMs).toString(),
+  get: (target, prop, receiver) => (prop === 'now' ? () => RealDate.now() + clockOffsetMs : Reflect.get(target, prop, receiver)),
+});
 let loaded;
 async function load() {
   if (loaded) return loaded;
@@ -48,6 +56,7 @@ function serializeError(e) {
 }
 process.on('message', async (msg) => {
   const { id, event, requestId } = msg;
+  clockOffsetMs = msg.clockOffsetMs || 0;
   let done = false;
   const finish = (err, result) => {
     if (done) return;
@@ -168,7 +177,7 @@ class Worker {
     return child;
   }
 
-  async invoke(event: unknown, requestId: string, timeoutMs: number): Promise<InvokeResult> {
+  async invoke(event: unknown, requestId: string, timeoutMs: number, clockOffsetMs: number): Promise<InvokeResult> {
     const child = this.child ?? this.start();
     const init = await this.ready;
     if (init?.failure) return { failure: init.failure };
@@ -187,7 +196,7 @@ class Worker {
       }, timeoutMs);
       this.pending.set(id, { resolve, timer });
       try {
-        child.send({ id, event, requestId, arn: this.fn.arn, memory: this.fn.memorySize });
+        child.send({ id, event, requestId, arn: this.fn.arn, memory: this.fn.memorySize, clockOffsetMs });
       } catch {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -213,8 +222,12 @@ export class LambdaRunner {
     fs.writeFileSync(this.workerFile, WORKER_SOURCE);
   }
 
-  /** Invokes `fn` with `event`; the timeout is the function's, capped by `maxMs` (the integration timeout). */
-  invoke(fn: LambdaFunction, event: unknown, requestId: string, maxMs = 29_000): Promise<InvokeResult> {
+  /**
+   * Invokes `fn` with `event`; the timeout is the function's, capped by `maxMs` (the integration
+   * timeout). The function's `Date` runs `clockOffsetMs` ahead of this machine's (the gateway's
+   * simulated clock).
+   */
+  invoke(fn: LambdaFunction, event: unknown, requestId: string, maxMs = 29_000, clockOffsetMs = 0): Promise<InvokeResult> {
     let w = this.workers.get(fn.arn);
     if (!w) {
       let codeDir = fn.codeDir;
@@ -229,7 +242,7 @@ export class LambdaRunner {
       w = new Worker(fn, this.workerFile, codeDir, this.log);
       this.workers.set(fn.arn, w);
     }
-    return w.invoke(event, requestId, Math.min(fn.timeoutSeconds * 1000, maxMs));
+    return w.invoke(event, requestId, Math.min(fn.timeoutSeconds * 1000, maxMs), clockOffsetMs);
   }
 
   close(): void {

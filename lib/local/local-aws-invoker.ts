@@ -1,8 +1,9 @@
 /**
  * Runs an app's Lambda function for a local AWS service (Secrets Manager's rotation, an
  * EventBridge schedule): the function's own code in a Lambda worker, with the AWS SDK pointed
- * back at this gateway (AWS_ENDPOINT_URL) and the SDK v3 that Lambda's Node.js runtime
- * provides taken from keygate's own installation.
+ * back at this gateway (AWS_ENDPOINT_URL: every SDK client, API Gateway, Secrets Manager, SNS
+ * and CloudWatch alike, reaches the gateway's slices) and the SDK v3 that Lambda's Node.js
+ * runtime provides taken from keygate's own installation.
  */
 import * as path from 'path';
 import { LambdaRunner } from './lambda-runner';
@@ -22,7 +23,11 @@ function sdkModulesDir(): string {
   return dir;
 }
 
-export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: () => string): LocalAwsInvoker {
+/**
+ * `clock` is the gateway's: the function's `Date` follows it (a job run with `--clock +100d`
+ * sees the day the gateway serves).
+ */
+export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: () => string, clock: () => number = Date.now): LocalAwsInvoker {
   let invocations = 0;
   return async (lambdaArn, event) => {
     const fn = model.functions.get(lambdaArn);
@@ -40,7 +45,7 @@ export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: (
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     };
-    const out = await lambdas.invoke(local, event, `local-aws-${++invocations}`, fn.timeoutSeconds * 1000);
+    const out = await lambdas.invoke(local, event, `local-aws-${++invocations}`, fn.timeoutSeconds * 1000, clock() - Date.now());
     if (out.failure) throw new Error(`Lambda ${fn.logicalId} ${out.failure === 'timeout' ? 'timed out' : 'crashed'}`);
     if (out.error) throw new Error(`${out.error.errorType}: ${out.error.errorMessage}`);
     return out.result;

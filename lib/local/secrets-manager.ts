@@ -47,6 +47,28 @@ export interface SecretsManagerOptions {
   readonly region: string;
   readonly accountId: string;
   readonly invokeRotation?: RotationInvoker;
+  /** Saves the state (e.g. the `--state` file); called after every action that changes a secret, before it is answered. */
+  readonly persist?: () => void;
+}
+
+/** A secret as the state file keeps it: its versions with their values and staging labels. */
+export interface PersistedSecret {
+  readonly arn: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly tags: Record<string, string>;
+  readonly created: number;
+  /** A secret of the cloud assembly (gone when the template drops it), not one made with CreateSecret. */
+  readonly fromTemplate: boolean;
+  readonly rotationLambdaArn?: string;
+  readonly scheduleExpression?: string;
+  readonly lastRotated?: number;
+  /** CancelRotateSecret turned rotation off. */
+  readonly rotationCancelled?: boolean;
+  /** DeleteSecret scheduled the secret's deletion at `deletedDate`, for `deletionDate` (epoch ms). */
+  readonly deletedDate?: number;
+  readonly deletionDate?: number;
+  readonly versions: { readonly id: string; readonly value?: string; readonly stages: string[]; readonly created: number }[];
 }
 
 const TARGET_PREFIX = 'secretsmanager.';
@@ -54,6 +76,8 @@ const CURRENT = 'AWSCURRENT';
 const PENDING = 'AWSPENDING';
 const PREVIOUS = 'AWSPREVIOUS';
 const STEPS: RotationInvocation['Step'][] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+/** Actions that change nothing: every other action is followed by a save of the state. */
+const READ_ONLY_ACTIONS = new Set(['DescribeSecret', 'GetSecretValue', 'BatchGetSecretValue', 'ListSecretVersionIds', 'ListSecrets', 'GetRandomPassword', 'GetResourcePolicy']);
 
 interface SecretVersion {
   readonly id: string;
@@ -107,6 +131,8 @@ const secs = (ms: number): number => ms / 1000;
 export class LocalSecretsManager {
   private readonly secrets = new Map<string, LocalSecret>();
   private readonly rotating = new Set<string>();
+  /** ARNs of the cloud assembly's secrets. */
+  private readonly templateArns = new Set<string>();
 
   constructor(seeds: SecretSeed[], private readonly opts: SecretsManagerOptions) {
     const now = opts.clock();
@@ -116,6 +142,7 @@ export class LocalSecretsManager {
       secret.versions.set(id, { id, value: seed.value, stages: new Set([CURRENT]), created: now });
       secret.rotationLambdaArn = seed.rotation?.lambdaArn;
       secret.scheduleExpression = seed.rotation?.scheduleExpression;
+      this.templateArns.add(seed.arn);
     }
   }
 
@@ -129,7 +156,9 @@ export class LocalSecretsManager {
     try {
       const body = parseBody(req.body);
       const action = req.target.slice(TARGET_PREFIX.length);
-      return ok(await this.dispatch(action, body));
+      const out = await this.dispatch(action, body);
+      if (!READ_ONLY_ACTIONS.has(action)) this.opts.persist?.();
+      return ok(out);
     } catch (e) {
       if (e instanceof SecretsManagerError) return failure(e.status, e.type, e.message);
       return failure(500, 'InternalServiceError', e instanceof Error ? e.message : String(e));
@@ -305,14 +334,71 @@ export class LocalSecretsManager {
   async rotateScheduled(): Promise<string[]> {
     const failures: string[] = [];
     for (const s of this.secrets.values()) {
-      if (!s.rotationLambdaArn || s.rotationCancelled || s.deletedDate !== undefined) continue;
+      // Once per schedule: a secret that rotated before a restart (--state) has had its first rotation.
+      if (!s.rotationLambdaArn || s.lastRotated !== undefined || s.rotationCancelled || s.deletedDate !== undefined) continue;
       try {
         await this.rotateSecret({ SecretId: s.arn });
       } catch (e) {
         failures.push((e as Error).message);
       }
+      this.opts.persist?.();
     }
     return failures;
+  }
+
+  /** The secrets that have a rotation schedule, with it and when they last rotated (undefined: never). */
+  rotationSchedules(): { arn: string; name: string; scheduleExpression: string; lastRotated?: number }[] {
+    return [...this.secrets.values()]
+      .filter((s) => s.rotationLambdaArn !== undefined && s.scheduleExpression !== undefined && !s.rotationCancelled && s.deletedDate === undefined)
+      .map((s) => ({ arn: s.arn, name: s.name, scheduleExpression: s.scheduleExpression!, lastRotated: s.lastRotated }));
+  }
+
+  /**
+   * Rotates a secret as its rotation schedule does (RotateSecret without parameters), then saves
+   * the state. A schedule whose rotation was cancelled, or whose secret awaits deletion, since
+   * the gateway started does not fire (a RotateSecret call would turn rotation back on).
+   */
+  async rotateOnSchedule(secretArn: string): Promise<unknown> {
+    const secret = this.secrets.get(secretArn);
+    if (!secret || secret.rotationCancelled || secret.deletedDate !== undefined) return undefined;
+    try {
+      return await this.rotateSecret({ SecretId: secretArn });
+    } finally {
+      this.opts.persist?.();
+    }
+  }
+
+  /** Every secret with its versions, values and labels, for the state file. */
+  snapshot(): PersistedSecret[] {
+    return [...this.secrets.values()].map((s) => ({
+      arn: s.arn, name: s.name, description: s.description, tags: { ...s.tags }, created: s.created, fromTemplate: this.templateArns.has(s.arn),
+      rotationLambdaArn: s.rotationLambdaArn, scheduleExpression: s.scheduleExpression, lastRotated: s.lastRotated,
+      rotationCancelled: s.rotationCancelled, deletedDate: s.deletedDate, deletionDate: s.deletionDate,
+      versions: [...s.versions.values()].map((v) => ({ id: v.id, value: v.value, stages: [...v.stages], created: v.created })),
+    }));
+  }
+
+  /**
+   * Puts back the secrets of a state file: a template secret gets its saved versions (a rotated
+   * value survives the restart, as on AWS), keeping the template's rotation schedule; a secret
+   * made with CreateSecret comes back whole; a template secret the template no longer has stays gone.
+   */
+  restore(saved: readonly PersistedSecret[]): void {
+    for (const p of saved) {
+      let secret = this.secrets.get(p.arn);
+      if (!secret) {
+        if (p.fromTemplate) continue;
+        secret = this.add(p.arn, p.name, p.description, p.tags, p.created);
+        secret.rotationLambdaArn = p.rotationLambdaArn;
+        secret.scheduleExpression = p.scheduleExpression;
+      }
+      secret.versions.clear();
+      for (const v of p.versions) secret.versions.set(v.id, { id: v.id, value: v.value, stages: new Set(v.stages), created: v.created });
+      secret.lastRotated = p.lastRotated;
+      secret.rotationCancelled = p.rotationCancelled;
+      secret.deletedDate = p.deletedDate;
+      secret.deletionDate = p.deletionDate;
+    }
   }
 
   /**

@@ -14,6 +14,40 @@ const throttle = {
   properties: { rateLimit: { type: 'number', minimum: 0 }, burstLimit: { type: 'integer', minimum: 0 } },
 } as const;
 
+const secret = {
+  type: 'object',
+  required: ['arn', 'name', 'tags', 'created', 'fromTemplate', 'versions'],
+  additionalProperties: false,
+  properties: {
+    arn: { type: 'string', pattern: '^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:.+$' },
+    name: { type: 'string', minLength: 1, maxLength: 512 },
+    description: { type: 'string' },
+    tags: stringMap,
+    created: timestamp,
+    fromTemplate: { type: 'boolean' },
+    rotationLambdaArn: { type: 'string' },
+    scheduleExpression: { type: 'string' },
+    lastRotated: timestamp,
+    rotationCancelled: { type: 'boolean' },
+    deletedDate: timestamp,
+    deletionDate: timestamp,
+    versions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'stages', 'created'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', minLength: 1, maxLength: 64 },
+          value: { type: 'string', maxLength: 65_536 },
+          stages: { type: 'array', uniqueItems: true, maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 256 } },
+          created: timestamp,
+        },
+      },
+    },
+  },
+} as const;
+
 const plan = {
   type: 'object',
   required: ['id', 'name', 'apiStages'],
@@ -80,6 +114,8 @@ export const STATE_SCHEMA = {
         },
       },
     },
+    /** The local Secrets Manager's secrets with their versions (rotated values survive a restart). */
+    secrets: { type: 'array', items: secret },
     template: {
       type: 'object',
       properties: {

@@ -1,6 +1,7 @@
 /**
  * Optional persistence of the mutable state — keys, plan-key associations, quota counters,
- * and the values generated for the template (key values, secrets, random ids) — in one JSON
+ * the local Secrets Manager's secrets with their versions and staging labels, and the values
+ * generated for the template (key values, secrets, random ids) — in one JSON
  * file. Read: checked against a schema before anything is used, so a damaged file is refused
  * naming the file and the field, never half-loaded. Written atomically through an exclusive,
  * randomly named temp file: fsync, rename, fsync of the directory.
@@ -12,6 +13,7 @@ import Ajv from 'ajv';
 import { PersistedTemplateValues } from './model-builder';
 import { ApiGatewayError, ApiKey, Model, UsagePlan } from './model';
 import { UsageCounts } from './quota';
+import { PersistedSecret } from './secrets-manager';
 import { STATE_SCHEMA, STATE_VERSION } from './state-schema';
 
 export { STATE_VERSION } from './state-schema';
@@ -29,6 +31,8 @@ export interface StateFile {
   readonly templatePlans?: Record<string, string>;
   readonly usage: UsageCounts;
   readonly template: PersistedTemplateValues;
+  /** The local Secrets Manager's secrets: rotated versions survive a restart with the keys they made. */
+  readonly secrets?: PersistedSecret[];
 }
 
 /** What a template says about a plan, to notice when the template itself changed it. */
@@ -44,12 +48,24 @@ export function templatePlanFingerprints(model: Model): Record<string, string> {
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(v: unknown): string | undefined {
   validator ??= new Ajv({ allErrors: false, strict: true }).compile(STATE_SCHEMA);
-  if (validator(v)) return undefined;
+  if (validator(v)) return stageProblem(v as { secrets?: PersistedSecret[] });
   const e = validator.errors?.[0];
   if (!e) return 'does not match the state file schema';
   const where = e.instancePath === '' ? '(the top level)' : e.instancePath;
   const allowed = e.keyword === 'const' ? ` (expected ${JSON.stringify(e.params.allowedValue)})` : '';
   return `field ${where} ${e.message ?? 'is invalid'}${allowed}`;
+}
+
+/** A staging label is on at most one version of a secret (what the schema can't say). */
+function stageProblem(state: { secrets?: PersistedSecret[] }): string | undefined {
+  for (const [i, secret] of (state.secrets ?? []).entries()) {
+    const seen = new Set<string>();
+    for (const stage of secret.versions.flatMap((v) => v.stages)) {
+      if (seen.has(stage)) return `field /secrets/${i}/versions has the staging label ${stage} on two versions`;
+      seen.add(stage);
+    }
+  }
+  return undefined;
 }
 
 /** Reads a state file; undefined if it does not exist or is empty (start fresh). Throws naming the file and the bad field. */
@@ -75,6 +91,7 @@ export function readState(file: string): StateFile | undefined {
     version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
     planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
     template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
+    secrets: s.secrets,
   };
 }
 
@@ -174,12 +191,13 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
 
 export function snapshotState(
   model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
+  secrets?: PersistedSecret[],
 ): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
-    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template,
+    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets,
   };
 }
 

@@ -134,7 +134,7 @@ export function registerOpsCommands(program: Command): void {
       for (const k of list) {
         const tags = Object.fromEntries(Object.entries(k.tags).filter(([name]) => !name.startsWith('aws:cloudformation:')));
         const stack = k.tags['aws:cloudformation:stack-name'];
-        const managedBy = stack ? `stack ${stack}` : (managedKeyReason(k)?.replace(/^it belongs to the keygate /, '') ?? '');
+        const managedBy = stack ? `stack ${stack}` : (managedKeyReason(k)?.replace(/^it belongs to (the keygate )?/, '') ?? '');
         t.push([k.name, k.id, String(k.enabled), (k.createdDate ?? '').slice(0, 10), k.plans.map((p) => p.name).join('\n'), k.stages.join('\n'), keyRowTags(tags), managedBy]);
       }
       console.log(t.toString());
@@ -224,7 +224,7 @@ export function registerOpsCommands(program: Command): void {
     common(keys.command(enabled ? 'enable' : 'disable'))
       .description(enabled ? 'Enable a key.' : 'Disable a key (requests with it get 403).')
       .argument('<key>', 'key name or id')
-      .option('--override-managed', 'change a key that a CloudFormation stack or a client set manages (it drifts from the code)')
+      .option('--override-managed', 'change a key that a CloudFormation stack, a client set or a rotation schedule manages (it drifts from the code)')
       .action((ref: string, opts: CommonOptions & { overrideManaged?: boolean }) => run(opts, async (connect) => {
         const k = await setKeyEnabled(connect().apigw, ref, enabled, { overrideManaged: opts.overrideManaged });
         const managed = managedKeyReason(k);
@@ -240,7 +240,7 @@ export function registerOpsCommands(program: Command): void {
     .description('Delete a key (asks first unless --yes).')
     .argument('<key>', 'key name or id')
     .option('-y, --yes', 'do not ask')
-    .option('--override-managed', 'delete a key that a CloudFormation stack or a client set manages (it drifts from the code)')
+    .option('--override-managed', 'delete a key that a CloudFormation stack, a client set or a rotation schedule manages (it drifts from the code)')
     .action((ref: string, opts: CommonOptions & { yes?: boolean; overrideManaged?: boolean }) => run(opts, async (connect) => {
       const client = connect().apigw;
       const key = await resolveKey(client, ref);

@@ -2,7 +2,7 @@ import {
   APIGatewayClient, ApiKey, DeleteApiKeyCommand, UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
-import { managedKeyReason } from './managed';
+import { managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from './managed';
 import { listApiKeys, listUsagePlanKeys, listUsagePlans } from './paginate';
 import { planStages, resolveKey, resolvePlan } from './resolve';
 
@@ -102,6 +102,11 @@ export interface KeyChangeOptions {
 export function refuseManagedChange(key: ApiKey, action: string, options: KeyChangeOptions): void {
   const reason = managedKeyReason(key);
   if (!reason || options.overrideManaged) return;
+  const secret = rotationSecretOf(key);
+  if (secret !== undefined) {
+    throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. ${rotateThroughSecretsManager(secret)} `
+      + 'Pass --override-managed to do it anyway (e.g. to stop a leaked key now).');
+  }
   throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. Change it in the code that manages it and deploy; `
     + 'a change made here drifts from the code. Pass --override-managed to do it anyway (e.g. to stop a leaked key now).');
 }

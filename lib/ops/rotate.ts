@@ -6,7 +6,7 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { timingSafeEqual } from 'crypto';
 import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared-constants';
 import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from './errors';
-import { managedBy, managedKeyReason } from './managed';
+import { managedBy, managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from './managed';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { resolveKey } from './resolve';
 
@@ -40,6 +40,10 @@ export function successorName(key: ApiKey): string {
 
 function refuseManaged(key: ApiKey, what: string): void {
   const reason = managedKeyReason(key);
+  const secret = rotationSecretOf(key);
+  if (reason && secret !== undefined) {
+    throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}. ${rotateThroughSecretsManager(secret)}`);
+  }
   if (reason) {
     const where = managedBy(key) === 'client-set'
       ? 'the client\'s entry in the client set (`generations` in code, or the `generations` column of its source file)'

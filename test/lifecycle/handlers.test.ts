@@ -120,6 +120,22 @@ describe('hygiene job', () => {
     expect(report.disabled).toEqual(['idle', 'stack']);
   });
 
+  test('never disables a key that a rotation schedule owns, even with includeManagedKeys (the schedule retires it)', async () => {
+    // GIVEN the idle key was created by a secret's rotation schedule
+    const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:soylent-AbCdEf';
+    apigwMock.on(GetApiKeysCommand).resolves({
+      items: [{ id: 'idle', name: 'soylent-rotated', enabled: true, createdDate: old, tags: { 'keygate:rotation-secret': secretArn } }],
+    });
+
+    // WHEN
+    const report = await disableUnusedKeys(deps(), { usagePlanIds: ['p1'], days: 90, includeManagedKeys: true });
+
+    // THEN it is left alone and counted as managed
+    expect(report).toMatchObject({ disabled: [], skippedManaged: ['idle'], failures: [] });
+    expect(apigwMock).not.toHaveReceivedCommand(UpdateApiKeyCommand);
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+  });
+
   test('a window longer than GetUsage\'s 90 days is read in parts', async () => {
     await disableUnusedKeys(deps(), { usagePlanIds: ['p1'], days: 120 });
     const ranges = apigwMock.commandCalls(GetUsageCommand).map((c) => [c.args[0].input.startDate, c.args[0].input.endDate]);

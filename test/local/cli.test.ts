@@ -1,40 +1,9 @@
-import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import * as path from 'path';
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { REPO_ROOT, runCli } from '../support/run-cli';
+import { runCli, startCli } from '../support/run-cli';
 import { synthPetApp, tmpDir } from './fixtures';
 
 process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = '1';
-
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly firstLine: string;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-  /** All of stdout so far. */
-  stdout(): string;
-}
-
-/** Starts `keygate ARGS` and resolves with its first stdout line (the server keeps running). */
-function startCli(args: string[], cwd = REPO_ROOT): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no output from keygate ${args.join(' ')}: ${err}`)); }, 90_000);
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve({ child, firstLine: out.slice(0, nl), exited, stderr: () => err, stdout: () => out });
-      }
-    });
-    child.on('close', (code) => { clearTimeout(timer); reject(new Error(`keygate exited ${code} before printing: ${err}`)); });
-  });
-}
 
 describe('keygate local (CLI)', () => {
   let asm: string;
@@ -51,7 +20,7 @@ describe('keygate local (CLI)', () => {
   test('--json prints exactly one JSON line with the contract, serves, and stops on SIGTERM with exit 0', async () => {
     const run = await startCli(['local', '--app', asm, '--port', '0', '--json']);
     const info = JSON.parse(run.firstLine) as { controlPlane: string; dashboard: string; apis: { id: string; name: string; stack: string; stages: { name: string; url: string }[] }[]; keys: { id: string; name: string; enabled: boolean; usagePlans: string[]; value?: string }[] };
-    expect(Object.keys(info).sort()).toEqual(['apis', 'controlPlane', 'dashboard', 'keys']);
+    expect(Object.keys(info).sort()).toEqual(['apis', 'controlPlane', 'dashboard', 'keys', 'scheduledJobs']);
     expect(info.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_keygate\/dashboard\?token=[A-Za-z0-9_-]{43}$/);
     expect(info.controlPlane).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info.apis).toEqual([{ id: expect.stringMatching(/^[a-z0-9]{10}$/), name: 'pets', stack: 'PetStack', stages: [{ name: 'v1', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) }] }]);

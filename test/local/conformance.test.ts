@@ -145,7 +145,7 @@ const EXPECTED: Record<string, Expectation> = {
 const HANDLED = new Set([
   'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Deployment',
   'AWS::ApiGateway::Stage', 'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
-  'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGateway::Authorizer', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret',
+  'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGateway::Authorizer', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret', 'AWS::SNS::Topic',
 ]);
 
 describe('conformance: aws-cdk integ snapshots', () => {

@@ -91,7 +91,7 @@ describe('keygate local --clock +15d (what npm start -- --clock +15d shows)', ()
     await second.close();
   });
 
-  test('lists the trial key as expired; it gets 403, the other key 200', async () => {
+  test('lists the trial key as expired and, after the expiry job that was due, disabled; it gets 403, the other key 200', async () => {
     // WHEN
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'bin', 'keygate.ts'), 'local', '--app', dir, '--port', '0', '--show-values', '--clock', '+15d'], { cwd: REPO_ROOT });
     try {
@@ -108,7 +108,9 @@ describe('keygate local --clock +15d (what npm start -- --clock +15d shows)', ()
       // THEN
       expect(summary).toMatch(/Expiring keys \(refused with 403 once expired, as after keygate's expiry job on AWS; clock moved by --clock to \d{4}-/);
       expect(summary).toMatch(/\n {2}trial {2}EXPIRED since \d{4}-\d{2}-\d{2}T/);
-      const trialValue = /\n {2}trial {2}id \w+ {2}enabled {2}plans: Free {2}value (\w+)/.exec(summary)?.[1];
+      // the expiry job was due on the moved clock and ran before the summary: the key is disabled, as on AWS by now
+      const trialValue = /\n {2}trial {2}id \w+ {2}DISABLED {2}plans: Free {2}value (\w+)/.exec(summary)?.[1];
+      expect(summary).toMatch(/\n {2}keygate: disables expired API keys \(Shop\/KeygateKeyExpiryJobSchedule[0-9A-F]{8}\): every hour, next /);
       const steadyValue = /\n {2}steady {2}id \w+ {2}enabled {2}plans: Free {2}value (\w+)/.exec(summary)?.[1];
       const url = /stage prod: (\S+)/.exec(summary)?.[1];
       expect(summary).toContain(`curl -i -H "x-api-key: ${trialValue}"`);

@@ -6,6 +6,7 @@ import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `keygate-test-${prefix}-`));
@@ -184,6 +185,18 @@ export function synthMiscApp(): string {
     type: apigw.ResponseType.DEFAULT_4XX, responseHeaders: { 'x-custom-4xx': "'yes'", 'x-path-stage': 'context.stage' },
     templates: { 'application/json': '{"oops":$context.error.messageString,"type":"$context.error.responseType"}' },
   });
+  app.synth();
+  return outdir;
+}
+
+/** An app with SNS topics only (a standard one named `alerts` and a FIFO one), for the local SNS. */
+export function synthTopicApp(): string {
+  const outdir = tmpDir('topics');
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'TopicStack');
+  new sns.Topic(stack, 'Alerts', { topicName: 'alerts' });
+  new sns.Topic(stack, 'Orders', { fifo: true, topicName: 'orders' });
+  new sns.Topic(stack, 'Unnamed');
   app.synth();
   return outdir;
 }

@@ -1,4 +1,4 @@
-import { explainError, OpsError, UsageError } from '../../lib/ops/errors';
+import { explainError, OpsError, scrubKeyValues, UsageError } from '../../lib/ops/errors';
 
 const aws = (name: string, message: string, status?: number, attempts?: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status, attempts } });
 
@@ -31,4 +31,13 @@ test('key values are scrubbed from every explained error', () => {
   const passed = explainError(new OpsError(`failed: ${value}`, { details: [`row ${value}`] }));
   expect(passed.message).toBe('failed: [value]');
   expect(passed.details).toEqual(['row [value]']);
+});
+
+test('an ARN is kept whole (a secret name can be 20+ alphanumerics); a known value is cut even inside one', () => {
+  const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ApiClientsglobexSecret0411421F-al1p2acj3vpj-7h02yz';
+  const value = 'AbCdEf0123456789AbCdEf0123456789AbCdEf01';
+  expect(scrubKeyValues(`it belongs to the rotation schedule of the secret ${arn}. Rotate with \`--secret-id ${arn}\`, not ${value}`))
+    .toBe(`it belongs to the rotation schedule of the secret ${arn}. Rotate with \`--secret-id ${arn}\`, not [value]`);
+  expect(scrubKeyValues(`secret arn:aws:secretsmanager:us-east-1:123456789012:secret:${value}-AbCdEf`, [value]))
+    .toBe('secret arn:aws:secretsmanager:us-east-1:123456789012:secret:[value]-AbCdEf');
 });

@@ -86,16 +86,21 @@ describe('keys managed by a stack or a client set', () => {
   beforeEach(() => {
     fake.addKey({ id: 'stackkey', name: 'from-stack', value: 'stackvaluexxxxxxxxxxxxxx', tags: { 'aws:cloudformation:stack-name': 'Partner', 'aws:cloudformation:logical-id': 'ApiAcmeKey' } });
     fake.addKey({ id: 'setkey', name: 'from-set', value: 'setvaluexxxxxxxxxxxxxxxx', description: '[keygate:client-set=Bulk/Customers owner=Bulk/Res/u1]' });
+    fake.addKey({ id: 'rotkey', name: 'from-rotation', value: 'rotvaluexxxxxxxxxxxxxxxx', tags: { 'keygate:rotation-secret': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:globex-Q1w2E3' } });
   });
 
   test.each([
     ['disabling', () => setKeyEnabled(newClients().apigw, 'from-stack', false), /^Not disabling "from-stack" \(stackkey\): it belongs to the CloudFormation stack Partner \(logical id ApiAcmeKey\)\. .*--override-managed/],
     ['enabling', () => setKeyEnabled(newClients().apigw, 'from-set', true), /^Not enabling "from-set" \(setkey\): it belongs to the keygate client set Bulk\/Customers\. .*--override-managed/],
     ['deleting', () => deleteKey(newClients().apigw, 'from-set'), /^Not deleting "from-set" \(setkey\): it belongs to the keygate client set Bulk\/Customers\./],
+    ['disabling', () => setKeyEnabled(newClients().apigw, 'from-rotation', false),
+      /^Not disabling "from-rotation" \(rotkey\): it belongs to the rotation schedule of the secret arn:aws:secretsmanager:us-east-1:123456789012:secret:globex-Q1w2E3\. Rotate it with `aws secretsmanager rotate-secret --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:globex-Q1w2E3` instead.*--override-managed/],
+    ['deleting', () => deleteKey(newClients().apigw, 'from-rotation'), /^Not deleting "from-rotation" \(rotkey\): it belongs to the rotation schedule of the secret .*globex-Q1w2E3\. Rotate it with `aws secretsmanager rotate-secret/],
   ])('refuses %s a managed key (exit code 2)', async (_action, change, message) => {
     await expect(change()).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(message) });
     expect(fake.keys.get('stackkey')?.enabled).toBe(true);
     expect(fake.keys.has('setkey')).toBe(true);
+    expect(fake.keys.get('rotkey')?.enabled).toBe(true);
   });
 
   test('--override-managed does it anyway', async () => {

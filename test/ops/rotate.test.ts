@@ -1,4 +1,4 @@
-import { isManagedKey, managedKeyReason } from '../../lib/ops/managed';
+import { isManagedKey, managedBy, managedKeyReason } from '../../lib/ops/managed';
 import {
   parseDuration, retireKey, rotateKey, successorName, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN,
 } from '../../lib/ops/rotate';
@@ -166,6 +166,23 @@ describe('keys rotate', () => {
     expect((err as Error).message).toMatch(/generations: \[1, 2\]/);
     expect(fake.calls).not.toContain('CreateApiKey');
     expect(isManagedKey(props)).toBe(true);
+  });
+
+  test('refuses a key that a rotation schedule owns, naming the secret and pointing to rotate-secret (exit 2)', async () => {
+    // GIVEN a key the rotation Lambda created for a secret
+    const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:soylent-AbCdEf';
+    fake.addKey({ id: 'rotated001', name: 'soylent', value: 'rotatedvaluerotatedvalue', tags: { 'keygate:rotation-secret': secretArn } }, ['pfree']);
+    const c = newClients();
+
+    // WHEN
+    const err = await rotateKey(c.apigw, 'soylent', { secrets: c.secrets }).catch((e: unknown) => e);
+
+    // THEN
+    expect(err).toMatchObject({ exitCode: 2 });
+    expect((err as Error).message).toMatch(/belongs to the rotation schedule of the secret arn:aws:secretsmanager:us-east-1:123456789012:secret:soylent-AbCdEf/);
+    expect((err as Error).message).toMatch(/aws secretsmanager rotate-secret --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:soylent-AbCdEf/);
+    expect(fake.calls).not.toContain('CreateApiKey');
+    expect(managedBy({ tags: { 'keygate:rotation-secret': secretArn } })).toBe('rotation');
   });
 
   test('isManagedKey is false for plain keys', () => {

@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import * as path from 'path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -25,5 +25,35 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
     child.stdin.end(options.input ?? '');
+  });
+}
+
+export interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly firstLine: string;
+  readonly exited: Promise<number | null>;
+  stderr(): string;
+  /** All of stdout so far. */
+  stdout(): string;
+}
+
+/** Starts `keygate ARGS` and resolves with its first stdout line (the server keeps running). */
+export function startCli(args: string[], cwd = REPO_ROOT): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no output from keygate ${args.join(' ')}: ${err}`)); }, 90_000);
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve({ child, firstLine: out.slice(0, nl), exited, stderr: () => err, stdout: () => out });
+      }
+    });
+    child.on('close', (code) => { clearTimeout(timer); reject(new Error(`keygate exited ${code} before printing: ${err}`)); });
   });
 }

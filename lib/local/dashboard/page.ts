@@ -45,6 +45,18 @@ export const PAGE_HTML = `<!doctype html>
       <tbody id="feed"></tbody>
     </table>
   </section>
+  <section>
+    <h2>Scheduled jobs: local SNS and CloudWatch</h2>
+    <p class="note">What the app's jobs published (newest first; message bodies are not shown). Nothing is delivered or alarmed on locally.</p>
+    <table data-testid="messages">
+      <thead><tr><th>Time (UTC)</th><th>Topic</th><th>Subject</th><th>Size</th></tr></thead>
+      <tbody id="messages"></tbody>
+    </table>
+    <table data-testid="data-points">
+      <thead><tr><th>Time (UTC)</th><th>Namespace</th><th>Metric</th><th>Dimensions</th><th>Value</th></tr></thead>
+      <tbody id="data-points"></tbody>
+    </table>
+  </section>
 </main>
 </body>
 </html>
@@ -169,6 +181,23 @@ export const PAGE_SCRIPT = `'use strict';
     });
   }
 
+  function messageRows(list) {
+    if (list.length === 0) return [el('tr', null, el('td', { colspan: 4, class: 'empty' }, 'No SNS messages yet.'))];
+    return list.map(function (m) {
+      return el('tr', { 'data-message-id': m.messageId },
+        el('td', { class: 'mono' }, clock(m.time)), el('td', null, m.topic), el('td', { 'data-field': 'subject' }, m.subject || '—'), el('td', null, m.bytes + ' B'));
+    });
+  }
+
+  function dataPointRows(list) {
+    if (list.length === 0) return [el('tr', null, el('td', { colspan: 5, class: 'empty' }, 'No CloudWatch data points yet.'))];
+    return list.map(function (d) {
+      var dims = Object.keys(d.dimensions).map(function (k) { return k + '=' + d.dimensions[k]; }).join(', ');
+      return el('tr', null, el('td', { class: 'mono' }, clock(d.time)), el('td', null, d.namespace), el('td', { 'data-field': 'metric' }, d.metricName),
+        el('td', { class: 'mono' }, dims || '—'), el('td', { 'data-field': 'value' }, num(d.value) + ' ' + d.unit));
+    });
+  }
+
   function render(s) {
     var names = {};
     s.keys.forEach(function (k) { names[k.id] = k.name; });
@@ -178,6 +207,8 @@ export const PAGE_SCRIPT = `'use strict';
     fill('top-throttled', topItems(s.top.throttled, names));
     fill('top-forbidden', topItems(s.top.forbidden, names));
     fill('feed', feedRows(s.feed, names));
+    fill('messages', messageRows(s.messages));
+    fill('data-points', dataPointRows(s.dataPoints));
     document.getElementById('totals').textContent = num(s.requests) + ' requests since start';
   }
 

@@ -3,7 +3,9 @@
  * live model, throttle buckets and quota counters at the moment it is asked. Key values are
  * never part of it, whatever `showValues` says.
  */
+import type { LocalCloudWatch } from '../cloudwatch';
 import { RequestRecord } from '../data-plane';
+import type { LocalSns } from '../sns';
 import type { LocalApiInfo } from '../gateway';
 import { Model, QuotaSettings } from '../model';
 import { QuotaCounter } from '../quota';
@@ -12,6 +14,27 @@ import { Contributor, RequestActivity } from './activity';
 
 /** How many contributors each top list shows. */
 export const TOP_ROWS = 10;
+/** How many SNS messages and CloudWatch data points the dashboard shows (the newest). */
+export const SERVICE_ROWS = 20;
+
+/** A message the local SNS got: its subject, never its body (a message may carry anything). */
+export interface DashboardMessage {
+  readonly time: number;
+  readonly topic: string;
+  readonly messageId: string;
+  readonly subject?: string;
+  readonly bytes: number;
+}
+
+export interface DashboardDataPoint {
+  readonly time: number;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  /** The value, or the sum of a statistic set or of value × count. */
+  readonly value: number;
+  readonly unit: string;
+}
 
 export interface DashboardRoute {
   readonly httpMethod: string;
@@ -49,6 +72,9 @@ export interface DashboardSnapshot {
   readonly feed: RequestRecord[];
   /** Contributors by key id since the gateway started, largest first. */
   readonly top: { readonly requests: Contributor[]; readonly throttled: Contributor[]; readonly forbidden: Contributor[] };
+  /** What the scheduled jobs sent to the local SNS and CloudWatch, newest first. */
+  readonly messages: DashboardMessage[];
+  readonly dataPoints: DashboardDataPoint[];
 }
 
 export interface SnapshotSources {
@@ -58,6 +84,8 @@ export interface SnapshotSources {
   readonly activity: RequestActivity;
   /** The APIs and stage URLs, as `LocalGateway.info.apis` lists them. */
   readonly apis: () => LocalApiInfo[];
+  readonly sns?: LocalSns;
+  readonly cloudwatch?: LocalCloudWatch;
 }
 
 export function takeSnapshot(src: SnapshotSources, now: number): DashboardSnapshot {
@@ -84,8 +112,15 @@ export function takeSnapshot(src: SnapshotSources, now: number): DashboardSnapsh
       };
     }),
   }));
+  const messages = (src.sns?.messages ?? []).slice(-SERVICE_ROWS).reverse().map((m): DashboardMessage => ({
+    time: m.publishedAt, topic: m.topicArn.slice(m.topicArn.lastIndexOf(':') + 1), messageId: m.messageId, subject: m.subject, bytes: Buffer.byteLength(m.message),
+  }));
+  const dataPoints = (src.cloudwatch?.dataPoints ?? []).slice(-SERVICE_ROWS).reverse().map((d): DashboardDataPoint => ({
+    time: d.timestamp, namespace: d.namespace, metricName: d.metricName, dimensions: d.dimensions, unit: d.unit,
+    value: d.value ?? d.statistics?.sum ?? (d.values ? d.values.values.reduce((sum, v, i) => sum + v * (d.values?.counts[i] ?? 1), 0) : 0),
+  }));
   return {
-    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(),
+    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(), messages, dataPoints,
     top: { requests: activity.top('requests', TOP_ROWS), throttled: activity.top('throttled', TOP_ROWS), forbidden: activity.top('forbidden', TOP_ROWS) },
   };
 }

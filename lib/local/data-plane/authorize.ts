@@ -66,7 +66,8 @@ async function decide(a: Authorizer, st: RequestState, env: DataPlaneEnv): Promi
   const event = a.type === 'TOKEN'
     ? { type: 'TOKEN', authorizationToken: identity[0], methodArn }
     : { type: 'REQUEST', methodArn, ...proxyEventBase(st, env) };
-  const r = await env.options.lambdas.invoke(fn, event, st.requestId);
+  // The function's Date follows the gateway's clock (--clock), as the scheduled jobs' do.
+  const r = await env.options.lambdas.invoke(fn, event, st.requestId, undefined, now - Date.now());
   if (r.failure === 'timeout') return `authorizer ${a.name} timed out`;
   if (r.failure) return `authorizer ${a.name} crashed`;
   if (r.error) return r.error.errorMessage === 'Unauthorized' ? 'unauthorized' : `authorizer ${a.name} failed: ${r.error.errorMessage}`;

@@ -17,7 +17,8 @@ export async function invokeLambdaProxy(st: RequestState, env: DataPlaneEnv): Pr
     body: req.body.length === 0 ? null : binary ? req.body.toString('base64') : req.body.toString('utf8'),
     isBase64Encoded: binary && req.body.length > 0,
   };
-  const r = await env.options.lambdas.invoke(fn, event, st.requestId, method.integration.timeoutMs);
+  // The function's Date follows the gateway's clock (--clock), as the scheduled jobs' do.
+  const r = await env.options.lambdas.invoke(fn, event, st.requestId, method.integration.timeoutMs, env.options.clock() - Date.now());
   if (r.failure === 'timeout') return { gateway: 'INTEGRATION_TIMEOUT' };
   if (r.failure === 'crash') return { gateway: 'DEFAULT_5XX', status: 502 };
   if (r.error) {

@@ -4,6 +4,7 @@ import { TemplateResolver } from '../intrinsics';
 import { Model, RestApi, Stage } from '../model';
 import { ScheduledInvocation } from '../schedules';
 import { SecretSeed } from '../secrets-manager';
+import { TopicSeed } from '../sns';
 import type { SecretCatalog } from './secret';
 import { Obj } from './values';
 
@@ -31,6 +32,8 @@ export interface BuildState {
   readonly secretSeeds: SecretSeed[];
   /** Lambda targets of the app's `rate(...)` schedule rules. */
   readonly schedules: ScheduledInvocation[];
+  /** The app's SNS topics, for the local SNS. */
+  readonly topics: TopicSeed[];
 }
 
 export interface StackContext extends BuildState {

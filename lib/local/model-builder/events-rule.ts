@@ -30,7 +30,7 @@ export const eventsRuleHandler: ResourceHandler = {
           continue;
         }
         if (!lambdaArn || !ctx.model.functions.has(lambdaArn)) ctx.report(logicalId, this.type, `target ${lambdaArn ?? '(none)'} is not a Lambda function of this app`);
-        else ctx.schedules.push({ stack: ctx.stackName, ruleLogicalId: logicalId, rateMs: rate, lambdaArn, event });
+        else ctx.schedules.push({ stack: ctx.stackName, ruleLogicalId: logicalId, description: str(p.Description), rateMs: rate, lambdaArn, event });
       }
     }
   },

@@ -25,6 +25,8 @@ import { usagePlanHandler } from './usage-plan';
 import { obj, str } from './values';
 import { ScheduledInvocation } from '../schedules';
 import { SecretSeed } from '../secrets-manager';
+import { TopicSeed } from '../sns';
+import { snsTopicHandler } from './sns-topic';
 import { LOCAL_EMULATION_METADATA } from '../../lifecycle/local-emulation';
 
 export type { PersistedTemplateValues } from './context';
@@ -39,13 +41,15 @@ export interface BuildResult {
   readonly secrets: SecretSeed[];
   /** Lambda targets of the app's `rate(...)` schedule rules. */
   readonly schedules: ScheduledInvocation[];
+  /** The app's SNS topics, for the local SNS. */
+  readonly topics: TopicSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
   lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -56,7 +60,7 @@ const INERT_TYPES = new Set([
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
   // Monitoring (dashboard, alarms, access-log metrics, audit trail, alert topics): it watches the APIs, it doesn't serve them.
   'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::InsightRule', 'AWS::Logs::MetricFilter',
-  'AWS::Logs::ResourcePolicy', 'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::SecretsManager::ResourcePolicy',
+  'AWS::Logs::ResourcePolicy', 'AWS::SNS::TopicPolicy', 'AWS::SecretsManager::ResourcePolicy',
 ]);
 
 /** Types a handler serves (secrets are also collected across stacks first, by the SecretCatalog). */
@@ -73,7 +77,7 @@ function unsupportedReason(type: string): string {
 /** Builds the model. `persisted` values (from a state file) take precedence over generated ones. */
 export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now()): BuildResult {
   const model = new Model();
-  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [] };
+  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [] };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
   const exportsByName = new Map<string, string>();
@@ -132,7 +136,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     for (const handler of HANDLERS) handler.build(ctx, resolvedOfType(ctx, handler.type));
     collectExports(ctx, exportsByName);
   }
-  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules };
+  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics };
 }
 
 function skipFalseConditions(ctx: StackContext): void {

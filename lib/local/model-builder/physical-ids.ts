@@ -47,6 +47,10 @@ export function physicalId(ctx: StackContext, memo: Map<string, string>, logical
       case 'AWS::IAM::Role':
         v = str(resolveOr(props.RoleName)) ?? `${ctx.stackName}-${logicalId}-${stableId(seed, 12)}`.slice(0, 64);
         break;
+      case 'AWS::SNS::Topic':
+        // A topic's Ref is its ARN.
+        v = `arn:aws:sns:${ctx.model.region}:${ctx.model.accountId}:${str(resolveOr(props.TopicName)) ?? `${ctx.stackName}-${logicalId}-${stableId(seed, 12).toUpperCase()}`.slice(0, 256)}`;
+        break;
       case 'AWS::Cognito::UserPool':
         v = `${ctx.model.region}_${stableId(seed, 9)}`;
         break;
@@ -74,7 +78,9 @@ export function attribute(ctx: StackContext, logicalId: string, attr: string): u
     case 'AWS::ApiGateway::Resource.ResourceId':
     case 'AWS::ApiGateway::Deployment.DeploymentId':
     case 'AWS::SecretsManager::Secret.Id':
+    case 'AWS::SNS::Topic.TopicArn':
       return id;
+    case 'AWS::SNS::Topic.TopicName': return id.slice(id.lastIndexOf(':') + 1);
     case 'AWS::Lambda::Function.Arn': return `arn:aws:lambda:${region}:${account}:function:${id}`;
     case 'AWS::IAM::Role.Arn': return `arn:aws:iam::${account}:role/${id}`;
     case 'AWS::IAM::Role.RoleId': return `AROA${stableId(ctx.seed(logicalId), 17).toUpperCase()}`;

@@ -1,0 +1,181 @@
+/**
+ * The slice of Amazon SNS that keygate's lifecycle jobs need, served beside the API Gateway
+ * control plane for the real `@aws-sdk/client-sns` (AWS query protocol: `POST /` with a
+ * form-encoded `Action=…&Version=2010-03-31` body, XML answers). The app's topics
+ * (AWS::SNS::Topic) are there from the start; Publish validates like SNS and keeps the
+ * messages in memory (the newest MAX_KEPT_MESSAGES), since nothing delivers them locally.
+ */
+import { randomUUID } from 'crypto';
+
+/** A topic of the cloud assembly, as the model builder found it. */
+export interface TopicSeed {
+  readonly arn: string;
+  readonly name: string;
+  readonly fifo: boolean;
+}
+
+/** One message a topic received. */
+export interface PublishedMessage {
+  readonly messageId: string;
+  readonly topicArn: string;
+  readonly subject?: string;
+  readonly message: string;
+  readonly attributes: Record<string, { readonly dataType: string; readonly value: string }>;
+  /** When it was published, on the gateway's clock (ms since the epoch). */
+  readonly publishedAt: number;
+}
+
+export interface SnsRequest {
+  readonly body: Buffer;
+}
+
+export interface SnsResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface LocalSnsOptions {
+  readonly clock: () => number;
+  /** Told about each message (a summary line, never the message body). */
+  readonly log?: (line: string) => void;
+}
+
+/** How many published messages the slice keeps (the oldest go first). */
+export const MAX_KEPT_MESSAGES = 1000;
+/** SNS's limit on a message with its attributes (256 KiB). */
+export const MAX_MESSAGE_BYTES = 262_144;
+/** SNS's limit on message attributes per message. */
+const MAX_ATTRIBUTES = 10;
+const API_VERSION = '2010-03-31';
+const XMLNS = `http://sns.amazonaws.com/doc/${API_VERSION}/`;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+class SnsError extends Error {
+  constructor(readonly code: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+const invalidParameter = (what: string): SnsError => new SnsError('InvalidParameter', `Invalid parameter: ${what}`);
+
+export class LocalSns {
+  /** Whether a request is for this slice: a form POST signed for the `sns` service (the one dispatch point for the gateway). */
+  static accepts(method: string, headers: Record<string, string | string[] | undefined>): boolean {
+    const contentType = String(headers['content-type'] ?? '');
+    return method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded') && /Credential=[^/]+\/\d{8}\/[^/]+\/sns\/aws4_request/.test(String(headers.authorization ?? ''));
+  }
+
+  private readonly topics = new Map<string, TopicSeed>();
+  private readonly kept: PublishedMessage[] = [];
+  private total = 0;
+
+  constructor(topics: TopicSeed[], private readonly opts: LocalSnsOptions) {
+    for (const t of topics) this.topics.set(t.arn, t);
+  }
+
+  /** The messages kept, oldest first. */
+  get messages(): readonly PublishedMessage[] {
+    return this.kept;
+  }
+
+  /** Messages published since the start, including those no longer kept. */
+  get publishedCount(): number {
+    return this.total;
+  }
+
+  handle(req: SnsRequest): SnsResponse {
+    const requestId = randomUUID();
+    try {
+      const params = new URLSearchParams(req.body.toString('utf8'));
+      const action = params.get('Action') ?? '';
+      if (params.get('Version') !== API_VERSION) throw invalidParameter(`Version (keygate local serves ${API_VERSION})`);
+      switch (action) {
+        case 'Publish': return ok(action, `<MessageId>${this.publish(params)}</MessageId>`, requestId);
+        case 'ListTopics': return ok(action, `<Topics>${[...this.topics.keys()].map((arn) => `<member><TopicArn>${xml(arn)}</TopicArn></member>`).join('')}</Topics>`, requestId);
+        default: throw new SnsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service (keygate local serves Publish and ListTopics).`);
+      }
+    } catch (e) {
+      if (e instanceof SnsError) return failure(e, requestId);
+      throw e;
+    }
+  }
+
+  private publish(params: URLSearchParams): string {
+    const topicArn = params.get('TopicArn') ?? params.get('TargetArn') ?? undefined;
+    if (topicArn === undefined) {
+      if (params.has('PhoneNumber')) throw invalidParameter('PhoneNumber Reason: keygate local has no SMS');
+      throw invalidParameter('TopicArn or TargetArn Reason: no value for required parameter');
+    }
+    if (!TOPIC_ARN.test(topicArn)) throw invalidParameter('TopicArn');
+    const message = params.get('Message') ?? '';
+    if (message === '') throw invalidParameter('Empty message');
+    const subject = params.get('Subject') ?? undefined;
+    if (subject !== undefined && (subject === '' || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))) {
+      throw invalidParameter('Subject');
+    }
+    if (params.get('MessageStructure') === 'json') {
+      let structured: unknown;
+      try {
+        structured = JSON.parse(message);
+      } catch {
+        throw invalidParameter('Message Structure - JSON message body failed to parse');
+      }
+      if (typeof structured !== 'object' || structured === null || typeof (structured as Record<string, unknown>).default !== 'string') {
+        throw invalidParameter('Message Structure - No default entry in JSON message body');
+      }
+    }
+    const attributes = messageAttributes(params);
+    const size = Buffer.byteLength(message) + Object.entries(attributes).reduce((n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.dataType) + Buffer.byteLength(a.value), 0);
+    if (size > MAX_MESSAGE_BYTES) throw invalidParameter('Message too long');
+    const topic = this.topics.get(topicArn);
+    if (!topic) throw new SnsError('NotFound', 'Topic does not exist', 404);
+    if (topic.fifo && !params.get('MessageGroupId')) throw invalidParameter('The MessageGroupId parameter is required for FIFO topics');
+    const messageId = randomUUID();
+    this.kept.push({ messageId, topicArn, subject, message, attributes, publishedAt: this.opts.clock() });
+    if (this.kept.length > MAX_KEPT_MESSAGES) this.kept.shift();
+    this.total++;
+    // The subject and size only: a message body may carry anything.
+    this.opts.log?.(`keygate local: SNS ${topic.name} got message ${messageId}${subject ? ` "${subject}"` : ''} (${Buffer.byteLength(message)} bytes)`);
+    return messageId;
+  }
+}
+
+/** `MessageAttributes.entry.N.Name`, `.Value.DataType`, `.Value.StringValue` / `.Value.BinaryValue` → a map, validated like SNS. */
+function messageAttributes(params: URLSearchParams): PublishedMessage['attributes'] {
+  const out: Record<string, { dataType: string; value: string }> = {};
+  for (let n = 1; params.has(`MessageAttributes.entry.${n}.Name`); n++) {
+    const prefix = `MessageAttributes.entry.${n}`;
+    const name = params.get(`${prefix}.Name`) ?? '';
+    const dataType = params.get(`${prefix}.Value.DataType`) ?? '';
+    const value = params.get(`${prefix}.Value.StringValue`) ?? params.get(`${prefix}.Value.BinaryValue`) ?? '';
+    if (!/^(String|Number|Binary)(\.[A-Za-z0-9._-]+)?$/.test(dataType)) {
+      throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+    }
+    if (value === '') throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType.split('.')[0]}'.`);
+    if (dataType.startsWith('Number') && !Number.isFinite(Number(value))) {
+      throw new SnsError('ParameterValueInvalid', `Could not cast message attribute '${name}' value to number.`);
+    }
+    out[name] = { dataType, value };
+  }
+  if (Object.keys(out).length > MAX_ATTRIBUTES) throw new SnsError('ParameterValueInvalid', `Number of message attributes [${Object.keys(out).length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
+  return out;
+}
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function ok(action: string, result: string, requestId: string): SnsResponse {
+  return {
+    status: 200, headers: { 'content-type': 'text/xml' },
+    body: `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+  };
+}
+
+function failure(e: SnsError, requestId: string): SnsResponse {
+  return {
+    status: e.status, headers: { 'content-type': 'text/xml' },
+    body: `<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${e.code}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
