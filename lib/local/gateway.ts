@@ -336,7 +336,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     ...secretsManager.rotationSchedules().flatMap((r): ScheduledJob[] => {
       const every = rateMs(r.scheduleExpression);
       return every === undefined ? [] : [{
-        name: `rotation of ${r.name}`, description: `Secrets Manager rotates ${r.name} (${r.scheduleExpression})`, rateMs: every,
+        name: `rotation of ${r.name}`, description: `Secrets Manager rotation schedule, ${r.scheduleExpression}`, rateMs: every,
         firstDueAt: r.lastRotated === undefined ? undefined : r.lastRotated + every,
         run: () => secretsManager.rotateOnSchedule(r.arn),
       }];
