@@ -366,7 +366,7 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
   switch (action.kind) {
     case 'create': {
       const { want } = action;
-      let created: ListedSecret;
+      let arn: string;
       try {
         const out = await sm.send('CreateSecret', true, () => smc.send(new CreateSecretCommand({
           Name: want.name,
@@ -375,26 +375,17 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
           SecretString: generateKeyValue(40),
           Tags: Object.entries({ ...want.tags, ...keygateTags(want, ctx, settings, undefined) }).map(([Key, Value]) => ({ Key, Value })),
         })));
-        created = { arn: out.ARN ?? '', name: want.name, tags: {}, rotationEnabled: false, deleted: false };
+        arn = out.ARN ?? '';
       } catch (err) {
         // ListSecrets is eventually consistent: a secret created by an earlier pass may not be
-        // listed yet. It is ours only if its tags say so.
+        // listed yet. Plan it as the listing would have shown it (ours only if its tags say so).
         if ((err as Error).name !== 'ResourceExistsException' && !/scheduled for deletion/.test((err as Error).message)) throw err;
-        created = await sm.describe(want.name);
-        if (!isMine(created, ctx) && !mayAdopt(created, ctx)) throw foreignSecretsError(ctx, [created]);
-        // Bring it to the declared state as the plan would have, had the listing shown it.
-        const found = created;
-        if (found.deleted) await sm.send('RestoreSecret', true, () => smc.send(new RestoreSecretCommand({ SecretId: found.arn })));
-        const owner = found.tags[SECRET_TAG_SET_OWNER];
-        const tags = { ...want.tags, ...keygateTags(want, ctx, settings, owner !== ctx.owner ? owner : found.tags[SECRET_TAG_SET_ADOPTED_FROM]) };
-        const changed = Object.entries(tags).filter(([k, v]) => found.tags[k] !== v).map(([Key, Value]) => ({ Key, Value }));
-        if (changed.length > 0) await sm.send('TagResource', true, () => smc.send(new TagResourceCommand({ SecretId: found.arn, Tags: changed })));
-        const stale = Object.keys(found.tags).filter((k) => !(k in tags));
-        if (stale.length > 0) await sm.send('UntagResource', true, () => smc.send(new UntagResourceCommand({ SecretId: found.arn, TagKeys: stale })));
-        const configured = found.rotationEnabled && found.lambdaArn === settings.lambdaArn && found.scheduleExpression === settings.scheduleExpression;
-        if (configured && !found.deleted) return;
+        const plan = planSecrets([want], [await sm.describe(want.name)], [], [], ctx, settings);
+        if (plan.foreign.length > 0) throw foreignSecretsError(ctx, plan.foreign);
+        for (const next of plan.actions) await applySecretAction(cp, sm, ctx, next, stages, options);
+        return;
       }
-      await startRotation(sm, created.arn, settings, true, options);
+      await startRotation(sm, arn, settings, true, options);
       return;
     }
     case 'restore':
