@@ -15,12 +15,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BENCH_KEY, synthBenchApp } from './local-app';
-import { loadAssembly } from '../lib/local/assembly';
-import { createDataPlane } from '../lib/local/data-plane';
-import { LambdaRunner } from '../lib/local/lambda-runner';
-import { buildModel } from '../lib/local/model-builder';
-import { QuotaCounter } from '../lib/local/quota';
-import { ThrottleRegistry } from '../lib/local/throttle';
+import { loadAssembly } from '../lib/local/cloudformation/assembly';
+import { createDataPlane } from '../lib/local/apigateway/data-plane';
+import { LambdaRunner } from '../lib/local/lambda/runner';
+import { buildModel } from '../lib/local/cloudformation/build-model';
+import { QuotaCounter } from '../lib/local/apigateway/data-plane/quota';
+import { ThrottleRegistry } from '../lib/local/apigateway/data-plane/throttle';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,7 +3,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { formatProblem } from './errors';
 import { registryOf, stageNameOf } from './registry';
-import { MAX_PLANS_PER_KEY } from './shared-constants';
+import { MAX_PLANS_PER_KEY } from './shared/constants';
 import type { TierLike } from './registry';
 
 /**

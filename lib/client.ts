@@ -7,11 +7,11 @@ import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } fro
 import { Construct, IConstruct } from 'constructs';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
-import { KeyRotation, KeyRotationRunner } from './key-rotation';
-import { Expiration, KeyExpiry } from './expiration';
+import { KeyRotation, KeyRotationRunner } from './lifecycle/key-rotation';
+import { Expiration, KeyExpiry } from './lifecycle/expiration';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
-import { TAG_BASE_NAME, TAG_GENERATION } from './shared-constants';
+import { TAG_BASE_NAME, TAG_GENERATION } from './shared/constants';
 import { validateApiKeyValue, validateGenerations, validateKeyValueReference, validateName } from './validation';
 
 /** Where the value of a client's API key comes from. */

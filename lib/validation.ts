@@ -9,9 +9,9 @@ import { KeygateError } from './errors';
  * known only at deploy time is left for CloudFormation to check.
  */
 
-import { API_KEY_VALUE_PATTERN } from './shared-constants';
+import { API_KEY_VALUE_PATTERN } from './shared/constants';
 
-export { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from './shared-constants';
+export { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from './shared/constants';
 
 /** Highest quota offset per period: days into the period at which it starts. */
 const MAX_QUOTA_OFFSET: Record<string, number> = { DAY: 0, WEEK: 6, MONTH: 27 };

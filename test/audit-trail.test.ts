@@ -1,7 +1,7 @@
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { KeygateAuditTrail } from '../lib';
-import { AUDITED_KEY_CHANGES } from '../lib/audit-trail';
+import { AUDITED_KEY_CHANGES } from '../lib/monitoring/audit-trail';
 import { newStack, smallApi } from './support/keygate-fixtures';
 
 describe('KeygateAuditTrail', () => {

@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { KeygateDashboard, TopKeysBy } from '../lib';
-import { insightRuleBody } from '../lib/access-log-insights';
-import { QUOTA_WARNINGS_CONSTRUCT_ID } from '../lib/lifecycle/quota-metrics';
+import { insightRuleBody } from '../lib/monitoring/access-log-insights';
+import { QUOTA_WARNINGS_CONSTRUCT_ID } from '../lib/shared/quota-metrics';
 import { smallApi } from './support/keygate-fixtures';
 
 interface Widget { type: string; properties: Record<string, unknown> & { title?: string; metrics?: unknown[][]; insightRule?: { ruleName: string; maxContributorCount: number; orderBy: string } } }

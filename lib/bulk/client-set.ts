@@ -14,16 +14,16 @@ import type { KeyProtectedApi } from '../api';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
-import { KeyRotation, KeyRotationRunner } from '../key-rotation';
+import { KeyRotation, KeyRotationRunner } from '../lifecycle/key-rotation';
 import {
   CLIENT_SET_SECRET_RECOVERY_DAYS, clientSetSecretName, clientSetSecretPrefix, MAX_SECRET_TAG_VALUE_LENGTH, SECRET_NAME_PATTERN,
-} from '../rotation/tags';
+} from '../shared/rotation-tags';
 import { claimClientName, registryOf } from '../registry';
 import { ITier, Tier } from '../tier';
 import { validateGenerations, validateName } from '../validation';
-import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, longestMarker, ManifestClient, MANIFEST_VERSION, UNSAFE_CSV_CHARACTERS } from './reconciler/manifest';
+import { ClientSetManifest, DEFAULT_IMPORT_BATCH_SIZE, generationKeyName, longestMarker, ManifestClient, MANIFEST_VERSION, UNSAFE_CSV_CHARACTERS } from '../shared/manifest';
 import { ClientSetSource, RawClientEntry, SourceProblem } from './source';
-import { MAX_API_KEY_DESCRIPTION_LENGTH, MAX_API_KEY_NAME_LENGTH, MAX_API_KEYS } from '../shared-constants';
+import { MAX_API_KEY_DESCRIPTION_LENGTH, MAX_API_KEY_NAME_LENGTH, MAX_API_KEYS } from '../shared/constants';
 
 /** One client of a bulk client set, declared in code. */
 export interface ClientSetEntry {

@@ -8,7 +8,7 @@ import { CfnResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
-import { LOCAL_EMULATION_METADATA } from './local-emulation';
+import { LOCAL_EMULATION_METADATA } from '../shared/local-emulation';
 
 /** What one of keygate's key-lifecycle jobs runs, and how often. */
 export interface ScheduledJobProps {

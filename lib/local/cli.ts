@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { expirySummaryLines, parseClockOption } from './expiry';
+import { expirySummaryLines, parseClockOption } from './apigateway/data-plane/expiry';
 import { LocalGateway, startLocalGateway } from './gateway';
-import { describeRate } from './schedules';
+import { describeRate } from './events/schedules';
 import { synthesizeApp } from './synth';
 
 interface LocalCliOptions {

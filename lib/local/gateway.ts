@@ -6,25 +6,25 @@
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { loadAssembly } from './assembly';
-import { ControlPlane, errorResponse } from './control-plane';
+import { loadAssembly } from './cloudformation/assembly';
+import { ControlPlane, errorResponse } from './apigateway/control-plane/control-plane';
 import { RequestActivity } from './dashboard/activity';
 import { Dashboard } from './dashboard/dashboard';
-import { createDataPlane, DataPlaneResponse, MAX_BODY_BYTES, RequestRecord } from './data-plane';
-import { describeExpiry } from './expiry';
-import { renderGatewayResponse } from './gateway-responses';
-import { LambdaRunner } from './lambda-runner';
-import { localAwsInvoker } from './local-aws-invoker';
-import { describeRate, rateMs, ScheduledJob, ScheduleRun, ScheduleRunner } from './schedules';
-import { LocalSecretsManager, RotationInvoker } from './secrets-manager';
-import { LocalCloudWatch } from './cloudwatch';
-import { LocalSns } from './sns';
-import { buildModel } from './model-builder';
-import { Model, ThrottleSettings, UnsupportedItem } from './model';
-import { QuotaCounter } from './quota';
+import { createDataPlane, DataPlaneResponse, MAX_BODY_BYTES, RequestRecord } from './apigateway/data-plane';
+import { describeExpiry } from './apigateway/data-plane/expiry';
+import { renderGatewayResponse } from './apigateway/data-plane/gateway-responses';
+import { LambdaRunner } from './lambda/runner';
+import { localAwsInvoker } from './lambda/aws-invoker';
+import { describeRate, rateMs, ScheduledJob, ScheduleRun, ScheduleRunner } from './events/schedules';
+import { LocalSecretsManager, RotationInvoker } from './secrets-manager/service';
+import { LocalCloudWatch } from './cloudwatch/service';
+import { LocalSns } from './sns/service';
+import { buildModel } from './cloudformation/build-model';
+import { Model, ThrottleSettings, UnsupportedItem } from './apigateway/model';
+import { QuotaCounter } from './apigateway/data-plane/quota';
 import { guardLocalService } from './request-guard';
 import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from './state';
-import { ThrottleRegistry } from './throttle';
+import { ThrottleRegistry } from './apigateway/data-plane/throttle';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */

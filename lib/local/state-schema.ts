@@ -1,5 +1,5 @@
 /** JSON Schema of the local gateway's state file (checked with ajv before anything is loaded). */
-import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH } from '../shared-constants';
+import { API_KEY_VALUE_MAX_LENGTH, API_KEY_VALUE_MIN_LENGTH } from '../shared/constants';
 
 export const STATE_VERSION = 1;
 

@@ -10,10 +10,10 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
-import { PersistedTemplateValues } from './model-builder';
-import { ApiGatewayError, ApiKey, Model, UsagePlan } from './model';
-import { UsageCounts } from './quota';
-import { PersistedSecret } from './secrets-manager';
+import { PersistedTemplateValues } from './cloudformation/build-model';
+import { ApiGatewayError, ApiKey, Model, UsagePlan } from './apigateway/model';
+import { UsageCounts } from './apigateway/data-plane/quota';
+import { PersistedSecret } from './secrets-manager/service';
 import { STATE_SCHEMA, STATE_VERSION } from './state-schema';
 
 export { STATE_VERSION } from './state-schema';

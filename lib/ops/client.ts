@@ -1,6 +1,6 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { applyControlPlaneLimits, ControlPlaneLimiter } from './rate-limit';
+import { applyControlPlaneLimits, ControlPlaneLimiter } from '../sdk/rate-limit';
 import { UsageError } from './errors';
 
 export interface ConnectionOptions {

@@ -6,16 +6,16 @@
 export { createClients, isLoopbackEndpoint, DEFAULT_MAX_ATTEMPTS } from './client';
 export type { ConnectionOptions, OpsClients } from './client';
 export { OpsError, UsageError, explainError } from './errors';
-export { isManagedKey, managedKeyReason, managedBy, CLIENT_SET_TAG, CLIENT_SET_DESCRIPTION_PREFIX } from './managed';
-export type { ManagedBy, KeyLike } from './managed';
-export { collectPages, listApiKeys, listUsagePlans, listUsagePlanKeys, PAGE_SIZE } from './paginate';
-export { ControlPlaneLimiter, TokenBucket, Mutex, applyControlPlaneLimits } from './rate-limit';
-export type { ControlPlaneLimits } from './rate-limit';
+export { isManagedKey, managedKeyReason, managedBy, CLIENT_SET_TAG, CLIENT_SET_DESCRIPTION_PREFIX } from '../shared/managed';
+export type { ManagedBy, KeyLike } from '../shared/managed';
+export { collectPages, listApiKeys, listUsagePlans, listUsagePlanKeys, PAGE_SIZE } from '../sdk/paginate';
+export { ControlPlaneLimiter, TokenBucket, Mutex, applyControlPlaneLimits } from '../sdk/rate-limit';
+export type { ControlPlaneLimits } from '../sdk/rate-limit';
 export { resolveKey, resolvePlan, findPlan, planStages } from './resolve';
 export { listKeys, showKey, setKeyEnabled, deleteKey, namePattern } from './keys';
 export type { KeyInfo, PlanRef, ListKeysOptions } from './keys';
-export { importKeys, parseKeyFile, validateKeyFile, toKeyFileCsv } from './import-keys';
-export type { ImportOptions, ImportResult, ImportProblem, KeyFileRow, ValidatedRow } from './import-keys';
+export { importKeys, parseKeyFile, validateKeyFile, toKeyFileCsv } from '../sdk/import-keys';
+export type { ImportOptions, ImportResult, ImportProblem, KeyFileRow, ValidatedRow } from '../sdk/import-keys';
 export {
   rotateKey, retireKey, findSuccessor, successorName, parseDuration, generateKeyValue,
   TAG_ROTATION_OF, TAG_RETIRE_AFTER, TAG_GENERATION, TAG_BASE_NAME, TAG_SECRET_ARN,

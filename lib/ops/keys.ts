@@ -2,8 +2,8 @@ import {
   APIGatewayClient, ApiKey, DeleteApiKeyCommand, UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
-import { managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from './managed';
-import { listApiKeys, listUsagePlanKeys, listUsagePlans } from './paginate';
+import { managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
+import { listApiKeys, listUsagePlanKeys, listUsagePlans } from '../sdk/paginate';
 import { planStages, resolveKey, resolvePlan } from './resolve';
 
 export interface PlanRef {

@@ -1,6 +1,6 @@
 import { APIGatewayClient, ApiKey, GetApiKeyCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { isNotFound, UsageError } from './errors';
-import { listApiKeys } from './paginate';
+import { listApiKeys } from '../sdk/paginate';
 
 /**
  * Finds a key by id, else by exact name. Fails with exit code 2 when there is none or when

@@ -1,7 +1,7 @@
 import { APIGatewayClient, DeleteApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { parseDescription } from '../bulk/reconciler/manifest';
+import { parseDescription } from '../shared/manifest';
 import { isNotFound, UsageError } from './errors';
-import { listApiKeys } from './paginate';
+import { listApiKeys } from '../sdk/paginate';
 
 export interface RetiredKey {
   readonly id: string;

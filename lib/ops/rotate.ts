@@ -4,13 +4,13 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
-import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared-constants';
+import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared/constants';
 import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from './errors';
-import { managedBy, managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from './managed';
-import { listApiKeys, listUsagePlans } from './paginate';
+import { managedBy, managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
+import { listApiKeys, listUsagePlans } from '../sdk/paginate';
 import { resolveKey } from './resolve';
 
-export { TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN, generateKeyValue } from '../shared-constants';
+export { TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN, generateKeyValue } from '../shared/constants';
 
 /** Tags that describe one key's place in a rotation and are not copied to the successor. */
 const ROTATION_TAGS = [TAG_ROTATION_OF, TAG_RETIRE_AFTER, TAG_GENERATION];

@@ -1,7 +1,7 @@
 import { APIGatewayClient, ApiKey, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { randomBytes } from 'crypto';
 import { UsageError } from './errors';
-import { listApiKeys, listUsagePlans } from './paginate';
+import { listApiKeys, listUsagePlans } from '../sdk/paginate';
 import { resolveKey } from './resolve';
 
 export interface SmokeCheck {

@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress';
 import type Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import type { OpsClients } from './client';
-import { findUnusedKeys } from './unused';
+import { findUnusedKeys } from '../sdk/unused';
 
 /** The shared pieces of the ops CLI a command is built with (see cli.ts). */
 export interface CommandKit {

@@ -1,6 +1,6 @@
 import { APIGatewayClient, GetUsageCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
-import { collectPages, listUsagePlanKeys, listUsagePlans, PAGE_SIZE } from './paginate';
+import { collectPages, listUsagePlanKeys, listUsagePlans, PAGE_SIZE } from '../sdk/paginate';
 import { resolveKey, resolvePlan } from './resolve';
 
 export interface UsageRow {

@@ -9,8 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { APIGatewayClient, ApiKey, GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { ClientSetEntry } from '../../lib';
-import { ClientSetEvent, ClientSetResourceProperties, createHandlers } from '../../lib/bulk/reconciler/handler';
-import { ClientSetManifest, parseDescription } from '../../lib/bulk/reconciler/manifest';
+import { ClientSetEvent, ClientSetResourceProperties, createHandlers } from '../../lib/handlers/client-set-reconciler/handler';
+import { ClientSetManifest, parseDescription } from '../../lib/shared/manifest';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { bulkFixture, generatedClients } from './support';
 

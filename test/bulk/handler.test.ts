@@ -3,8 +3,8 @@ import {
   CancelRotateSecretCommand, CreateSecretCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient, TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ClientSetManifest, ownerOf } from '../../lib/bulk/reconciler/manifest';
-import { ClientSetEvent, ClientSetResourceProperties, createHandlers, MAX_REASON_LENGTH, physicalIdOf } from '../../lib/bulk/reconciler/handler';
+import { ClientSetManifest, ownerOf } from '../../lib/shared/manifest';
+import { ClientSetEvent, ClientSetResourceProperties, createHandlers, MAX_REASON_LENGTH, physicalIdOf } from '../../lib/handlers/client-set-reconciler/handler';
 import { newClients } from '../ops/fake-apigw';
 import { BulkFakeGateway } from './fake-gateway';
 

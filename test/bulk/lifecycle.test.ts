@@ -12,7 +12,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { App, Stack } from 'aws-cdk-lib';
 import { APIGatewayClient, ApiKey, CreateApiKeyCommand, GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { ClientSetEntry, KeyProtectedApi } from '../../lib';
-import { ownerOf, parseDescription } from '../../lib/bulk/reconciler/manifest';
+import { ownerOf, parseDescription } from '../../lib/shared/manifest';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { CfnResponse, Lifecycle, Network, providerAssets, SimClock, STACK_ID } from './lifecycle-harness';
 

@@ -1,11 +1,11 @@
 import 'aws-sdk-client-mock-jest';
 import { BadRequestException, GetApiKeysCommand, ImportApiKeysCommand, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
-import { ControlPlane } from '../../lib/bulk/reconciler/control-plane';
-import { ClientSetManifest, describeKey, desiredKeys, DesiredKey, formatMarker, ManifestClient, parseDescription } from '../../lib/bulk/reconciler/manifest';
-import { isManagedKey } from '../../lib/ops/managed';
-import { planChanges, reconcile, ReconcileContext, ReconcileOptions } from '../../lib/bulk/reconciler/reconcile';
-import { parseKeyFile } from '../../lib/ops/import-keys';
-import { ControlPlaneLimiter } from '../../lib/ops/rate-limit';
+import { ControlPlane } from '../../lib/handlers/client-set-reconciler/control-plane';
+import { ClientSetManifest, describeKey, desiredKeys, DesiredKey, formatMarker, ManifestClient, parseDescription } from '../../lib/shared/manifest';
+import { isManagedKey } from '../../lib/shared/managed';
+import { planChanges, reconcile, ReconcileContext, ReconcileOptions } from '../../lib/handlers/client-set-reconciler/reconcile';
+import { parseKeyFile } from '../../lib/sdk/import-keys';
+import { ControlPlaneLimiter } from '../../lib/sdk/rate-limit';
 import { newClients } from '../ops/fake-apigw';
 import { BulkFakeGateway } from './fake-gateway';
 

@@ -17,8 +17,8 @@ import {
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { ClientSetEntry, KeyProtectedApi, KeyRotation } from '../../lib';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { retireRun, RotationDeps, rotationStep } from '../../lib/rotation/handler';
-import { SECRET_TAG_SET_RETIRED, SECRET_TAG_USAGE_PLANS, TAG_ROTATION_SECRET } from '../../lib/rotation/tags';
+import { retireRun, RotationDeps, rotationStep } from '../../lib/handlers/key-rotation';
+import { SECRET_TAG_SET_RETIRED, SECRET_TAG_USAGE_PLANS, TAG_ROTATION_SECRET } from '../../lib/shared/rotation-tags';
 import { CfnResponse, Lifecycle, Network, providerAssets, SimClock } from './lifecycle-harness';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -5,14 +5,14 @@ import {
   TagResourceCommand, UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ControlPlane } from '../../lib/bulk/reconciler/control-plane';
-import type { ReconcileContext } from '../../lib/bulk/reconciler/reconcile';
+import { ControlPlane } from '../../lib/handlers/client-set-reconciler/control-plane';
+import type { ReconcileContext } from '../../lib/handlers/client-set-reconciler/reconcile';
 import {
   DesiredSecret, ListedSecret, planSecrets, planSecretsDelete, reconcileSecrets, RotationKey, RotationSettings, SecretsPlane,
-} from '../../lib/bulk/reconciler/secrets';
+} from '../../lib/handlers/client-set-reconciler/secrets';
 import {
   SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_SET_ADOPTED_FROM, SECRET_TAG_SET_OWNER, SECRET_TAG_SET_RETIRED, SECRET_TAG_USAGE_PLANS,
-} from '../../lib/rotation/tags';
+} from '../../lib/shared/rotation-tags';
 
 const ctx: ReconcileContext = { setId: 'partners', owner: 'own12345', requestToken: 'req00002', adopt: false };
 const settings: RotationSettings = { lambdaArn: 'arn:aws:lambda:eu-west-1:123456789012:function:rotation', scheduleExpression: 'rate(90 days)', overlapSeconds: 604800, recoveryWindowDays: 7 };

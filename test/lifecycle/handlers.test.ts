@@ -9,9 +9,9 @@ import {
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { disableUnusedKeys } from '../../lib/lifecycle/disable-unused-keys';
-import { expireKeys, handler as expireKeysHandler } from '../../lib/lifecycle/expire-keys';
-import { publishQuotaUsage } from '../../lib/lifecycle/publish-quota-usage';
+import { disableUnusedKeys } from '../../lib/handlers/disable-unused-keys';
+import { expireKeys, handler as expireKeysHandler } from '../../lib/handlers/expire-keys';
+import { publishQuotaUsage } from '../../lib/handlers/publish-quota-usage';
 
 const apigwMock = mockClient(APIGatewayClient);
 const snsMock = mockClient(SNSClient);

@@ -1,4 +1,4 @@
-import { renderAccessLogLine } from '../../lib/local/access-log';
+import { renderAccessLogLine } from '../../lib/local/apigateway/data-plane/access-log';
 import { KeygateAccessLogFormat } from '../../lib';
 
 describe('access-log lines of the local gateway', () => {

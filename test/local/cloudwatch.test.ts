@@ -2,7 +2,7 @@
 import * as http from 'http';
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { LocalCloudWatch, MAX_KEPT_DATA_POINTS } from '../../lib/local/cloudwatch';
+import { LocalCloudWatch, MAX_KEPT_DATA_POINTS } from '../../lib/local/cloudwatch/service';
 import { synthTopicApp } from './fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -6,7 +6,7 @@ import {
   APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetUsageCommand, GetUsagePlansCommand, UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { LocalGateway, startLocalGateway, synthesizeApp } from '../../lib/local';
-import { UsagePlan } from '../../lib/local/model';
+import { UsagePlan } from '../../lib/local/apigateway/model';
 import { REPO_ROOT } from '../support/run-cli';
 
 process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = '1';

@@ -2,7 +2,7 @@
 import * as http from 'http';
 import * as net from 'net';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { RequestRecord } from '../../lib/local/data-plane';
+import { RequestRecord } from '../../lib/local/apigateway/data-plane';
 import { KNOWN_KEY, synthPetApp } from './fixtures';
 
 const OVER_LIMIT = String(10 * 1024 * 1024 + 1);

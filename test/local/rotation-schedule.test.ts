@@ -8,7 +8,7 @@ import * as path from 'path';
 import { APIGatewayClient, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
 import { CancelRotateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { TAG_ROTATION_SECRET } from '../../lib/rotation/tags';
+import { TAG_ROTATION_SECRET } from '../../lib/shared/rotation-tags';
 import { rotationApp } from '../rotation/fixture';
 import { tmpDir } from './fixtures';
 

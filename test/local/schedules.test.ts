@@ -1,4 +1,4 @@
-import { describeRate, rateMs, ScheduledJob, ScheduleRunner } from '../../lib/local/schedules';
+import { describeRate, rateMs, ScheduledJob, ScheduleRunner } from '../../lib/local/events/schedules';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;

@@ -9,7 +9,7 @@ import {
   UpdateSecretCommand, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import type { RotationInvocation } from '../../lib/local/secrets-manager';
+import type { RotationInvocation } from '../../lib/local/secrets-manager/service';
 import { synthPetApp } from './fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -2,7 +2,7 @@
 import * as http from 'http';
 import { ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { LocalSns, MAX_KEPT_MESSAGES } from '../../lib/local/sns';
+import { LocalSns, MAX_KEPT_MESSAGES } from '../../lib/local/sns/service';
 import { synthTopicApp } from './fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

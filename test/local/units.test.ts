@@ -1,10 +1,10 @@
-import { TemplateResolver, UnresolvableError } from '../../lib/local/intrinsics';
-import { nextPeriodStart, periodStart, QuotaCounter } from '../../lib/local/quota';
-import { generatePassword, generateSecretString } from '../../lib/local/secrets';
-import { ThrottleRegistry, TokenBucket } from '../../lib/local/throttle';
-import { renderVtl } from '../../lib/local/vtl';
-import { Router } from '../../lib/local/router';
-import { RestApi } from '../../lib/local/model';
+import { TemplateResolver, UnresolvableError } from '../../lib/local/cloudformation/intrinsics';
+import { nextPeriodStart, periodStart, QuotaCounter } from '../../lib/local/apigateway/data-plane/quota';
+import { generatePassword, generateSecretString } from '../../lib/local/secrets-manager/secrets';
+import { ThrottleRegistry, TokenBucket } from '../../lib/local/apigateway/data-plane/throttle';
+import { renderVtl } from '../../lib/local/apigateway/data-plane/vtl';
+import { Router } from '../../lib/local/apigateway/data-plane/router';
+import { RestApi } from '../../lib/local/apigateway/model';
 
 describe('intrinsic functions', () => {
   const template = {

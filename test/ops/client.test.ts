@@ -2,8 +2,8 @@ import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetAp
 import { Readable } from 'stream';
 import { createClients, DEFAULT_MAX_ATTEMPTS, isLoopbackEndpoint } from '../../lib/ops/client';
 import { explainError } from '../../lib/ops/errors';
-import { listApiKeys } from '../../lib/ops/paginate';
-import { applyControlPlaneLimits, ControlPlaneLimiter, TokenBucket } from '../../lib/ops/rate-limit';
+import { listApiKeys } from '../../lib/sdk/paginate';
+import { applyControlPlaneLimits, ControlPlaneLimiter, TokenBucket } from '../../lib/sdk/rate-limit';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { parseKeyFile } from '../../lib/ops/import-keys';
+import { parseKeyFile } from '../../lib/sdk/import-keys';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -1,4 +1,4 @@
-import { importKeys, parseKeyFile, toKeyFileCsv } from '../../lib/ops/import-keys';
+import { importKeys, parseKeyFile, toKeyFileCsv } from '../../lib/sdk/import-keys';
 import { FakeApiGateway, newClients } from './fake-apigw';
 
 const V = (n: number) => `Value${String(n).padStart(3, '0')}abcdefghijklmnopq`; // 25 alphanumerics
@@ -156,7 +156,7 @@ describe('keys import', () => {
     fake.apigwMock.on(jest.requireActual('@aws-sdk/client-api-gateway').ImportApiKeysCommand).callsFake((input: { body: Uint8Array }) => {
       n++;
       if (n === 2) throw Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
-      const { parseKeyFile: parse } = jest.requireActual('../../lib/ops/import-keys');
+      const { parseKeyFile: parse } = jest.requireActual('../../lib/sdk/import-keys');
       const ids = (parse(new TextDecoder().decode(input.body)).rows as { name: string; key: string }[]).map((row) => fake.addKey({ name: row.name, value: row.key }).id);
       return { ids };
     });

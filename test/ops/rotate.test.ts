@@ -1,4 +1,4 @@
-import { isManagedKey, managedBy, managedKeyReason } from '../../lib/ops/managed';
+import { isManagedKey, managedBy, managedKeyReason } from '../../lib/shared/managed';
 import {
   parseDuration, retireKey, rotateKey, successorName, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN,
 } from '../../lib/ops/rotate';

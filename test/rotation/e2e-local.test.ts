@@ -10,10 +10,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { loadAssembly } from '../../lib/local/assembly';
-import { buildModel } from '../../lib/local/model-builder';
-import { retireExpiredKeys, RotationDeps, rotationStep } from '../../lib/rotation/handler';
-import { TAG_ROTATION_SECRET } from '../../lib/rotation/tags';
+import { loadAssembly } from '../../lib/local/cloudformation/assembly';
+import { buildModel } from '../../lib/local/cloudformation/build-model';
+import { retireExpiredKeys, RotationDeps, rotationStep } from '../../lib/handlers/key-rotation';
+import { TAG_ROTATION_SECRET } from '../../lib/shared/rotation-tags';
 import { tmpDir } from '../local/fixtures';
 import { OVERLAP, PERIOD, rotationApp } from './fixture';
 

@@ -8,7 +8,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, retireExpiredKeys, retireRun, RotationDeps, RotationEvent, rotationStep, secretsWithPrefixes } from '../../lib/rotation/handler';
+import { handler, retireExpiredKeys, retireRun, RotationDeps, RotationEvent, rotationStep, secretsWithPrefixes } from '../../lib/handlers/key-rotation';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -4,7 +4,7 @@
  * the counts behind the top lists (requests, 429s, 403s), as CloudWatch Contributor
  * Insights ranks the access log by `apiKeyId`.
  */
-import { RequestRecord } from '../data-plane';
+import { RequestRecord } from '../apigateway/data-plane';
 
 /** How many of the latest requests the feed keeps (and the page shows). */
 export const FEED_CAPACITY = 50;

@@ -3,13 +3,13 @@
  * live model, throttle buckets and quota counters at the moment it is asked. Key values are
  * never part of it, whatever `showValues` says.
  */
-import type { LocalCloudWatch } from '../cloudwatch';
-import { RequestRecord } from '../data-plane';
-import type { LocalSns } from '../sns';
+import type { LocalCloudWatch } from '../cloudwatch/service';
+import { RequestRecord } from '../apigateway/data-plane';
+import type { LocalSns } from '../sns/service';
 import type { LocalApiInfo } from '../gateway';
-import { Model, QuotaSettings } from '../model';
-import { QuotaCounter } from '../quota';
-import { bucketParams, ThrottleRegistry } from '../throttle';
+import { Model, QuotaSettings } from '../apigateway/model';
+import { QuotaCounter } from '../apigateway/data-plane/quota';
+import { bucketParams, ThrottleRegistry } from '../apigateway/data-plane/throttle';
 import { Contributor, RequestActivity } from './activity';
 
 /** How many contributors each top list shows. */

@@ -1,0 +1,164 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Duration, Fn, Lazy, Stack, Tags } from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
+import { KeygateError } from '../errors';
+import { bundledHandlerCode } from '../handler-code';
+import { SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_USAGE_PLANS } from '../shared/rotation-tags';
+import { ITier } from '../tier';
+
+/** Options of a key rotation schedule. */
+export interface KeyRotationOptions {
+  /**
+   * How long the predecessor keeps working after AWSCURRENT moved to the new key. Must be
+   * shorter than the rotation period. Predecessors are retired by an hourly job, so a key
+   * stops working within an hour after its overlap ends.
+   * @default Duration.days(7)
+   */
+  readonly overlap?: Duration;
+}
+
+/**
+ * A rotation schedule for a client whose key value lives in Secrets Manager:
+ * `rotation: KeyRotation.every(Duration.days(90), { overlap: Duration.days(7) })`.
+ */
+export class KeyRotation {
+  /** Rotate every `period` (4 hours to 1,000 days, Secrets Manager's range). */
+  public static every(period: Duration, options: KeyRotationOptions = {}): KeyRotation {
+    return new KeyRotation(period, options.overlap ?? Duration.days(7));
+  }
+
+  private constructor(
+    /** Time between rotations. */
+    public readonly period: Duration,
+    /** How long a predecessor keeps working. */
+    public readonly overlap: Duration,
+  ) {}
+
+  /** @internal Throws naming `scope` and `property` unless the period and overlap are usable. */
+  public _validate(scope: IConstruct, property: string): void {
+    const period = this.period.toSeconds();
+    const overlap = this.overlap.toSeconds();
+    if (period < 4 * 3600 || period > 1000 * 86_400) {
+      throw KeygateError.of(scope, `${property}.period`, 'Secrets Manager rotates every 4 hours to 1,000 days', this.period.toHumanString());
+    }
+    if (overlap >= period) {
+      throw KeygateError.of(scope, `${property}.overlap`, `must be shorter than the rotation period (${this.period.toHumanString()}), or two rotations would overlap`, this.overlap.toHumanString());
+    }
+  }
+}
+
+/**
+ * What a stack's rotating clients share: the rotation Lambda, the hourly rule that retires
+ * predecessors whose overlap has ended, and an alarm on the Lambda's errors (a failed step or a
+ * failed retirement) that notifies an SNS topic.
+ */
+export class KeyRotationRunner extends Construct {
+  /** The runner of `scope`'s stack, created on first use. */
+  public static of(scope: IConstruct): KeyRotationRunner {
+    const stack = Stack.of(scope);
+    const id = 'KeygateKeyRotation';
+    return (stack.node.tryFindChild(id) as KeyRotationRunner | undefined) ?? new KeyRotationRunner(stack, id);
+  }
+
+  /** The rotation Lambda (rotation steps and retirements). */
+  public readonly function: lambda.Function;
+  /** Notified when a rotation step or a retirement fails. Subscribe to it. */
+  public readonly alarmTopic: sns.Topic;
+  /** Fires when the rotation Lambda fails. */
+  public readonly alarm: cloudwatch.Alarm;
+  private readonly secretArns: string[] = [];
+  private readonly secretNamePrefixes: string[] = [];
+  private readonly usagePlanIds = new Set<string>();
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.function = new lambda.Function(this, 'Function', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: bundledHandlerCode('key-rotation'),
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      description: 'keygate: rotates API keys kept in Secrets Manager and retires their predecessors',
+    });
+    // Keys are created at run time, so their ids (and ARNs) are unknown here; usage plans are known.
+    const arn = (path: string): string => `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE', 'apigateway:PUT'],
+      resources: [arn('/apikeys'), arn('/apikeys/*'), arn('/tags/*')],
+    }));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['apigateway:GET', 'apigateway:POST'],
+      resources: Lazy.list({ produce: () => [...this.usagePlanIds].flatMap((id) => [arn(`/usageplans/${id}/keys`), arn(`/usageplans/${id}/keys/*`)]) }),
+    }));
+
+    new events.Rule(this, 'RetireSchedule', {
+      description: 'keygate: retires API keys whose rotation overlap has ended',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(this.function, {
+        event: events.RuleTargetInput.fromObject({
+          action: 'retire',
+          secretIds: Lazy.list({ produce: () => this.secretArns }),
+          // Only when a rotating client set exists: its secrets are created at deploy time and listed by name.
+          secretNamePrefixes: Lazy.list({ produce: () => this.secretNamePrefixes }, { omitEmpty: true }),
+        }),
+      })],
+    });
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'keygate key rotation failures', enforceSSL: true });
+    this.alarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: 'keygate: a key rotation step or a retirement failed; the current keys keep working. See the rotation Lambda\'s logs.',
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
+  }
+
+  /**
+   * Puts `secret` on a rotation schedule run by this stack's rotation Lambda, its keys in
+   * `tiers`, and on the hourly retire run.
+   */
+  public schedule(secret: secretsmanager.Secret, rotation: KeyRotation, tiers: ITier[]): secretsmanager.RotationSchedule {
+    const planIds = tiers.map((tier) => tier.usagePlanId);
+    for (const id of planIds) this.usagePlanIds.add(id);
+    Tags.of(secret).add(SECRET_TAG_USAGE_PLANS, Fn.join(' ', planIds));
+    Tags.of(secret).add(SECRET_TAG_OVERLAP_SECONDS, String(rotation.overlap.toSeconds()));
+    this.secretArns.push(secret.secretArn);
+    return secret.addRotationSchedule('RotationSchedule', {
+      rotationLambda: this.function,
+      automaticallyAfter: rotation.period,
+      // The first rotation runs at deploy and creates the client's first key.
+      rotateImmediatelyOnUpdate: true,
+    });
+  }
+
+  /**
+   * Lets this stack's rotation Lambda rotate the secrets a client set creates at deploy time
+   * (names starting with `secretNamePrefix`, ARNs matching `secretArnPattern`), their keys in
+   * `tiers`, and puts them on the hourly retire run (listed by name prefix). Secrets Manager
+   * may invoke the Lambda, as `addRotationSchedule` allows it for the stack's own secrets.
+   */
+  public rotateClientSetSecrets(secretNamePrefix: string, secretArnPattern: string, tiers: ITier[]): void {
+    for (const tier of tiers) this.usagePlanIds.add(tier.usagePlanId);
+    if (!this.secretNamePrefixes.includes(secretNamePrefix)) this.secretNamePrefixes.push(secretNamePrefix);
+    this.function.grantInvoke(new iam.ServicePrincipal('secretsmanager.amazonaws.com'));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      resources: [secretArnPattern],
+    }));
+    if (this.secretNamePrefixes.length === 1) {
+      // ListSecrets (the retire run's listing) and GetRandomPassword have no resource-level permissions.
+      this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets', 'secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    }
+  }
+}

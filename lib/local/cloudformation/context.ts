@@ -1,0 +1,74 @@
+/** What every resource handler of the model builder works with: one stack, resolved. */
+import { AssemblyStack, CloudAssembly } from './assembly';
+import { TemplateResolver } from './intrinsics';
+import { Model, RestApi, Stage } from '../apigateway/model';
+import { ScheduledInvocation } from '../events/schedules';
+import { SecretSeed } from '../secrets-manager/service';
+import { TopicSeed } from '../sns/service';
+import type { SecretCatalog } from '../secrets-manager/cfn-secret';
+import { Obj } from './values';
+
+/** Values kept from a previous run (from the state file), so keys, secrets and ids stay the same. */
+export interface PersistedTemplateValues {
+  /** `stack/logicalId` → key value. */
+  readonly keyValues: Record<string, string>;
+  /** `stack/logicalId` → secret string. */
+  readonly secrets: Record<string, string>;
+  /** `stack/logicalId` → the random physical id given to a usage plan or an API key. */
+  readonly physicalIds: Record<string, string>;
+}
+
+/** What the whole build shares across stacks. */
+export interface BuildState {
+  readonly asm: CloudAssembly;
+  readonly model: Model;
+  readonly now: number;
+  readonly persisted?: PersistedTemplateValues;
+  /** Values generated in this run, to persist. */
+  readonly generated: { keyValues: Record<string, string>; secrets: Record<string, string>; physicalIds: Record<string, string> };
+  /** Secret ARN → its rotation (from AWS::SecretsManager::RotationSchedule). */
+  readonly rotations: Map<string, SecretSeed['rotation']>;
+  /** The app's secrets, for the local Secrets Manager. */
+  readonly secretSeeds: SecretSeed[];
+  /** Lambda targets of the app's `rate(...)` schedule rules. */
+  readonly schedules: ScheduledInvocation[];
+  /** The app's SNS topics, for the local SNS. */
+  readonly topics: TopicSeed[];
+}
+
+export interface StackContext extends BuildState {
+  readonly stack: AssemblyStack;
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly resources: Obj;
+  readonly resolver: TemplateResolver;
+  /** Logical ids whose Condition is false. */
+  readonly skipped: Set<string>;
+  /** Every secret of the assembly, with its value. */
+  readonly secrets: SecretCatalog;
+  /** `stack/logicalId`: the key of a resource in persisted maps. */
+  seed(logicalId: string): string;
+  /** The physical id (`Ref`) of a resource of this stack. */
+  ref(logicalId: string): string | undefined;
+  getAtt(logicalId: string, attr: string): unknown;
+  /** CloudFormation's own tags on what a resource creates. */
+  tagsFor(logicalId: string): Record<string, string>;
+  /** Records something that cannot be emulated. */
+  report(logicalId: string, type: string, reason: string): void;
+  /** The API a resource belongs to (reports it if not an API of the app). */
+  apiOf(logicalId: string, restApiId: unknown): RestApi | undefined;
+  addStage(api: RestApi, stage: Stage, logicalId: string): void;
+}
+
+/** One resource of a template, with its properties resolved. */
+export interface TemplateResource {
+  readonly logicalId: string;
+  readonly props: Obj;
+}
+
+/** Builds the model objects of one CloudFormation resource type. */
+export interface ResourceHandler {
+  readonly type: string;
+  /** Called once per stack with every resource of the type (conditions applied, properties resolved). */
+  build(ctx: StackContext, resources: TemplateResource[]): void;
+}

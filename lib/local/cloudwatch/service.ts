@@ -1,0 +1,230 @@
+/**
+ * The slice of Amazon CloudWatch that keygate's quota warnings need, served beside the API
+ * Gateway control plane for the real `@aws-sdk/client-cloudwatch` (JSON 1.0 in AWS query
+ * compatible mode: `POST /` with `X-Amz-Target: GraniteServiceVersion20100801.<Action>`;
+ * errors carry the query error code in `x-amzn-query-error`). PutMetricData validates like
+ * CloudWatch and keeps the data points in memory (the newest MAX_KEPT_DATA_POINTS); there
+ * are no alarms, statistics or dashboards locally.
+ */
+import { gunzipSync } from 'zlib';
+import { parseJsonObject } from '../json-body';
+
+/** One data point CloudWatch received. */
+export interface MetricDataPoint {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  /** ms since the epoch: the datum's Timestamp, or when it was received on the gateway's clock. */
+  readonly timestamp: number;
+  /** Set for a single value (`Value`). */
+  readonly value?: number;
+  /** Set for `Values` (with `Counts`) or `StatisticValues`. */
+  readonly values?: { readonly values: number[]; readonly counts: number[] };
+  readonly statistics?: { readonly sampleCount: number; readonly sum: number; readonly minimum: number; readonly maximum: number };
+  readonly unit: string;
+}
+
+export interface CloudWatchRequest {
+  /** The `X-Amz-Target` header. */
+  readonly target: string;
+  /** The `Content-Encoding` header: the SDK gzips PutMetricData bodies over 10 KB. */
+  readonly contentEncoding?: string;
+  readonly body: Buffer;
+}
+
+export interface CloudWatchResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface LocalCloudWatchOptions {
+  readonly clock: () => number;
+  /** Told about each PutMetricData (namespace, count and metric names). */
+  readonly log?: (line: string) => void;
+}
+
+/** How many data points the slice keeps (the oldest go first). */
+export const MAX_KEPT_DATA_POINTS = 10_000;
+/** PutMetricData's limits. */
+export const MAX_METRIC_DATA_PER_CALL = 1000;
+/** PutMetricData's request size limit (uncompressed). */
+export const MAX_PUT_METRIC_DATA_BYTES = 1_048_576;
+const MAX_DIMENSIONS = 30;
+const MAX_VALUES = 150;
+/** How far back and ahead of now a Timestamp may be. */
+const MAX_PAST_MS = 14 * 86_400_000;
+const MAX_FUTURE_MS = 2 * 3_600_000;
+/** CloudWatch rejects magnitudes outside this range (other than 0). */
+const MIN_MAGNITUDE = 8.515920e-109;
+const MAX_MAGNITUDE = 1.174271e+108;
+
+const TARGET_PREFIX = 'GraniteServiceVersion20100801.';
+const UNITS = new Set([
+  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes', 'Bits', 'Kilobits', 'Megabits',
+  'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second',
+  'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
+]);
+
+type Json = Record<string, unknown>;
+
+/** A CloudWatch error: the query error code (`x-amzn-query-error`) and the JSON exception type. */
+class CloudWatchError extends Error {
+  constructor(readonly code: string, readonly type: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+const invalidValue = (message: string): CloudWatchError => new CloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', message);
+const missing = (name: string): CloudWatchError => new CloudWatchError('MissingParameter', 'MissingRequiredParameterException', `The parameter ${name} is required.`);
+const invalidParam = (name: string, value: unknown): CloudWatchError => invalidValue(`The value ${String(value)} for parameter ${name} is invalid.`);
+
+export class LocalCloudWatch {
+  /** Whether a request is for this slice (the one dispatch point for the gateway). */
+  static accepts(headers: Record<string, string | string[] | undefined>): boolean {
+    const target = headers['x-amz-target'];
+    return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  }
+
+  private readonly kept: MetricDataPoint[] = [];
+  private total = 0;
+
+  constructor(private readonly opts: LocalCloudWatchOptions) {}
+
+  /** The data points kept, oldest first. */
+  get dataPoints(): readonly MetricDataPoint[] {
+    return this.kept;
+  }
+
+  /** Data points received since the start, including those no longer kept. */
+  get receivedCount(): number {
+    return this.total;
+  }
+
+  handle(req: CloudWatchRequest): CloudWatchResponse {
+    try {
+      const body = parseJsonObject(decoded(req), (message) => new CloudWatchError('SerializationException', 'SerializationException', message));
+      const action = req.target.slice(TARGET_PREFIX.length);
+      if (action !== 'PutMetricData') {
+        throw new CloudWatchError('InvalidAction', 'UnknownOperationException', `keygate local does not implement monitoring ${action} (it serves PutMetricData)`);
+      }
+      this.putMetricData(body);
+      return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: '{}' };
+    } catch (e) {
+      if (!(e instanceof CloudWatchError)) throw e;
+      return {
+        status: e.status,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${e.code};Sender` },
+        body: JSON.stringify({ __type: `com.amazonaws.cloudwatch#${e.type}`, message: e.message }),
+      };
+    }
+  }
+
+  /** Validates the whole call first: a bad datum stores nothing, as in CloudWatch. */
+  private putMetricData(body: Json): void {
+    const namespace = body.Namespace;
+    if (namespace === undefined || namespace === null) throw missing('Namespace');
+    if (typeof namespace !== 'string' || namespace.length < 1 || namespace.length > 255 || namespace.startsWith(':') || /^AWS\//.test(namespace)) {
+      throw invalidParam('Namespace', namespace);
+    }
+    const data = body.MetricData;
+    if (data === undefined || data === null) throw missing('MetricData');
+    if (!Array.isArray(data) || data.length === 0) throw invalidParam('MetricData', JSON.stringify(data));
+    if (data.length > MAX_METRIC_DATA_PER_CALL) throw invalidValue(`The collection MetricData must not have a size greater than ${MAX_METRIC_DATA_PER_CALL}.`);
+    const now = this.opts.clock();
+    const points = data.map((d, i) => datum(d as Json, `MetricData.member.${i + 1}`, namespace, now));
+    for (const p of points) {
+      this.kept.push(p);
+      if (this.kept.length > MAX_KEPT_DATA_POINTS) this.kept.shift();
+    }
+    this.total += points.length;
+    const names = [...new Set(points.map((p) => p.metricName))];
+    this.opts.log?.(`keygate local: CloudWatch ${namespace} got ${points.length} data point${points.length === 1 ? '' : 's'} (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`);
+  }
+}
+
+/** The body, gunzipped if the SDK compressed it (at most PutMetricData's 1 MB once inflated). */
+function decoded(req: CloudWatchRequest): Buffer {
+  const encoding = (req.contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return req.body;
+  if (encoding !== 'gzip') throw new CloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', `Content-Encoding ${encoding} is not supported (gzip is).`);
+  try {
+    return gunzipSync(req.body, { maxOutputLength: MAX_PUT_METRIC_DATA_BYTES });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new CloudWatchError('RequestEntityTooLarge', 'RequestEntityTooLargeException', `Request size exceeds ${MAX_PUT_METRIC_DATA_BYTES} bytes.`, 413);
+    }
+    throw new CloudWatchError('SerializationException', 'SerializationException', 'The gzip-encoded request body cannot be decompressed.');
+  }
+}
+
+function datum(d: Json, path: string, namespace: string, now: number): MetricDataPoint {
+  const metricName = d.MetricName;
+  if (metricName === undefined || metricName === null) throw missing(`${path}.MetricName`);
+  if (typeof metricName !== 'string' || metricName.length < 1 || metricName.length > 255) throw invalidParam(`${path}.MetricName`, metricName);
+
+  const dims = d.Dimensions ?? [];
+  if (!Array.isArray(dims)) throw invalidParam(`${path}.Dimensions`, JSON.stringify(dims));
+  if (dims.length > MAX_DIMENSIONS) throw invalidValue(`The collection ${path}.Dimensions must not have a size greater than ${MAX_DIMENSIONS}.`);
+  const dimensions: Record<string, string> = {};
+  dims.forEach((dim: Json, j: number) => {
+    const at = `${path}.Dimensions.member.${j + 1}`;
+    if (typeof dim?.Name !== 'string' || dim.Name.length < 1 || dim.Name.length > 255) throw invalidParam(`${at}.Name`, dim?.Name);
+    if (typeof dim.Value !== 'string' || dim.Value.length < 1 || dim.Value.length > 1024) throw invalidParam(`${at}.Value`, dim.Value);
+    if (dim.Name in dimensions) throw invalidValue(`No metric may have duplicate dimension names; ${at}.Name is ${dim.Name} again.`);
+    dimensions[dim.Name] = dim.Value;
+  });
+
+  let timestamp = now;
+  if (d.Timestamp !== undefined && d.Timestamp !== null) {
+    const seconds = typeof d.Timestamp === 'number' ? d.Timestamp : Number.NaN;
+    if (!Number.isFinite(seconds)) throw invalidParam(`${path}.Timestamp`, d.Timestamp);
+    timestamp = Math.round(seconds * 1000);
+    if (timestamp < now - MAX_PAST_MS) throw invalidValue(`The parameter ${path}.Timestamp must specify a time no more than two weeks in the past.`);
+    if (timestamp > now + MAX_FUTURE_MS) throw invalidValue(`The parameter ${path}.Timestamp must specify a time no more than two hours in the future.`);
+  }
+
+  const unit = d.Unit ?? 'None';
+  if (typeof unit !== 'string' || !UNITS.has(unit)) throw invalidParam(`${path}.Unit`, unit);
+  if (d.StorageResolution !== undefined && d.StorageResolution !== 1 && d.StorageResolution !== 60) throw invalidParam(`${path}.StorageResolution`, d.StorageResolution);
+
+  const given = (['Value', 'Values', 'StatisticValues'] as const).filter((f) => d[f] !== undefined && d[f] !== null);
+  if (given.length > 1) {
+    throw new CloudWatchError('InvalidParameterCombination', 'InvalidParameterCombinationException',
+      `The parameters ${given.map((f) => `${path}.${f}`).join(' and ')} are mutually exclusive and you have specified both.`);
+  }
+  const base = { namespace, metricName, dimensions, timestamp, unit };
+  if (given[0] === 'Values') {
+    const values = numbers(d.Values, `${path}.Values`);
+    const counts = d.Counts === undefined || d.Counts === null ? values.map(() => 1) : numbers(d.Counts, `${path}.Counts`);
+    if (values.length > MAX_VALUES) throw invalidValue(`The collection ${path}.Values must not have a size greater than ${MAX_VALUES}.`);
+    if (counts.length !== values.length) throw invalidValue(`The parameters ${path}.Values and ${path}.Counts must be of the same size.`);
+    return { ...base, values: { values, counts } };
+  }
+  if (given[0] === 'StatisticValues') {
+    const s = d.StatisticValues as Json;
+    const stat = (f: string): number => {
+      if (s?.[f] === undefined || s[f] === null) throw missing(`${path}.StatisticValues.${f}`);
+      return measurable(s[f], `${path}.StatisticValues.${f}`);
+    };
+    const statistics = { sampleCount: stat('SampleCount'), sum: stat('Sum'), minimum: stat('Minimum'), maximum: stat('Maximum') };
+    if (statistics.minimum > statistics.maximum) throw invalidValue(`The parameter ${path}.StatisticValues.Minimum must not be greater than ${path}.StatisticValues.Maximum.`);
+    return { ...base, statistics };
+  }
+  // One of Value, Values and StatisticValues is required.
+  if (given.length === 0) throw missing(`${path}.Value`);
+  return { ...base, value: measurable(d.Value, `${path}.Value`) };
+}
+
+/** A number CloudWatch can store: finite, 0 or within its magnitude range. The SDK sends NaN and infinities as strings. */
+function measurable(v: unknown, name: string): number {
+  const n = typeof v === 'number' ? v : Number.NaN;
+  const magnitude = Math.abs(n);
+  if (!Number.isFinite(n) || (magnitude !== 0 && (magnitude < MIN_MAGNITUDE || magnitude > MAX_MAGNITUDE))) throw invalidParam(name, v);
+  return n;
+}
+
+function numbers(v: unknown, name: string): number[] {
+  if (!Array.isArray(v)) throw invalidParam(name, JSON.stringify(v));
+  return v.map((x, i) => measurable(x, `${name}.member.${i + 1}`));
+}
