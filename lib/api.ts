@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Annotations, CfnResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { IKeyProtectedApi } from './api-contract';
 import { KeygateAccessLogFormat } from './monitoring/access-log';
 import { StageAccessLogInsights } from './monitoring/access-log-insights';
 import { KeygateAlarms, KeygateAlarmsOptions } from './monitoring/alarms';
@@ -212,7 +213,7 @@ interface StageEntry {
  * with a deployed stage, JSON access logs, JSON gateway responses, usage-plan tiers and
  * clients. It wraps `aws-cdk-lib/aws-apigateway` RestApi, which stays reachable as `restApi`.
  */
-export class KeyProtectedApi extends Construct {
+export class KeyProtectedApi extends Construct implements IKeyProtectedApi {
   /** The underlying RestApi. */
   public readonly restApi: apigw.RestApi;
   /** The stage deployed with the API. */

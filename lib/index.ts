@@ -1,4 +1,5 @@
 export * from './api';
+export * from './api-contract';
 export * from './tier';
 export * from './client';
 export * from './lifecycle/key-rotation';

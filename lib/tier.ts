@@ -1,7 +1,7 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { IResource, Lazy, Names, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { KeyProtectedApi } from './api';
+import type { IKeyProtectedApi } from './api-contract';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
 import { registryOf, stageNameOf, TierLike } from './registry';
@@ -60,7 +60,7 @@ export interface TierOptions {
 /** Properties of a Tier. */
 export interface TierProps extends TierOptions {
   /** The API whose stages (by default) and routes the tier refers to. */
-  readonly api: KeyProtectedApi;
+  readonly api: IKeyProtectedApi;
 }
 
 abstract class TierBase extends Resource implements ITier {
@@ -103,7 +103,7 @@ export class Tier extends TierBase implements TierLike {
   public readonly usagePlanId: string;
   public readonly tierName: string;
   /** The API the tier belongs to. */
-  public readonly api: KeyProtectedApi;
+  public readonly api: IKeyProtectedApi;
 
   private readonly stages?: apigw.Stage[];
   private readonly throttle?: apigw.ThrottleSettings;

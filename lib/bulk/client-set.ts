@@ -10,7 +10,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { ArnFormat, Aspects, CustomResource, Duration, IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import type { KeyProtectedApi } from '../api';
+import type { IKeyProtectedApi } from '../api-contract';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
@@ -131,7 +131,7 @@ export interface ClientSetOptions {
 /** Properties of a ClientSet. */
 export interface ClientSetProps extends ClientSetOptions {
   /** The API whose tiers the clients are in. */
-  readonly api: KeyProtectedApi;
+  readonly api: IKeyProtectedApi;
 }
 
 /** Problems listed in one error at most. */
@@ -299,7 +299,7 @@ export class ClientSet extends Construct {
   }
 
   /** Validates entries, claims their names, resolves tiers; returns the manifest's clients. */
-  private checkEntries(api: KeyProtectedApi, entries: RawClientEntry[], tierKeys: Map<ITier, string>, problems: SourceProblem[], setId: string): ManifestClient[] {
+  private checkEntries(api: IKeyProtectedApi, entries: RawClientEntry[], tierKeys: Map<ITier, string>, problems: SourceProblem[], setId: string): ManifestClient[] {
     const apiTiers = new Map<string, Tier>();
     for (const tier of registryOf(api).tiers) {
       if (tier instanceof Tier && tier.api === api && !Token.isUnresolved(tier.tierName)) apiTiers.set(tier.tierName, tier);

@@ -7,7 +7,7 @@
  */
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { APIGatewayClient, GetUsagePlanCommand } from '@aws-sdk/client-api-gateway';
-import { periodStart } from '../local/apigateway/data-plane/quota';
+import { periodStart } from '../shared/quota-period';
 import { planUsageByKeyId } from '../sdk/unused';
 import { QUOTA_METRIC_NAMESPACE, QUOTA_METRICS } from '../shared/quota-metrics';
 
@@ -45,7 +45,7 @@ export async function publishQuotaUsage(deps: QuotaUsageDependencies, event: Pub
     const plan = await deps.apigw.send(new GetUsagePlanCommand({ usagePlanId }));
     const quota = plan.quota;
     if (!quota?.limit || !quota.period) continue;
-    const start = periodStart(now, { period: quota.period as 'DAY' | 'WEEK' | 'MONTH', offset: quota.offset ?? 0 });
+    const start = periodStart(now, { period: quota.period, offset: quota.offset ?? 0 });
     const { daily } = await planUsageByKeyId(deps.apigw, usagePlanId, isoDay(start), isoDay(now));
     for (const [apiKeyId, days] of daily) {
       const used = days.reduce((sum, [requests]) => sum + (requests ?? 0), 0);

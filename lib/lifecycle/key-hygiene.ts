@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { KeyProtectedApi } from '../api';
+import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
 import { ownerTopic, ScheduledJob, validateInterval } from './scheduled-job';
@@ -37,7 +37,7 @@ export interface KeyHygieneOptions {
 /** Properties of KeyHygiene. */
 export interface KeyHygieneProps extends KeyHygieneOptions {
   /** The API whose tiers' keys are looked at. */
-  readonly api: KeyProtectedApi;
+  readonly api: IKeyProtectedApi;
 }
 
 /**

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { KeyProtectedApi } from '../api';
+import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
 import { QUOTA_METRIC_DIMENSIONS, QUOTA_METRIC_NAMESPACE, QUOTA_METRICS } from '../shared/quota-metrics';
@@ -38,7 +38,7 @@ export interface QuotaWarningsOptions {
 /** Properties of QuotaWarnings. */
 export interface QuotaWarningsProps extends QuotaWarningsOptions {
   /** The API whose tiers are watched (every tier with a quota, also tiers added later). */
-  readonly api: KeyProtectedApi;
+  readonly api: IKeyProtectedApi;
 }
 
 /**

@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { RejectionReason, TopKeysBy } from './access-log-insights';
-import type { KeyProtectedApi } from '../api';
+import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { pascal, stableName } from './names';
 import { stageNameOf } from '../registry';
@@ -96,7 +96,7 @@ export interface KeygateAlarmsOptions {
 /** Properties of KeygateAlarms. */
 export interface KeygateAlarmsProps extends KeygateAlarmsOptions {
   /** The API watched. */
-  readonly api: KeyProtectedApi;
+  readonly api: IKeyProtectedApi;
 }
 
 /** Which alarm, for ids and descriptions. */

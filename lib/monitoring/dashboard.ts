@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Aws, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { RejectionReason, StageAccessLogInsights, TopKeysBy } from './access-log-insights';
-import type { KeyProtectedApi } from '../api';
+import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { stableName } from './names';
 import { QUOTA_METRIC_DIMENSIONS, QUOTA_METRIC_NAMESPACE, QUOTA_METRICS, QUOTA_WARNINGS_CONSTRUCT_ID } from '../shared/quota-metrics';
@@ -39,7 +39,7 @@ export interface KeygateDashboardOptions {
 /** Properties of a KeygateDashboard. */
 export interface KeygateDashboardProps extends KeygateDashboardOptions {
   /** The API shown. */
-  readonly api: KeyProtectedApi;
+  readonly api: IKeyProtectedApi;
 }
 
 /**
@@ -71,7 +71,7 @@ export class KeygateDashboard extends Construct {
   }
 }
 
-function stageRows(api: KeyProtectedApi, stage: apigw.Stage, period: Duration, topKeys: number): cloudwatch.IWidget[] {
+function stageRows(api: IKeyProtectedApi, stage: apigw.Stage, period: Duration, topKeys: number): cloudwatch.IWidget[] {
   const name = stageNameOf(stage);
   const rows: cloudwatch.IWidget[] = [
     new cloudwatch.TextWidget({ markdown: `## Stage ${name}`, width: 24, height: 1 }),
@@ -166,7 +166,7 @@ class ContributorInsightsWidget extends cloudwatch.ConcreteWidget {
 class QuotaUsageWidget extends cloudwatch.ConcreteWidget {
   private readonly graph: cloudwatch.GraphWidget;
 
-  constructor(private readonly api: KeyProtectedApi, period: Duration) {
+  constructor(private readonly api: IKeyProtectedApi, period: Duration) {
     super(24, 6);
     const dimensions = QUOTA_METRIC_DIMENSIONS.join(',');
     this.graph = new cloudwatch.GraphWidget({

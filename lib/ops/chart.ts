@@ -2,6 +2,7 @@ import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import * as fs from 'fs';
 import * as path from 'path';
 import { chartJsSource } from './chart-js-source';
+import { periodStartDay } from '../shared/quota-period';
 import type { UsageReport } from './usage';
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
@@ -10,14 +11,6 @@ function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
   return out;
-}
-
-/** Start of the quota period (UTC) that contains `day`, for cumulative lines of WEEK/MONTH quotas. */
-function periodStart(day: string, period: string | undefined): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  if (period === 'MONTH') return day.slice(0, 8) + '01';
-  if (period === 'WEEK') return new Date(d.getTime() - ((d.getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10);
-  return day;
 }
 
 /** What the chart shows: chart.js's own configuration, so the browser draws it as chart.js would anywhere. */
@@ -40,7 +33,7 @@ export function usageChartConfig(report: UsageReport, title?: string): UsageChar
       let sum = 0;
       let start = '';
       const cumulative = labels.map((d) => {
-        const s = periodStart(d, t.quotaPeriod);
+        const s = periodStartDay(d, { period: t.quotaPeriod!, offset: t.quotaOffset });
         if (s !== start) { start = s; sum = 0; }
         sum += byDay.get(d) ?? 0;
         return sum;

@@ -15,6 +15,8 @@ export interface UsageRow {
   readonly remaining?: number;
   readonly quotaLimit?: number;
   readonly quotaPeriod?: string;
+  /** The quota period's offset (the day it starts: for WEEK 0 = Sunday). */
+  readonly quotaOffset?: number;
 }
 
 export interface UsageReport {
@@ -22,7 +24,7 @@ export interface UsageReport {
   readonly to: string;
   readonly rows: UsageRow[];
   /** One entry per key and plan: total used over the range and the last remaining value. */
-  readonly totals: { keyId: string; keyName: string; planId: string; planName: string; used: number; remaining?: number; quotaLimit?: number; quotaPeriod?: string }[];
+  readonly totals: { keyId: string; keyName: string; planId: string; planName: string; used: number; remaining?: number; quotaLimit?: number; quotaPeriod?: string; quotaOffset?: number }[];
 }
 
 export interface UsageOptions {
@@ -96,6 +98,7 @@ export async function usageReport(client: APIGatewayClient, options: UsageOption
     }
     const quotaLimit = plan.quota?.limit;
     const quotaPeriod = plan.quota?.period;
+    const quotaOffset = plan.quota?.offset;
     for (const [itemKey, days] of Object.entries(items).sort(([a], [b]) => (names.get(a) ?? a).localeCompare(names.get(b) ?? b))) {
       // AWS indexes the usage by key id (the documentation says "api_key"): accept both.
       const keyId = names.has(itemKey) ? itemKey : (byValue.get(itemKey) ?? itemKey);
@@ -106,11 +109,11 @@ export async function usageReport(client: APIGatewayClient, options: UsageOption
       days.forEach(([u, r], i) => {
         const date = isoDay(new Date(fromDate.getTime() + i * DAY_MS));
         const rem = quotaLimit === undefined ? undefined : r;
-        rows.push({ date, keyId, keyName, planId: plan.id ?? '', planName: plan.name ?? '', used: u ?? 0, remaining: rem, quotaLimit, quotaPeriod });
+        rows.push({ date, keyId, keyName, planId: plan.id ?? '', planName: plan.name ?? '', used: u ?? 0, remaining: rem, quotaLimit, quotaPeriod, quotaOffset });
         used += u ?? 0;
         remaining = rem;
       });
-      totals.push({ keyId, keyName, planId: plan.id ?? '', planName: plan.name ?? '', used, remaining, quotaLimit, quotaPeriod });
+      totals.push({ keyId, keyName, planId: plan.id ?? '', planName: plan.name ?? '', used, remaining, quotaLimit, quotaPeriod, quotaOffset });
     }
   }
   return { from, to, rows, totals };

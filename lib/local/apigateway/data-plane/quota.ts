@@ -2,9 +2,10 @@
  * Usage-plan quotas: requests per key per plan per period (DAY, WEEK or MONTH in UTC,
  * with an offset), summed over the plan's stages, with a day-by-day history for GetUsage.
  */
+import { DAY_MS, nextPeriodStart, periodStart } from '../../../shared/quota-period';
 import { QuotaSettings } from '../model';
 
-const DAY_MS = 86_400_000;
+export { nextPeriodStart, periodStart };
 
 let dayCache = { start: 0, end: -1, day: '' };
 
@@ -15,54 +16,6 @@ export function utcDay(ms: number): string {
   const start = Date.parse(`${day}T00:00:00Z`);
   dayCache = { start, end: start + DAY_MS, day };
   return day;
-}
-
-/**
- * Start (UTC ms) of the quota period containing `now`. The offset is the day the period
- * starts: for WEEK 0 = Sunday … 6 = Saturday; for MONTH 0 = the 1st; for DAY it must be 0.
- */
-export function periodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
-  // Keyed by the settings object (asked on every request, and a plan's quota object only changes by replacement).
-  const c = periodCache.get(q);
-  if (c && now >= c.dayStart && now < c.dayStart + DAY_MS) return c.start;
-  const start = computePeriodStart(now, q);
-  const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
-  periodCache.set(q, { dayStart, start });
-  return start;
-}
-
-const periodCache = new WeakMap<object, { dayStart: number; start: number }>();
-
-function computePeriodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
-  const d = new Date(now);
-  const day0 = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  const offset = Math.max(0, Math.floor(q.offset || 0));
-  switch (q.period) {
-    case 'DAY':
-      return day0;
-    case 'WEEK': {
-      const back = (d.getUTCDay() - (offset % 7) + 7) % 7;
-      return day0 - back * DAY_MS;
-    }
-    case 'MONTH': {
-      const startIn = (y: number, m: number): number => {
-        const len = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-        return Date.UTC(y, m, Math.min(offset + 1, len));
-      };
-      const thisMonth = startIn(d.getUTCFullYear(), d.getUTCMonth());
-      return day0 >= thisMonth ? thisMonth : startIn(d.getUTCFullYear(), d.getUTCMonth() - 1);
-    }
-  }
-  return day0;
-}
-
-/** Start of the period after the one containing `now`. */
-export function nextPeriodStart(now: number, q: Pick<QuotaSettings, 'period' | 'offset'>): number {
-  const start = periodStart(now, q);
-  if (q.period === 'DAY') return start + DAY_MS;
-  if (q.period === 'WEEK') return start + 7 * DAY_MS;
-  // MONTH: the period start of a day safely inside the next month.
-  return periodStart(start + 32 * DAY_MS, q);
 }
 
 /** Counters: planId → keyId → day → requests counted. */
