@@ -354,38 +354,11 @@ export class ClientSet extends Construct {
         if (other !== undefined && other !== entry.where) report('generations', `key name '${keyName}' is also a key name of the client at ${other}`, generation);
         keyNames.set(keyName, entry.where);
       }
-      for (const [key, value] of Object.entries(entry.tags ?? {})) {
-        if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) report('tags', 'tag keys are 1-128 characters and must not start with aws:', key);
-        if (value.length > 256) report('tags', `the value of tag '${key}' is longer than 256 characters`, value.length);
-      }
-      if (this.rotation) {
-        const secretName = clientSetSecretName(setId, name);
-        if (entry.generations) report('generations', 'a rotating client has no key generations: its rotation schedule creates and retires the keys', entry.generations);
-        if (!entry.enabled) report('enabled', 'a rotating client\'s keys belong to its rotation schedule; remove the client from the set to retire it (its keys are disabled, then deleted by the next deploy)', false);
-        if (!SECRET_NAME_PATTERN.test(secretName)) report('name', `a rotating client's secret is named ${secretName.slice(0, 60)}${secretName.length > 60 ? '…' : ''}: Secrets Manager allows 1-512 letters, digits and / _ + = . @ - in secret names`, name);
-        // Secrets Manager reads a name ending in -XXXXXX as a partial ARN (the random suffix it adds).
-        else if (/-[A-Za-z0-9]{6}$/.test(name)) report('name', 'must not end with a hyphen and six characters: Secrets Manager would take the secret name for a partial ARN', name);
-        if (name.length > MAX_SECRET_TAG_VALUE_LENGTH) report('name', `is ${name.length} characters; a rotating client's secret carries it in a tag (at most ${MAX_SECRET_TAG_VALUE_LENGTH})`, name.length);
-        if (Object.keys(entry.tags ?? {}).length > MAX_USER_SECRET_TAGS) report('tags', `a rotating client's secret holds at most ${MAX_USER_SECRET_TAGS} tags of its own (Secrets Manager allows 50, keygate uses the rest)`, Object.keys(entry.tags ?? {}).length);
-      }
+      checkTags(entry.tags, report);
+      if (this.rotation) checkRotatingEntry(entry, setId, report);
       if (problems.length > before) continue;
 
-      const keys = [...new Set(tiers)].map((tier) => {
-        let key = tierKeys.get(tier);
-        if (key === undefined) {
-          key = `t${tierKeys.size}`;
-          tierKeys.set(tier, key);
-        }
-        return key;
-      });
-      clients.push({
-        name,
-        tiers: keys,
-        ...(entry.enabled ? {} : { enabled: false }),
-        ...(entry.description ? { description: entry.description } : {}),
-        ...(entry.tags && Object.keys(entry.tags).length > 0 ? { tags: entry.tags } : {}),
-        ...(entry.generations && !(generations.length === 1 && generations[0] === 1) ? { generations: [...generations].sort((a, b) => a - b) } : {}),
-      });
+      clients.push(manifestClientOf(entry, tiers, tierKeys, generations));
     }
     return clients;
   }
@@ -589,4 +562,47 @@ class ClientSetProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
   }
+}
+
+type ReportProblem = (property: string, problem: string, value?: unknown) => void;
+
+/** Tag rules of API Gateway (and Secrets Manager, for rotating clients): keys 1-128 characters, not aws:, values ≤ 256. */
+function checkTags(tags: Record<string, string> | undefined, report: ReportProblem): void {
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) report('tags', 'tag keys are 1-128 characters and must not start with aws:', key);
+    if (value.length > 256) report('tags', `the value of tag '${key}' is longer than 256 characters`, value.length);
+  }
+}
+
+/** What a rotating client may not hold: generations, enabled: false, a name Secrets Manager can't use. */
+function checkRotatingEntry(entry: RawClientEntry, setId: string, report: ReportProblem): void {
+  const name = entry.name;
+  const secretName = clientSetSecretName(setId, name);
+  if (entry.generations) report('generations', 'a rotating client has no key generations: its rotation schedule creates and retires the keys', entry.generations);
+  if (!entry.enabled) report('enabled', 'a rotating client\'s keys belong to its rotation schedule; remove the client from the set to retire it (its keys are disabled, then deleted by the next deploy)', false);
+  if (!SECRET_NAME_PATTERN.test(secretName)) report('name', `a rotating client's secret is named ${secretName.slice(0, 60)}${secretName.length > 60 ? '…' : ''}: Secrets Manager allows 1-512 letters, digits and / _ + = . @ - in secret names`, name);
+  // Secrets Manager reads a name ending in -XXXXXX as a partial ARN (the random suffix it adds).
+  else if (/-[A-Za-z0-9]{6}$/.test(name)) report('name', 'must not end with a hyphen and six characters: Secrets Manager would take the secret name for a partial ARN', name);
+  if (name.length > MAX_SECRET_TAG_VALUE_LENGTH) report('name', `is ${name.length} characters; a rotating client's secret carries it in a tag (at most ${MAX_SECRET_TAG_VALUE_LENGTH})`, name.length);
+  if (Object.keys(entry.tags ?? {}).length > MAX_USER_SECRET_TAGS) report('tags', `a rotating client's secret holds at most ${MAX_USER_SECRET_TAGS} tags of its own (Secrets Manager allows 50, keygate uses the rest)`, Object.keys(entry.tags ?? {}).length);
+}
+
+/** The manifest's entry of a valid client: tier keys (t0, t1, …, one per distinct tier) and what differs from the defaults. */
+function manifestClientOf(entry: RawClientEntry, tiers: ITier[], tierKeys: Map<ITier, string>, generations: number[]): ManifestClient {
+  const keys = [...new Set(tiers)].map((tier) => {
+    let key = tierKeys.get(tier);
+    if (key === undefined) {
+      key = `t${tierKeys.size}`;
+      tierKeys.set(tier, key);
+    }
+    return key;
+  });
+  return {
+    name: entry.name,
+    tiers: keys,
+    ...(entry.enabled ? {} : { enabled: false }),
+    ...(entry.description ? { description: entry.description } : {}),
+    ...(entry.tags && Object.keys(entry.tags).length > 0 ? { tags: entry.tags } : {}),
+    ...(entry.generations && !(generations.length === 1 && generations[0] === 1) ? { generations: [...generations].sort((a, b) => a - b) } : {}),
+  };
 }
