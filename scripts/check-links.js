@@ -1,5 +1,5 @@
 // Checks every relative link (files and #anchors) in README.md, CONTRIBUTING.md, docs/*.md and bench/README.md.
-// Usage: node docs/check-links.js [repo root, default .]; exits 1 on a broken link.
+// Usage: node scripts/check-links.js [repo root, default .]; exits 1 on a broken link.
 const fs = require('fs'), path = require('path');
 const root = process.argv[2] || '.';
 const files = ['README.md', 'CONTRIBUTING.md', 'bench/README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => 'docs/' + f)];
