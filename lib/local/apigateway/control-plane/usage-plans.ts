@@ -120,8 +120,11 @@ export function updateUsagePlan(model: Model, plan: UsagePlan, body: Json): Usag
 
 type PlanFields = Omit<UsagePlan, 'id' | 'tags'>;
 
+function invalidOp(allowed: string): never {
+  throw bad(`Invalid patch operation specified. Must be one of: [${allowed}]`);
+}
+
 function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string, path: string, value: unknown): PlanFields {
-  const invalidOp = (allowed: string): never => { throw bad(`Invalid patch operation specified. Must be one of: [${allowed}]`); };
   switch (path) {
     case '/name':
       if (op !== 'replace') invalidOp('replace');
@@ -166,6 +169,11 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
       return { ...p, apiStages: p.apiStages.filter((s) => !(s.apiId === apiId && s.stage === stage)) };
     }
   }
+  return applyMethodThrottlePatch(plan, p, op, path, value);
+}
+
+/** A patch of `/apiStages/{apiId}:{stage}/throttle[/{resourcePath}/{httpMethod}[/rateLimit|burstLimit]]`. */
+function applyMethodThrottlePatch(plan: UsagePlan, p: PlanFields, op: string, path: string, value: unknown): PlanFields {
   const m = METHOD_THROTTLE_PATH.exec(path);
   if (!m) throw bad(`Invalid patch path ${path}`);
   const [, apiId, stage, rawResource, httpMethod, field] = m;
