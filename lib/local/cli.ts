@@ -102,19 +102,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
   return lines.join('\n');
 }
 
-/** Registers `keygate local`. */
-export function registerLocalCommand(program: Command): void {
-  program
-    .command('local')
-    .description('Serve a synthesized CDK app on 127.0.0.1 with API Gateway\'s API key, usage plan, throttle and quota behaviour, plus an API Gateway control-plane endpoint for the AWS SDK.')
-    .option('--app <dir>', 'serve this cloud assembly (a cdk.out folder) instead of synthesizing the cdk.json app of the current directory')
-    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', parsePort, 3000)
-    .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
-    .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
-    .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
-    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas, usage and the scheduled jobs follow the moved clock (jobs that are due run at start)', parseClock)
-    .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
-    .addHelpText('after', `
+const LOCAL_HELP = `
 Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline).
 
 Data plane:    <stage url>/<route>, e.g. curl -H "x-api-key: KEY" http://127.0.0.1:3000/restapis/<apiId>/<stage>/_user_request_/pets
@@ -137,40 +125,57 @@ Dashboard:     the printed dashboard URL (loopback only; it carries a token that
 
 --json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
                 "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}],
-                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}]}`)
-    .action(async (opts: LocalCliOptions) => {
-      let assemblyDir: string;
-      let synthesized = false;
-      if (opts.app) assemblyDir = path.resolve(opts.app);
-      else {
-        if (!opts.json) process.stderr.write('keygate local: synthesizing the cdk.json app…\n');
-        assemblyDir = await synthesizeApp({ cwd: process.cwd() });
-        synthesized = true;
-      }
-      const deployedAt = Date.now();
-      const clockOffsetMs = opts.clock ? parseClockOption(opts.clock, deployedAt) : 0;
-      const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits, rotateOnStart: true,
-        ...(clockOffsetMs !== 0 ? { clock: () => Date.now() + clockOffsetMs, deployedAt } : {}),
-        // Human mode: stages with access logging print their access log lines to stderr.
-        accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) });
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        if (!opts.json) process.stderr.write(`\nkeygate local: ${signal}, saving state and stopping\n`);
-        gw.close().then(() => {
-          if (synthesized) fs.rmSync(assemblyDir, { recursive: true, force: true });
-          process.exit(0);
-        }, (e: unknown) => {
-          process.stderr.write(`keygate local: error while stopping: ${(e as Error).message}\n`);
-          process.exit(1);
-        });
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      if (opts.json) process.stdout.write(JSON.stringify(gw.info) + '\n');
-      else process.stdout.write(formatSummary(gw, assemblyDir, opts.state, clockOffsetMs) + '\n');
-      // Keep running until a signal arrives.
-      await new Promise<never>(() => undefined);
+                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}]}`;
+
+/** Registers `keygate local`. */
+export function registerLocalCommand(program: Command): void {
+  program
+    .command('local')
+    .description('Serve a synthesized CDK app on 127.0.0.1 with API Gateway\'s API key, usage plan, throttle and quota behaviour, plus an API Gateway control-plane endpoint for the AWS SDK.')
+    .option('--app <dir>', 'serve this cloud assembly (a cdk.out folder) instead of synthesizing the cdk.json app of the current directory')
+    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', parsePort, 3000)
+    .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
+    .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
+    .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
+    .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas, usage and the scheduled jobs follow the moved clock (jobs that are due run at start)', parseClock)
+    .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
+    .addHelpText('after', LOCAL_HELP)
+    .action(runLocal);
+}
+
+/** `keygate local`: synthesizes (without --app), starts the gateway, prints where it is, and serves until a signal. */
+async function runLocal(opts: LocalCliOptions): Promise<void> {
+  let assemblyDir: string;
+  let synthesized = false;
+  if (opts.app) assemblyDir = path.resolve(opts.app);
+  else {
+    if (!opts.json) process.stderr.write('keygate local: synthesizing the cdk.json app…\n');
+    assemblyDir = await synthesizeApp({ cwd: process.cwd() });
+    synthesized = true;
+  }
+  const deployedAt = Date.now();
+  const clockOffsetMs = opts.clock ? parseClockOption(opts.clock, deployedAt) : 0;
+  const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits, rotateOnStart: true,
+    ...(clockOffsetMs !== 0 ? { clock: () => Date.now() + clockOffsetMs, deployedAt } : {}),
+    // Human mode: stages with access logging print their access log lines to stderr.
+    accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    if (!opts.json) process.stderr.write(`\nkeygate local: ${signal}, saving state and stopping\n`);
+    gw.close().then(() => {
+      if (synthesized) fs.rmSync(assemblyDir, { recursive: true, force: true });
+      process.exit(0);
+    }, (e: unknown) => {
+      process.stderr.write(`keygate local: error while stopping: ${(e as Error).message}\n`);
+      process.exit(1);
     });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (opts.json) process.stdout.write(JSON.stringify(gw.info) + '\n');
+  else process.stdout.write(formatSummary(gw, assemblyDir, opts.state, clockOffsetMs) + '\n');
+  // Keep running until a signal arrives.
+  await new Promise<never>(() => undefined);
 }

@@ -11,7 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import { PersistedTemplateValues } from './cloudformation/build-model';
-import { ApiGatewayError, ApiKey, Model, UsagePlan } from './apigateway/model';
+import { ApiKey, Model, UsagePlan } from './apigateway/model';
+import { LocalServiceError } from './service-error';
 import { UsageCounts } from './apigateway/data-plane/quota';
 import { PersistedSecret } from './secrets-manager/service';
 import { STATE_SCHEMA, STATE_VERSION } from './state-schema';
@@ -174,7 +175,7 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
     try {
       model.addKey({ ...k, stageKeys: k.stageKeys ?? [], tags: k.tags ?? {} });
     } catch (e) {
-      if (!(e instanceof ApiGatewayError)) throw e;
+      if (!(e instanceof LocalServiceError)) throw e;
       // A key whose value the template now uses under another id: the template wins.
     }
   }

@@ -1,5 +1,5 @@
 /** AWS::ApiGateway::ApiKey → a key; its generated value is kept in the state file so it survives restarts. */
-import { ApiGatewayError } from './model';
+import { LocalServiceError } from '../service-error';
 import { API_KEY_VALUE_PATTERN, generateKeyValue } from '../../shared/constants';
 import { ResourceHandler } from '../cloudformation/context';
 import { generatedName } from '../cloudformation/physical-ids';
@@ -29,7 +29,7 @@ export const apiKeyHandler: ResourceHandler = {
           customerId: str(p.CustomerId), stageKeys, tags: { ...strMap(tagsToMap(p.Tags)), ...ctx.tagsFor(logicalId) },
         });
       } catch (e) {
-        if (!(e instanceof ApiGatewayError)) throw e;
+        if (!(e instanceof LocalServiceError)) throw e;
         ctx.report(logicalId, TYPE, `would fail to deploy: ${e.message} (another key has the same value)`);
       }
     }
@@ -44,7 +44,7 @@ export const usagePlanKeyHandler: ResourceHandler = {
       try {
         ctx.model.addPlanKey(String(p.UsagePlanId), String(p.KeyId));
       } catch (e) {
-        if (!(e instanceof ApiGatewayError)) throw e;
+        if (!(e instanceof LocalServiceError)) throw e;
         ctx.report(logicalId, 'AWS::ApiGateway::UsagePlanKey', `would fail to deploy: ${e.message}`);
       }
     }

@@ -5,6 +5,7 @@
  * data plane reads it on every request, so a change is seen by the next request.
  */
 import { sha256Base64 } from '../ids';
+import { LocalServiceError } from '../service-error';
 import { MAX_API_KEYS, MAX_PLANS_PER_KEY } from '../../shared/constants';
 
 export interface ThrottleSettings {
@@ -175,25 +176,16 @@ export interface UnsupportedItem {
   readonly reason: string;
 }
 
-/** Thrown by model operations; `type` is the API Gateway error type. */
-export class ApiGatewayError extends Error {
-  constructor(
-    readonly type: 'NotFoundException' | 'ConflictException' | 'BadRequestException' | 'LimitExceededException' | 'TooManyRequestsException',
-    message: string,
-  ) {
-    super(message);
-    this.name = type;
-  }
+/** The error types of API Gateway's control plane that the model throws. */
+export type ApiGatewayErrorType = 'NotFoundException' | 'ConflictException' | 'BadRequestException' | 'LimitExceededException' | 'TooManyRequestsException';
 
-  get statusCode(): number {
-    switch (this.type) {
-      case 'NotFoundException': return 404;
-      case 'ConflictException': return 409;
-      case 'LimitExceededException': return 429;
-      case 'TooManyRequestsException': return 429;
-      default: return 400;
-    }
-  }
+const API_GATEWAY_ERROR_STATUS: Record<ApiGatewayErrorType, number> = {
+  NotFoundException: 404, ConflictException: 409, BadRequestException: 400, LimitExceededException: 429, TooManyRequestsException: 429,
+};
+
+/** An API Gateway error (thrown by model operations), with the status API Gateway gives its type. */
+export function apiGatewayError(type: ApiGatewayErrorType, message: string): LocalServiceError {
+  return new LocalServiceError(type, message, API_GATEWAY_ERROR_STATUS[type]);
 }
 
 /** Account quotas API Gateway enforces on keys and plans. */
@@ -236,17 +228,17 @@ export class Model {
   // ---- keys ----
 
   addKey(key: ApiKey): void {
-    if (this.keys.has(key.id)) throw new ApiGatewayError('ConflictException', `API Key ${key.id} already exists`);
+    if (this.keys.has(key.id)) throw apiGatewayError('ConflictException', `API Key ${key.id} already exists`);
     const digest = sha256Base64(key.value);
-    if (this.keyByDigest.has(digest)) throw new ApiGatewayError('ConflictException', 'API Key already exists');
-    if (this.keys.size >= MAX_API_KEYS) throw new ApiGatewayError('LimitExceededException', `Cannot exceed the limit of ${MAX_API_KEYS} API keys`);
+    if (this.keyByDigest.has(digest)) throw apiGatewayError('ConflictException', 'API Key already exists');
+    if (this.keys.size >= MAX_API_KEYS) throw apiGatewayError('LimitExceededException', `Cannot exceed the limit of ${MAX_API_KEYS} API keys`);
     this.keys.set(key.id, key);
     this.keyByDigest.set(digest, key.id);
   }
 
   getKey(id: string): ApiKey {
     const k = this.keys.get(id);
-    if (!k) throw new ApiGatewayError('NotFoundException', 'Invalid API Key identifier specified');
+    if (!k) throw apiGatewayError('NotFoundException', 'Invalid API Key identifier specified');
     return k;
   }
 
@@ -267,7 +259,7 @@ export class Model {
 
   getPlan(id: string): UsagePlan {
     const p = this.plans.get(id);
-    if (!p) throw new ApiGatewayError('NotFoundException', 'Invalid Usage Plan ID specified');
+    if (!p) throw apiGatewayError('NotFoundException', 'Invalid Usage Plan ID specified');
     return p;
   }
 
@@ -287,15 +279,15 @@ export class Model {
     const plan = this.getPlan(planId);
     this.getKey(keyId);
     const set = this.planKeys.get(planId) ?? new Set<string>();
-    if (set.has(keyId)) throw new ApiGatewayError('ConflictException', `Usage Plan ${planId} cannot be added because API Key ${keyId} is already associated with it`);
+    if (set.has(keyId)) throw apiGatewayError('ConflictException', `Usage Plan ${planId} cannot be added because API Key ${keyId} is already associated with it`);
     const others = this.plansOfKey(keyId);
     if (others.length >= MAX_PLANS_PER_KEY) {
-      throw new ApiGatewayError('LimitExceededException', `API Key ${keyId} cannot be in more than ${MAX_PLANS_PER_KEY} usage plans`);
+      throw apiGatewayError('LimitExceededException', `API Key ${keyId} cannot be in more than ${MAX_PLANS_PER_KEY} usage plans`);
     }
     for (const other of others) {
       for (const s of plan.apiStages) {
         if (other.apiStages.some((o) => o.apiId === s.apiId && o.stage === s.stage)) {
-          throw new ApiGatewayError('ConflictException', `API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage: ${s.apiId}:${s.stage} is in ${other.id} and ${plan.id}`);
+          throw apiGatewayError('ConflictException', `API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage: ${s.apiId}:${s.stage} is in ${other.id} and ${plan.id}`);
         }
       }
     }
@@ -306,7 +298,7 @@ export class Model {
   removePlanKey(planId: string, keyId: string): void {
     this.getPlan(planId);
     const set = this.planKeys.get(planId);
-    if (!set || !set.has(keyId)) throw new ApiGatewayError('NotFoundException', 'Invalid API Key identifier specified');
+    if (!set || !set.has(keyId)) throw apiGatewayError('NotFoundException', 'Invalid API Key identifier specified');
     set.delete(keyId);
   }
 

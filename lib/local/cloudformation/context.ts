@@ -5,7 +5,6 @@ import { Model, RestApi, Stage } from '../apigateway/model';
 import { ScheduledInvocation } from '../events/schedules';
 import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
-import type { SecretCatalog } from '../secrets-manager/cfn-secret';
 import { Obj } from './values';
 
 /** Values kept from a previous run (from the state file), so keys, secrets and ids stay the same. */
@@ -16,6 +15,14 @@ export interface PersistedTemplateValues {
   readonly secrets: Record<string, string>;
   /** `stack/logicalId` → the random physical id given to a usage plan or an API key. */
   readonly physicalIds: Record<string, string>;
+}
+
+/** The secrets of the assembly, as dynamic references (`{{resolve:secretsmanager:…}}`) read them. */
+export interface SecretValues {
+  /** The value of a secret (or of one JSON key of it). */
+  value(secretId: string, jsonKey: string | undefined): string | undefined;
+  /** The name of a secret (its ARN without the random suffix). */
+  name(secretId: string): string;
 }
 
 /** What the whole build shares across stacks. */
@@ -44,8 +51,8 @@ export interface StackContext extends BuildState {
   readonly resolver: TemplateResolver;
   /** Logical ids whose Condition is false. */
   readonly skipped: Set<string>;
-  /** Every secret of the assembly, with its value. */
-  readonly secrets: SecretCatalog;
+  /** Every secret of the assembly, with its value (secrets-manager/cfn-secret.ts's SecretCatalog). */
+  readonly secrets: SecretValues;
   /** `stack/logicalId`: the key of a resource in persisted maps. */
   seed(logicalId: string): string;
   /** The physical id (`Ref`) of a resource of this stack. */

@@ -167,50 +167,10 @@ export class TemplateResolver {
 
   private fn(name: string, arg: Json): Json {
     switch (name) {
-      case 'Fn::GetAtt': {
-        let parts: Json[];
-        if (typeof arg === 'string') {
-          const i = arg.indexOf('.');
-          parts = [arg.slice(0, i), arg.slice(i + 1)];
-        } else if (Array.isArray(arg)) {
-          parts = arg.map((a) => this.inner(a));
-        } else throw new UnresolvableError(`Fn::GetAtt: bad argument ${JSON.stringify(arg)}`);
-        return this.getAtt(this.str(parts[0], name), this.str(parts[1], name));
-      }
-      case 'Fn::Join': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Join takes [delimiter, list]`);
-        const list = this.inner(arg[1]);
-        if (!Array.isArray(list)) throw new UnresolvableError(`Fn::Join: second argument is not a list`);
-        return list.map((x) => this.str(x, name)).join(this.str(arg[0], name));
-      }
-      case 'Fn::Sub': {
-        let text: string;
-        let vars: Record<string, Json> = {};
-        if (typeof arg === 'string') text = arg;
-        else if (Array.isArray(arg) && typeof arg[0] === 'string') {
-          text = arg[0];
-          const m = this.inner(arg[1] ?? {});
-          if (isObject(m)) vars = m;
-        } else throw new UnresolvableError(`Fn::Sub: bad argument ${JSON.stringify(arg)}`);
-        return text.replace(/\$\{([^}]*)\}/g, (whole, expr: string) => {
-          if (expr.startsWith('!')) return '${' + expr.slice(1) + '}';
-          const e = expr.trim();
-          if (e in vars) return this.str(vars[e], name);
-          const dot = e.indexOf('.');
-          if (dot > 0 && !e.startsWith('AWS::')) return this.str(this.getAtt(e.slice(0, dot), e.slice(dot + 1)), name);
-          void whole;
-          return this.str(this.ref(e), name);
-        });
-      }
-      case 'Fn::Select': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Select takes [index, list]`);
-        const idx = Number(this.inner(arg[0]));
-        const list = this.inner(arg[1]);
-        if (!Array.isArray(list) || !Number.isInteger(idx) || idx < 0 || idx >= list.length) {
-          throw new UnresolvableError(`Fn::Select: index ${idx} out of range`);
-        }
-        return list[idx];
-      }
+      case 'Fn::GetAtt': return this.fnGetAtt(arg);
+      case 'Fn::Join': return this.fnJoin(arg);
+      case 'Fn::Sub': return this.fnSub(arg);
+      case 'Fn::Select': return this.fnSelect(arg);
       case 'Fn::Split': {
         if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Split takes [delimiter, string]`);
         return this.str(this.inner(arg[1]), name).split(this.str(arg[0], name));
@@ -219,56 +179,17 @@ export class TemplateResolver {
         if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') throw new UnresolvableError(`Fn::If takes [condition, then, else]`);
         return this.inner(this.condition(arg[0]) ? arg[1] : arg[2]);
       }
-      case 'Fn::Equals': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Equals takes two values`);
-        return JSON.stringify(this.inner(arg[0])) === JSON.stringify(this.inner(arg[1]));
-      }
-      case 'Fn::And': {
-        if (!Array.isArray(arg)) throw new UnresolvableError(`Fn::And takes a list`);
-        return arg.every((c) => this.evalCondition(c));
-      }
-      case 'Fn::Or': {
-        if (!Array.isArray(arg)) throw new UnresolvableError(`Fn::Or takes a list`);
-        return arg.some((c) => this.evalCondition(c));
-      }
-      case 'Fn::Not': {
-        if (!Array.isArray(arg) || arg.length !== 1) throw new UnresolvableError(`Fn::Not takes one condition`);
-        return !this.evalCondition(arg[0]);
-      }
-      case 'Fn::Contains': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Contains takes [list, value]`);
-        const list = this.inner(arg[0]);
-        const v = this.inner(arg[1]);
-        return Array.isArray(list) && list.some((x) => JSON.stringify(x) === JSON.stringify(v));
-      }
-      case 'Fn::ImportValue': {
-        const exportName = this.str(this.inner(arg), name);
-        const v = this.ctx.importValue(exportName);
-        if (v === undefined) throw new UnresolvableError(`Fn::ImportValue: no stack of the assembly exports ${exportName}`);
-        return v;
-      }
+      case 'Fn::Equals': case 'Fn::And': case 'Fn::Or': case 'Fn::Not': case 'Fn::Contains':
+        return this.conditionFn(name, arg);
+      case 'Fn::ImportValue': return this.fnImportValue(arg);
       case 'Fn::GetAZs': {
         const region = this.inner(arg);
         const r = typeof region === 'string' && region !== '' ? region : this.ctx.pseudo.region;
         return ['a', 'b', 'c'].map((s) => `${r}${s}`);
       }
-      case 'Fn::FindInMap': {
-        if (!Array.isArray(arg) || arg.length < 3) throw new UnresolvableError(`Fn::FindInMap takes [map, key, key]`);
-        const [m, k1, k2] = arg.slice(0, 3).map((a) => this.str(this.inner(a), name));
-        const maps = isObject(this.template.Mappings) ? this.template.Mappings : {};
-        const mm = maps[m];
-        const row = isObject(mm) ? mm[k1] : undefined;
-        const v = isObject(row) ? row[k2] : undefined;
-        if (v === undefined) {
-          if (arg[3] && isObject(arg[3]) && 'DefaultValue' in arg[3]) return this.inner(arg[3].DefaultValue);
-          throw new UnresolvableError(`Fn::FindInMap: ${m}.${k1}.${k2} not found`);
-        }
-        return v;
-      }
-      case 'Fn::Base64':
-        return Buffer.from(this.str(this.inner(arg), name)).toString('base64');
-      case 'Fn::ToJsonString':
-        return JSON.stringify(this.inner(arg));
+      case 'Fn::FindInMap': return this.fnFindInMap(arg);
+      case 'Fn::Base64': return Buffer.from(this.str(this.inner(arg), name)).toString('base64');
+      case 'Fn::ToJsonString': return JSON.stringify(this.inner(arg));
       case 'Fn::Length': {
         const l = this.inner(arg);
         if (!Array.isArray(l)) throw new UnresolvableError('Fn::Length takes a list');
@@ -277,6 +198,99 @@ export class TemplateResolver {
       default:
         throw new UnresolvableError(`intrinsic function ${name} is not supported locally`);
     }
+  }
+
+  private fnGetAtt(arg: Json): Json {
+    let parts: Json[];
+    if (typeof arg === 'string') {
+      const i = arg.indexOf('.');
+      parts = [arg.slice(0, i), arg.slice(i + 1)];
+    } else if (Array.isArray(arg)) {
+      parts = arg.map((a) => this.inner(a));
+    } else throw new UnresolvableError(`Fn::GetAtt: bad argument ${JSON.stringify(arg)}`);
+    return this.getAtt(this.str(parts[0], 'Fn::GetAtt'), this.str(parts[1], 'Fn::GetAtt'));
+  }
+
+  private fnJoin(arg: Json): Json {
+    if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Join takes [delimiter, list]`);
+    const list = this.inner(arg[1]);
+    if (!Array.isArray(list)) throw new UnresolvableError(`Fn::Join: second argument is not a list`);
+    return list.map((x) => this.str(x, 'Fn::Join')).join(this.str(arg[0], 'Fn::Join'));
+  }
+
+  private fnSub(arg: Json): Json {
+    const name = 'Fn::Sub';
+    let text: string;
+    let vars: Record<string, Json> = {};
+    if (typeof arg === 'string') text = arg;
+    else if (Array.isArray(arg) && typeof arg[0] === 'string') {
+      text = arg[0];
+      const m = this.inner(arg[1] ?? {});
+      if (isObject(m)) vars = m;
+    } else throw new UnresolvableError(`Fn::Sub: bad argument ${JSON.stringify(arg)}`);
+    return text.replace(/\$\{([^}]*)\}/g, (_whole, expr: string) => {
+      if (expr.startsWith('!')) return '${' + expr.slice(1) + '}';
+      const e = expr.trim();
+      if (e in vars) return this.str(vars[e], name);
+      const dot = e.indexOf('.');
+      if (dot > 0 && !e.startsWith('AWS::')) return this.str(this.getAtt(e.slice(0, dot), e.slice(dot + 1)), name);
+      return this.str(this.ref(e), name);
+    });
+  }
+
+  private fnSelect(arg: Json): Json {
+    if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Select takes [index, list]`);
+    const idx = Number(this.inner(arg[0]));
+    const list = this.inner(arg[1]);
+    if (!Array.isArray(list) || !Number.isInteger(idx) || idx < 0 || idx >= list.length) {
+      throw new UnresolvableError(`Fn::Select: index ${idx} out of range`);
+    }
+    return list[idx];
+  }
+
+  /** The condition functions: Fn::Equals, Fn::And, Fn::Or, Fn::Not, Fn::Contains. */
+  private conditionFn(name: string, arg: Json): boolean {
+    switch (name) {
+      case 'Fn::Equals':
+        if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Equals takes two values`);
+        return JSON.stringify(this.inner(arg[0])) === JSON.stringify(this.inner(arg[1]));
+      case 'Fn::And':
+        if (!Array.isArray(arg)) throw new UnresolvableError(`Fn::And takes a list`);
+        return arg.every((c) => this.evalCondition(c));
+      case 'Fn::Or':
+        if (!Array.isArray(arg)) throw new UnresolvableError(`Fn::Or takes a list`);
+        return arg.some((c) => this.evalCondition(c));
+      case 'Fn::Not':
+        if (!Array.isArray(arg) || arg.length !== 1) throw new UnresolvableError(`Fn::Not takes one condition`);
+        return !this.evalCondition(arg[0]);
+      default: {
+        if (!Array.isArray(arg) || arg.length !== 2) throw new UnresolvableError(`Fn::Contains takes [list, value]`);
+        const list = this.inner(arg[0]);
+        const v = this.inner(arg[1]);
+        return Array.isArray(list) && list.some((x) => JSON.stringify(x) === JSON.stringify(v));
+      }
+    }
+  }
+
+  private fnImportValue(arg: Json): Json {
+    const exportName = this.str(this.inner(arg), 'Fn::ImportValue');
+    const v = this.ctx.importValue(exportName);
+    if (v === undefined) throw new UnresolvableError(`Fn::ImportValue: no stack of the assembly exports ${exportName}`);
+    return v;
+  }
+
+  private fnFindInMap(arg: Json): Json {
+    if (!Array.isArray(arg) || arg.length < 3) throw new UnresolvableError(`Fn::FindInMap takes [map, key, key]`);
+    const [m, k1, k2] = arg.slice(0, 3).map((a) => this.str(this.inner(a), 'Fn::FindInMap'));
+    const maps = isObject(this.template.Mappings) ? this.template.Mappings : {};
+    const mm = maps[m];
+    const row = isObject(mm) ? mm[k1] : undefined;
+    const v = isObject(row) ? row[k2] : undefined;
+    if (v === undefined) {
+      if (arg[3] && isObject(arg[3]) && 'DefaultValue' in arg[3]) return this.inner(arg[3].DefaultValue);
+      throw new UnresolvableError(`Fn::FindInMap: ${m}.${k1}.${k2} not found`);
+    }
+    return v;
   }
 
   private resolveDynamicReferences(s: string): string {

@@ -8,6 +8,8 @@
  */
 import { gunzipSync } from 'zlib';
 import { parseJsonObject } from '../json-body';
+import { Json, LocalServiceError, LocalServiceResponse, queryCompatibleJsonError } from '../service-error';
+import { amzTarget, LocalService } from '../services';
 
 /** One data point CloudWatch received. */
 export interface MetricDataPoint {
@@ -32,11 +34,7 @@ export interface CloudWatchRequest {
   readonly body: Buffer;
 }
 
-export interface CloudWatchResponse {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
+export type CloudWatchResponse = LocalServiceResponse;
 
 export interface LocalCloudWatchOptions {
   readonly clock: () => number;
@@ -66,24 +64,23 @@ const UNITS = new Set([
   'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
 ]);
 
-type Json = Record<string, unknown>;
-
-/** A CloudWatch error: the query error code (`x-amzn-query-error`) and the JSON exception type. */
-class CloudWatchError extends Error {
-  constructor(readonly code: string, readonly type: string, message: string, readonly status = 400) {
-    super(message);
-  }
+/** A CloudWatch error: the JSON exception type, with its query error code (`x-amzn-query-error`). */
+function cloudWatchError(queryCode: string, type: string, message: string, status = 400): LocalServiceError {
+  return new LocalServiceError(type, message, status, queryCode);
 }
 
-const invalidValue = (message: string): CloudWatchError => new CloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', message);
-const missing = (name: string): CloudWatchError => new CloudWatchError('MissingParameter', 'MissingRequiredParameterException', `The parameter ${name} is required.`);
-const invalidParam = (name: string, value: unknown): CloudWatchError => invalidValue(`The value ${String(value)} for parameter ${name} is invalid.`);
+const invalidValue = (message: string): LocalServiceError => cloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', message);
+const missing = (name: string): LocalServiceError => cloudWatchError('MissingParameter', 'MissingRequiredParameterException', `The parameter ${name} is required.`);
+const invalidParam = (name: string, value: unknown): LocalServiceError => invalidValue(`The value ${String(value)} for parameter ${name} is invalid.`);
 
 export class LocalCloudWatch {
-  /** Whether a request is for this slice (the one dispatch point for the gateway). */
-  static accepts(headers: Record<string, string | string[] | undefined>): boolean {
-    const target = headers['x-amz-target'];
-    return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  /** The slice as the gateway's registry sees it: a POST whose `X-Amz-Target` is `GraniteServiceVersion20100801.<Action>`. */
+  asService(): LocalService {
+    return {
+      name: 'monitoring',
+      accepts: (req) => req.method === 'POST' && amzTarget(req, TARGET_PREFIX) !== undefined,
+      handle: ({ headers, body }) => this.handle({ target: String(headers['x-amz-target']), contentEncoding: headers['content-encoding'], body }),
+    };
   }
 
   private readonly kept: MetricDataPoint[] = [];
@@ -103,20 +100,16 @@ export class LocalCloudWatch {
 
   handle(req: CloudWatchRequest): CloudWatchResponse {
     try {
-      const body = parseJsonObject(decoded(req), (message) => new CloudWatchError('SerializationException', 'SerializationException', message));
+      const body = parseJsonObject(decoded(req), (message) => cloudWatchError('SerializationException', 'SerializationException', message));
       const action = req.target.slice(TARGET_PREFIX.length);
       if (action !== 'PutMetricData') {
-        throw new CloudWatchError('InvalidAction', 'UnknownOperationException', `keygate local does not implement monitoring ${action} (it serves PutMetricData)`);
+        throw cloudWatchError('InvalidAction', 'UnknownOperationException', `keygate local does not implement monitoring ${action} (it serves PutMetricData)`);
       }
       this.putMetricData(body);
       return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: '{}' };
     } catch (e) {
-      if (!(e instanceof CloudWatchError)) throw e;
-      return {
-        status: e.status,
-        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${e.code};Sender` },
-        body: JSON.stringify({ __type: `com.amazonaws.cloudwatch#${e.type}`, message: e.message }),
-      };
+      if (!(e instanceof LocalServiceError)) throw e;
+      return queryCompatibleJsonError(e, 'com.amazonaws.cloudwatch');
     }
   }
 
@@ -147,14 +140,14 @@ export class LocalCloudWatch {
 function decoded(req: CloudWatchRequest): Buffer {
   const encoding = (req.contentEncoding ?? '').trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return req.body;
-  if (encoding !== 'gzip') throw new CloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', `Content-Encoding ${encoding} is not supported (gzip is).`);
+  if (encoding !== 'gzip') throw cloudWatchError('InvalidParameterValue', 'InvalidParameterValueException', `Content-Encoding ${encoding} is not supported (gzip is).`);
   try {
     return gunzipSync(req.body, { maxOutputLength: MAX_PUT_METRIC_DATA_BYTES });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new CloudWatchError('RequestEntityTooLarge', 'RequestEntityTooLargeException', `Request size exceeds ${MAX_PUT_METRIC_DATA_BYTES} bytes.`, 413);
+      throw cloudWatchError('RequestEntityTooLarge', 'RequestEntityTooLargeException', `Request size exceeds ${MAX_PUT_METRIC_DATA_BYTES} bytes.`, 413);
     }
-    throw new CloudWatchError('SerializationException', 'SerializationException', 'The gzip-encoded request body cannot be decompressed.');
+    throw cloudWatchError('SerializationException', 'SerializationException', 'The gzip-encoded request body cannot be decompressed.');
   }
 }
 
@@ -190,7 +183,7 @@ function datum(d: Json, path: string, namespace: string, now: number): MetricDat
 
   const given = (['Value', 'Values', 'StatisticValues'] as const).filter((f) => d[f] !== undefined && d[f] !== null);
   if (given.length > 1) {
-    throw new CloudWatchError('InvalidParameterCombination', 'InvalidParameterCombinationException',
+    throw cloudWatchError('InvalidParameterCombination', 'InvalidParameterCombinationException',
       `The parameters ${given.map((f) => `${path}.${f}`).join(' and ')} are mutually exclusive and you have specified both.`);
   }
   const base = { namespace, metricName, dimensions, timestamp, unit };

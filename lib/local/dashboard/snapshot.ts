@@ -6,7 +6,7 @@
 import type { LocalCloudWatch } from '../cloudwatch/service';
 import { RequestRecord } from '../apigateway/data-plane';
 import type { LocalSns } from '../sns/service';
-import type { LocalApiInfo } from '../gateway';
+import type { LocalApiInfo } from '../server/info';
 import { Model, QuotaSettings } from '../apigateway/model';
 import { QuotaCounter } from '../apigateway/data-plane/quota';
 import { bucketParams, ThrottleRegistry } from '../apigateway/data-plane/throttle';

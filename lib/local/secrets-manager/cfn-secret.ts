@@ -3,7 +3,6 @@
  * built (a `{{resolve:secretsmanager:…}}` reference may name a secret of another stack), and
  * their values are generated on first use and kept in the state file.
  */
-import { Model } from '../apigateway/model';
 import { generateSecretString, GenerateSecretStringOptions, secretJsonKey } from './secrets';
 import { stableId } from '../ids';
 import { BuildState } from '../cloudformation/context';
@@ -62,15 +61,15 @@ export class SecretCatalog {
     // A secret the app does not create (imported by name or ARN): a local stand-in value, kept in the state file.
     const s: SecretEntry = { key: `external:${secretId}`, arn: secretId, name: secretId, props: { GenerateSecretString: { PasswordLength: 40, ExcludePunctuation: true } } };
     this.secrets.push(s);
-    reportExternal(this.build.model, this.externalReported, secretId);
+    reportExternal(this.build, this.externalReported, secretId);
     return s;
   }
 }
 
-function reportExternal(model: Model, reported: Set<string>, secretId: string): void {
+function reportExternal(build: BuildState, reported: Set<string>, secretId: string): void {
   if (reported.has(secretId)) return;
   reported.add(secretId);
-  model.unsupported.push({
+  build.model.unsupported.push({
     stack: '(external)', logicalId: secretId, type: 'AWS::SecretsManager::Secret',
     reason: 'the app reads this secret but does not create it; a random stand-in value is used locally (see the key values with --show-values)',
   });

@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'crypto';
 import { parseJsonObject } from '../json-body';
+import { awsJsonError, Json, LocalServiceError, LocalServiceResponse } from '../service-error';
+import { amzTarget, LocalService } from '../services';
 import { generatePassword, GenerateSecretStringOptions } from './secrets';
 
 export interface SecretsManagerRequest {
@@ -15,11 +17,7 @@ export interface SecretsManagerRequest {
   readonly body: Buffer;
 }
 
-export interface SecretsManagerResponse {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
+export type SecretsManagerResponse = LocalServiceResponse;
 
 /** A secret of the cloud assembly, as the model builder found it. */
 export interface SecretSeed {
@@ -103,16 +101,8 @@ interface LocalSecret {
   deletionDate?: number;
 }
 
-type Json = Record<string, unknown>;
-
-class SecretsManagerError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
-    super(message);
-  }
-}
-
-const notFound = (what: string): SecretsManagerError => new SecretsManagerError('ResourceNotFoundException', `Secrets Manager can't find the ${what}.`);
-const invalid = (message: string): SecretsManagerError => new SecretsManagerError('InvalidParameterException', message);
+const notFound = (what: string): LocalServiceError => new LocalServiceError('ResourceNotFoundException', `Secrets Manager can't find the ${what}.`);
+const invalid = (message: string): LocalServiceError => new LocalServiceError('InvalidParameterException', message);
 
 function str(body: Json, field: string, required: true): string;
 function str(body: Json, field: string, required?: false): string | undefined;
@@ -146,10 +136,13 @@ export class LocalSecretsManager {
     }
   }
 
-  /** Whether a request is for this slice (the one dispatch point for the gateway). */
-  static accepts(headers: Record<string, string | string[] | undefined>): boolean {
-    const target = headers['x-amz-target'];
-    return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  /** The slice as the gateway's registry sees it: a POST whose `X-Amz-Target` is `secretsmanager.<Action>`. */
+  asService(): LocalService {
+    return {
+      name: 'secretsmanager',
+      accepts: (req) => req.method === 'POST' && amzTarget(req, TARGET_PREFIX) !== undefined,
+      handle: (req) => this.handle({ target: String(req.headers['x-amz-target']), body: req.body }),
+    };
   }
 
   async handle(req: SecretsManagerRequest): Promise<SecretsManagerResponse> {
@@ -160,8 +153,8 @@ export class LocalSecretsManager {
       if (!READ_ONLY_ACTIONS.has(action)) this.opts.persist?.();
       return ok(out);
     } catch (e) {
-      if (e instanceof SecretsManagerError) return failure(e.status, e.type, e.message);
-      return failure(500, 'InternalServiceError', e instanceof Error ? e.message : String(e));
+      if (e instanceof LocalServiceError) return awsJsonError(e);
+      return awsJsonError(new LocalServiceError('InternalServiceError', e instanceof Error ? e.message : String(e), 500));
     }
   }
 
@@ -182,7 +175,7 @@ export class LocalSecretsManager {
       case 'UpdateSecret': return this.updateSecret(body);
       case 'TagResource': return this.tagResource(body);
       case 'UntagResource': return this.untagResource(body);
-      default: throw new SecretsManagerError('UnknownOperationException', `keygate local does not implement secretsmanager.${action}`);
+      default: throw new LocalServiceError('UnknownOperationException', `keygate local does not implement secretsmanager.${action}`);
     }
   }
 
@@ -224,10 +217,10 @@ export class LocalSecretsManager {
     if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) throw invalid(`Invalid name: ${name}`);
     this.purgeDeleted();
     if ([...this.secrets.values()].some((s) => s.name === name && s.deletedDate !== undefined)) {
-      throw new SecretsManagerError('InvalidRequestException', 'You can\'t create this secret because a secret with this name is already scheduled for deletion.');
+      throw new LocalServiceError('InvalidRequestException', 'You can\'t create this secret because a secret with this name is already scheduled for deletion.');
     }
     if ([...this.secrets.values()].some((s) => s.name === name)) {
-      throw new SecretsManagerError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      throw new LocalServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
     const tags: Record<string, string> = {};
     if (Array.isArray(body.Tags)) for (const t of body.Tags as Json[]) tags[String(t.Key)] = String(t.Value);
@@ -278,7 +271,7 @@ export class LocalSecretsManager {
     const stages = Array.isArray(body.VersionStages) ? (body.VersionStages as unknown[]).map(String) : [CURRENT];
     let version = s.versions.get(token);
     if (version?.value !== undefined && version.value !== value) {
-      throw new SecretsManagerError('ResourceExistsException', `You can't modify an existing version, you can only create a new version. VersionId: ${token}`);
+      throw new LocalServiceError('ResourceExistsException', `You can't modify an existing version, you can only create a new version. VersionId: ${token}`);
     }
     if (!version) {
       version = { id: token, stages: new Set(), created: this.opts.clock() };
@@ -409,14 +402,14 @@ export class LocalSecretsManager {
   private async rotateSecret(body: Json): Promise<Json> {
     const s = this.live(str(body, 'SecretId', true));
     const lambdaArn = str(body, 'RotationLambdaARN') ?? s.rotationLambdaArn;
-    if (!lambdaArn) throw new SecretsManagerError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
-    if (!this.opts.invokeRotation) throw new SecretsManagerError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
+    if (!lambdaArn) throw new LocalServiceError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
+    if (!this.opts.invokeRotation) throw new LocalServiceError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
     const rules = body.RotationRules as Json | undefined;
     if (rules && typeof rules.ScheduleExpression === 'string') s.scheduleExpression = rules.ScheduleExpression;
     s.rotationLambdaArn = lambdaArn;
     s.rotationCancelled = false;
     if (body.RotateImmediately === false) return this.testRotation(s, lambdaArn);
-    if (this.rotating.has(s.arn)) throw new SecretsManagerError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
+    if (this.rotating.has(s.arn)) throw new LocalServiceError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
     const current = this.withStage(s, CURRENT);
     const unfinished = this.withStage(s, PENDING);
     let token: string;
@@ -434,7 +427,7 @@ export class LocalSecretsManager {
         try {
           await this.opts.invokeRotation(lambdaArn, { Step: step, SecretId: s.arn, ClientRequestToken: token });
         } catch (e) {
-          throw new SecretsManagerError('InvalidRequestException', `Rotation of ${s.name} failed at ${step}: ${(e as Error).message}`);
+          throw new LocalServiceError('InvalidRequestException', `Rotation of ${s.name} failed at ${step}: ${(e as Error).message}`);
         }
       }
     } finally {
@@ -454,7 +447,7 @@ export class LocalSecretsManager {
   private live(secretId: string): LocalSecret {
     const s = this.find(secretId);
     if (s.deletedDate !== undefined) {
-      throw new SecretsManagerError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was marked for deletion.');
+      throw new LocalServiceError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was marked for deletion.');
     }
     return s;
   }
@@ -538,7 +531,7 @@ export class LocalSecretsManager {
       return { ARN: s.arn, Name: s.name, DeletionDate: secs(now) };
     }
     if (s.deletedDate !== undefined) {
-      throw new SecretsManagerError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was already scheduled for deletion.');
+      throw new LocalServiceError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was already scheduled for deletion.');
     }
     s.deletedDate = now;
     s.deletionDate = now + (windowDays ?? 30) * 86_400_000;
@@ -581,10 +574,10 @@ export class LocalSecretsManager {
    * running testSecret on a new AWSPENDING version, then removes that version.
    */
   private async testRotation(s: LocalSecret, lambdaArn: string): Promise<Json> {
-    if (!this.opts.invokeRotation) throw new SecretsManagerError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
+    if (!this.opts.invokeRotation) throw new LocalServiceError('InvalidRequestException', 'keygate local cannot run rotation Lambdas here.');
     const previous = this.withStage(s, PENDING);
     if (previous && previous !== this.withStage(s, CURRENT)) {
-      throw new SecretsManagerError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
+      throw new LocalServiceError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
     }
     const token = randomUUID();
     const version: SecretVersion = { id: token, stages: new Set(), created: this.opts.clock() };
@@ -593,7 +586,7 @@ export class LocalSecretsManager {
     try {
       await this.opts.invokeRotation(lambdaArn, { Step: 'testSecret', SecretId: s.arn, ClientRequestToken: token });
     } catch (e) {
-      throw new SecretsManagerError('InvalidRequestException', `Testing the rotation of ${s.name} failed at testSecret: ${(e as Error).message}`);
+      throw new LocalServiceError('InvalidRequestException', `Testing the rotation of ${s.name} failed at testSecret: ${(e as Error).message}`);
     } finally {
       version.stages.delete(PENDING);
       s.versions.delete(token);
@@ -603,16 +596,9 @@ export class LocalSecretsManager {
 }
 
 function parseBody(body: Buffer): Json {
-  return parseJsonObject(body, (message) => new SecretsManagerError('SerializationException', message));
+  return parseJsonObject(body, (message) => new LocalServiceError('SerializationException', message));
 }
 
 function ok(body: Json): SecretsManagerResponse {
   return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) };
-}
-
-function failure(status: number, type: string, message: string): SecretsManagerResponse {
-  return {
-    status, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type },
-    body: JSON.stringify({ __type: type, message }),
-  };
 }

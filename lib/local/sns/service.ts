@@ -6,6 +6,8 @@
  * messages in memory (the newest MAX_KEPT_MESSAGES), since nothing delivers them locally.
  */
 import { randomUUID } from 'crypto';
+import { LocalServiceError, LocalServiceResponse, queryXmlError, xmlText as xml } from '../service-error';
+import { LocalService } from '../services';
 
 /** A topic of the cloud assembly, as the model builder found it. */
 export interface TopicSeed {
@@ -29,11 +31,7 @@ export interface SnsRequest {
   readonly body: Buffer;
 }
 
-export interface SnsResponse {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
+export type SnsResponse = LocalServiceResponse;
 
 export interface LocalSnsOptions {
   readonly clock: () => number;
@@ -51,19 +49,17 @@ const API_VERSION = '2010-03-31';
 const XMLNS = `http://sns.amazonaws.com/doc/${API_VERSION}/`;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
-class SnsError extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
-    super(message);
-  }
-}
-
-const invalidParameter = (what: string): SnsError => new SnsError('InvalidParameter', `Invalid parameter: ${what}`);
+const invalidParameter = (what: string): LocalServiceError => new LocalServiceError('InvalidParameter', `Invalid parameter: ${what}`);
 
 export class LocalSns {
-  /** Whether a request is for this slice: a form POST signed for the `sns` service (the one dispatch point for the gateway). */
-  static accepts(method: string, headers: Record<string, string | string[] | undefined>): boolean {
-    const contentType = String(headers['content-type'] ?? '');
-    return method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded') && /Credential=[^/]+\/\d{8}\/[^/]+\/sns\/aws4_request/.test(String(headers.authorization ?? ''));
+  /** The slice as the gateway's registry sees it: a form POST signed for the `sns` service. */
+  asService(): LocalService {
+    return {
+      name: 'sns',
+      accepts: ({ method, headers }) => method === 'POST' && String(headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+        && /Credential=[^/]+\/\d{8}\/[^/]+\/sns\/aws4_request/.test(String(headers.authorization ?? '')),
+      handle: (req) => this.handle({ body: req.body }),
+    };
   }
 
   private readonly topics = new Map<string, TopicSeed>();
@@ -93,10 +89,10 @@ export class LocalSns {
       switch (action) {
         case 'Publish': return ok(action, `<MessageId>${this.publish(params)}</MessageId>`, requestId);
         case 'ListTopics': return ok(action, `<Topics>${[...this.topics.keys()].map((arn) => `<member><TopicArn>${xml(arn)}</TopicArn></member>`).join('')}</Topics>`, requestId);
-        default: throw new SnsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service (keygate local serves Publish and ListTopics).`);
+        default: throw new LocalServiceError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service (keygate local serves Publish and ListTopics).`);
       }
     } catch (e) {
-      if (e instanceof SnsError) return failure(e, requestId);
+      if (e instanceof LocalServiceError) return queryXmlError(e, XMLNS, requestId);
       throw e;
     }
   }
@@ -129,7 +125,7 @@ export class LocalSns {
     const size = Buffer.byteLength(message) + Object.entries(attributes).reduce((n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.dataType) + Buffer.byteLength(a.value), 0);
     if (size > MAX_MESSAGE_BYTES) throw invalidParameter('Message too long');
     const topic = this.topics.get(topicArn);
-    if (!topic) throw new SnsError('NotFound', 'Topic does not exist', 404);
+    if (!topic) throw new LocalServiceError('NotFound', 'Topic does not exist', 404);
     if (topic.fifo && !params.get('MessageGroupId')) throw invalidParameter('The MessageGroupId parameter is required for FIFO topics');
     const messageId = randomUUID();
     this.kept.push({ messageId, topicArn, subject, message, attributes, publishedAt: this.opts.clock() });
@@ -150,32 +146,21 @@ function messageAttributes(params: URLSearchParams): PublishedMessage['attribute
     const dataType = params.get(`${prefix}.Value.DataType`) ?? '';
     const value = params.get(`${prefix}.Value.StringValue`) ?? params.get(`${prefix}.Value.BinaryValue`) ?? '';
     if (!/^(String|Number|Binary)(\.[A-Za-z0-9._-]+)?$/.test(dataType)) {
-      throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+      throw new LocalServiceError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
     }
-    if (value === '') throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType.split('.')[0]}'.`);
+    if (value === '') throw new LocalServiceError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType.split('.')[0]}'.`);
     if (dataType.startsWith('Number') && !Number.isFinite(Number(value))) {
-      throw new SnsError('ParameterValueInvalid', `Could not cast message attribute '${name}' value to number.`);
+      throw new LocalServiceError('ParameterValueInvalid', `Could not cast message attribute '${name}' value to number.`);
     }
     out[name] = { dataType, value };
   }
-  if (Object.keys(out).length > MAX_ATTRIBUTES) throw new SnsError('ParameterValueInvalid', `Number of message attributes [${Object.keys(out).length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
+  if (Object.keys(out).length > MAX_ATTRIBUTES) throw new LocalServiceError('ParameterValueInvalid', `Number of message attributes [${Object.keys(out).length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
   return out;
-}
-
-function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function ok(action: string, result: string, requestId: string): SnsResponse {
   return {
     status: 200, headers: { 'content-type': 'text/xml' },
     body: `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
-  };
-}
-
-function failure(e: SnsError, requestId: string): SnsResponse {
-  return {
-    status: e.status, headers: { 'content-type': 'text/xml' },
-    body: `<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${e.code}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
   };
 }

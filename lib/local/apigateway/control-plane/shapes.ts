@@ -2,7 +2,7 @@
  * The JSON shapes of the control plane's answers, as API Gateway writes them: seconds for
  * dates, and no field for what is unset (AWS omits a key's empty name, empty tag maps…).
  */
-import { Json } from './control-plane';
+import { Json } from '../../service-error';
 import { ApiKey, ApiResource, Method, RestApi, Stage, UsagePlan } from '../model';
 
 function secs(ms: number): number {

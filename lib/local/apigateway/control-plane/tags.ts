@@ -2,7 +2,8 @@
  * TagResource, UntagResource and GetTags (`/tags/{resource_arn}`) for API keys and usage
  * plans in the local control plane, as the ops CLI and the client set reconciler call them.
  */
-import { ApiGatewayError, Model } from '../model';
+import { apiGatewayError, Model } from '../model';
+import { bad } from './routes';
 
 /** API Gateway's limits on tags. */
 const MAX_TAGS = 50;
@@ -36,7 +37,7 @@ export function routeTags(model: Model, req: TagsRequest, changed: () => void): 
     changed();
     return { status: 204 };
   }
-  throw new ApiGatewayError('NotFoundException', `keygate local does not implement ${req.method} /tags/{resource_arn}`);
+  throw apiGatewayError('NotFoundException', `keygate local does not implement ${req.method} /tags/{resource_arn}`);
 }
 
 /** The live tag map of the key or usage plan an ARN names. */
@@ -65,8 +66,4 @@ function parseTags(body: Buffer): Record<string, string> {
     out[key] = value;
   }
   return out;
-}
-
-function bad(message: string): ApiGatewayError {
-  return new ApiGatewayError('BadRequestException', message);
 }

@@ -3,8 +3,9 @@
  * UpdateUsagePlan's patch operations (name, description, throttle, quota, API stages and
  * per-method throttles `/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/…`).
  */
-import { bad, Json } from './control-plane';
-import { ApiGatewayError, ApiStage, Model, QuotaPeriod, QuotaSettings, ThrottleSettings, UsagePlan } from '../model';
+import { Json } from '../../service-error';
+import { bad } from './routes';
+import { apiGatewayError, ApiStage, Model, QuotaPeriod, QuotaSettings, ThrottleSettings, UsagePlan } from '../model';
 
 const PERIODS: readonly string[] = ['DAY', 'WEEK', 'MONTH'];
 
@@ -43,8 +44,8 @@ function checkedQuota(q: QuotaSettings): QuotaSettings {
 
 function checkStage(model: Model, apiId: string, stage: string): void {
   const api = model.apis.get(apiId);
-  if (!api) throw new ApiGatewayError('NotFoundException', `Invalid API identifier specified ${model.accountId}:${apiId}`);
-  if (!api.stages.has(stage)) throw new ApiGatewayError('NotFoundException', `Invalid stage identifier specified ${apiId}:${stage}`);
+  if (!api) throw apiGatewayError('NotFoundException', `Invalid API identifier specified ${model.accountId}:${apiId}`);
+  if (!api.stages.has(stage)) throw apiGatewayError('NotFoundException', `Invalid stage identifier specified ${apiId}:${stage}`);
 }
 
 function checkFineGrain(plan: Pick<UsagePlan, 'throttle' | 'apiStages'>): void {
@@ -58,7 +59,7 @@ function checkKeysAllowStage(model: Model, plan: UsagePlan, apiId: string, stage
   for (const keyId of model.planKeys.get(plan.id) ?? []) {
     for (const other of model.plansOfKey(keyId)) {
       if (other.id !== plan.id && other.apiStages.some((s) => s.apiId === apiId && s.stage === stage)) {
-        throw new ApiGatewayError('ConflictException', `API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage: ${apiId}:${stage} is in ${other.id} and ${plan.id}`);
+        throw apiGatewayError('ConflictException', `API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage: ${apiId}:${stage} is in ${other.id} and ${plan.id}`);
       }
     }
   }
@@ -119,8 +120,11 @@ export function updateUsagePlan(model: Model, plan: UsagePlan, body: Json): Usag
 
 type PlanFields = Omit<UsagePlan, 'id' | 'tags'>;
 
+function invalidOp(allowed: string): never {
+  throw bad(`Invalid patch operation specified. Must be one of: [${allowed}]`);
+}
+
 function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string, path: string, value: unknown): PlanFields {
-  const invalidOp = (allowed: string): never => { throw bad(`Invalid patch operation specified. Must be one of: [${allowed}]`); };
   switch (path) {
     case '/name':
       if (op !== 'replace') invalidOp('replace');
@@ -158,18 +162,23 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
       const has = p.apiStages.some((s) => s.apiId === apiId && s.stage === stage);
       if (op === 'add') {
         checkStage(model, apiId, stage);
-        if (has) throw new ApiGatewayError('ConflictException', `API stage ${apiId}:${stage} is already in usage plan ${plan.id}`);
+        if (has) throw apiGatewayError('ConflictException', `API stage ${apiId}:${stage} is already in usage plan ${plan.id}`);
         return { ...p, apiStages: [...p.apiStages, { apiId, stage, throttle: {} }] };
       }
-      if (!has) throw new ApiGatewayError('NotFoundException', `API stage ${apiId}:${stage} is not in usage plan ${plan.id}`);
+      if (!has) throw apiGatewayError('NotFoundException', `API stage ${apiId}:${stage} is not in usage plan ${plan.id}`);
       return { ...p, apiStages: p.apiStages.filter((s) => !(s.apiId === apiId && s.stage === stage)) };
     }
   }
+  return applyMethodThrottlePatch(plan, p, op, path, value);
+}
+
+/** A patch of `/apiStages/{apiId}:{stage}/throttle[/{resourcePath}/{httpMethod}[/rateLimit|burstLimit]]`. */
+function applyMethodThrottlePatch(plan: UsagePlan, p: PlanFields, op: string, path: string, value: unknown): PlanFields {
   const m = METHOD_THROTTLE_PATH.exec(path);
   if (!m) throw bad(`Invalid patch path ${path}`);
   const [, apiId, stage, rawResource, httpMethod, field] = m;
   const apiStage = p.apiStages.find((s) => s.apiId === apiId && s.stage === stage);
-  if (!apiStage) throw new ApiGatewayError('NotFoundException', `API stage ${apiId}:${stage} is not in usage plan ${plan.id}`);
+  if (!apiStage) throw apiGatewayError('NotFoundException', `API stage ${apiId}:${stage} is not in usage plan ${plan.id}`);
   const apiStages = p.apiStages.map((s) => (s === apiStage ? { ...s, throttle: { ...s.throttle } } : s));
   const target = apiStages.find((s) => s.apiId === apiId && s.stage === stage)!;
   if (rawResource === undefined) {
@@ -181,7 +190,7 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
   const key = `${rawResource.replace(/~1/g, '/').replace(/~0/g, '~')}/${httpMethod.toUpperCase()}`;
   if (field === undefined) {
     if (op === 'remove') {
-      if (!target.throttle[key]) throw new ApiGatewayError('NotFoundException', `No throttle for ${key} in API stage ${apiId}:${stage}`);
+      if (!target.throttle[key]) throw apiGatewayError('NotFoundException', `No throttle for ${key} in API stage ${apiId}:${stage}`);
       delete target.throttle[key];
       return { ...p, apiStages };
     }

@@ -64,45 +64,7 @@ class Parser {
             this.gobbleLine();
             return { nodes, stop: kw };
           }
-          if (kw === 'set') {
-            this.expectChar('(');
-            const target = this.parseExpr();
-            this.skipWs();
-            this.expectChar('=');
-            const e = this.parseExpr();
-            this.skipWs();
-            this.expectChar(')');
-            nodes.push({ k: 'set', target, e });
-            this.gobbleLine();
-          } else if (kw === 'if') {
-            const branches: { cond?: Expr; body: Node[] }[] = [];
-            let cond: Expr | undefined = this.parenExpr();
-            this.gobbleLine();
-            for (;;) {
-              const r = this.parseNodes(['elseif', 'else', 'end']);
-              branches.push({ cond, body: r.nodes });
-              if (r.stop === 'elseif') { cond = this.parenExpr(); this.gobbleLine(); continue; }
-              if (r.stop === 'else') { cond = undefined; const r2 = this.parseNodes(['end']); branches.push({ body: r2.nodes }); if (r2.stop !== 'end') throw new VtlError('#if without #end'); break; }
-              if (r.stop === 'end') break;
-              throw new VtlError('#if without #end');
-            }
-            nodes.push({ k: 'if', branches });
-          } else if (kw === 'foreach') {
-            this.expectChar('(');
-            this.skipWs();
-            const m2 = /^\$!?\{?([A-Za-z_][\w-]*)\}?\s+in\s+/.exec(s.slice(this.i));
-            if (!m2) throw new VtlError('bad #foreach');
-            this.i += m2[0].length;
-            const e = this.parseExpr();
-            this.skipWs();
-            this.expectChar(')');
-            this.gobbleLine();
-            const r = this.parseNodes(['end']);
-            if (r.stop !== 'end') throw new VtlError('#foreach without #end');
-            nodes.push({ k: 'for', v: m2[1], e, body: r.nodes });
-          } else {
-            throw new VtlError(`unexpected #${kw}`);
-          }
+          nodes.push(this.parseDirective(kw));
           continue;
         }
       }
@@ -118,6 +80,54 @@ class Parser {
     }
     flush();
     return { nodes };
+  }
+
+  /** The node of a `#set`, `#if` or `#foreach` directive, just after its keyword. */
+  private parseDirective(kw: string): Node {
+    if (kw === 'set') {
+      this.expectChar('(');
+      const target = this.parseExpr();
+      this.skipWs();
+      this.expectChar('=');
+      const e = this.parseExpr();
+      this.skipWs();
+      this.expectChar(')');
+      this.gobbleLine();
+      return { k: 'set', target, e };
+    }
+    if (kw === 'if') return this.parseIf();
+    if (kw === 'foreach') return this.parseForeach();
+    throw new VtlError(`unexpected #${kw}`);
+  }
+
+  private parseIf(): Node {
+    const branches: { cond?: Expr; body: Node[] }[] = [];
+    let cond: Expr | undefined = this.parenExpr();
+    this.gobbleLine();
+    for (;;) {
+      const r = this.parseNodes(['elseif', 'else', 'end']);
+      branches.push({ cond, body: r.nodes });
+      if (r.stop === 'elseif') { cond = this.parenExpr(); this.gobbleLine(); continue; }
+      if (r.stop === 'else') { cond = undefined; const r2 = this.parseNodes(['end']); branches.push({ body: r2.nodes }); if (r2.stop !== 'end') throw new VtlError('#if without #end'); break; }
+      if (r.stop === 'end') break;
+      throw new VtlError('#if without #end');
+    }
+    return { k: 'if', branches };
+  }
+
+  private parseForeach(): Node {
+    this.expectChar('(');
+    this.skipWs();
+    const m2 = /^\$!?\{?([A-Za-z_][\w-]*)\}?\s+in\s+/.exec(this.s.slice(this.i));
+    if (!m2) throw new VtlError('bad #foreach');
+    this.i += m2[0].length;
+    const e = this.parseExpr();
+    this.skipWs();
+    this.expectChar(')');
+    this.gobbleLine();
+    const r = this.parseNodes(['end']);
+    if (r.stop !== 'end') throw new VtlError('#foreach without #end');
+    return { k: 'for', v: m2[1], e, body: r.nodes };
   }
 
   private gobbleLine(): void {

@@ -1,0 +1,140 @@
+/**
+ * The gateway's services, set up from a cloud assembly and the state file: the model, the
+ * local Secrets Manager, SNS and CloudWatch, the API Gateway data and control planes, the
+ * dashboard, and the registry that dispatches the AWS services' requests.
+ */
+import { loadAssembly } from '../cloudformation/assembly';
+import { buildModel } from '../cloudformation/build-model';
+import { ControlPlane } from '../apigateway/control-plane/control-plane';
+import { createDataPlane, DataPlaneHandler, RequestRecord } from '../apigateway/data-plane';
+import { QuotaCounter } from '../apigateway/data-plane/quota';
+import { ThrottleRegistry } from '../apigateway/data-plane/throttle';
+import { Model, ThrottleSettings } from '../apigateway/model';
+import { RequestActivity } from '../dashboard/activity';
+import { Dashboard } from '../dashboard/dashboard';
+import { ScheduledInvocation } from '../events/schedules';
+import { localAwsInvoker, LocalAwsInvoker } from '../lambda/aws-invoker';
+import { LambdaRunner } from '../lambda/runner';
+import { LocalCloudWatch } from '../cloudwatch/service';
+import { LocalSecretsManager, RotationInvoker } from '../secrets-manager/service';
+import { LocalSns } from '../sns/service';
+import { ServiceRegistry } from '../services';
+import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from '../state';
+import { apiInfos } from './info';
+
+export interface LocalGatewayOptions {
+  /** A cloud assembly directory (a `cdk.out` folder). */
+  readonly assemblyDir: string;
+  /** Port on 127.0.0.1; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** Keeps keys, associations and quota counters in this file across restarts. */
+  readonly statePath?: string;
+  /** Milliseconds since the epoch; injectable for tests of throttles and quota periods. */
+  readonly clock?: () => number;
+  /** When the app's keys count as created (ms since the epoch); with a shifted `clock`, time travel. Default: `clock()` at start. */
+  readonly deployedAt?: number;
+  /** Include key values in `info.keys[].value`. */
+  readonly showValues?: boolean;
+  /** Where diagnostics go (Lambda output, integration errors). Default: stderr. */
+  readonly log?: (line: string) => void;
+  /** Receives the access log lines of stages that have an AccessLogSetting (rendered with their Format). Default: none. */
+  readonly accessLog?: (line: string) => void;
+  /**
+   * Called once per finished data-plane request with what happened (never a key value), e.g.
+   * for a dashboard. Keep it fast: it runs on the request's path. Default: none.
+   */
+  readonly onRequest?: (record: RequestRecord) => void;
+  /** Account-level throttle of the data plane. Default: API Gateway's 10,000 rps with a burst of 5,000. */
+  readonly accountThrottle?: ThrottleSettings;
+  /** Emulate the control plane's rate limits (429) and one-at-a-time CreateUsagePlanKey (409). Default: off. */
+  readonly controlPlaneLimits?: boolean;
+  /**
+   * Run the first rotation of every secret that has a rotation schedule once the gateway
+   * listens, as Secrets Manager does when CloudFormation creates the schedule: a rotating
+   * client gets its first key. Default: off.
+   */
+  readonly rotateOnStart?: boolean;
+  /** Runs the steps of a RotateSecret. Default: the app's rotation Lambda, in a worker, calling back into this gateway. */
+  readonly invokeRotation?: RotationInvoker;
+}
+
+/** Everything the gateway runs, wired together. */
+export interface GatewayServices {
+  readonly model: Model;
+  readonly store?: StateStore;
+  readonly lambdas: LambdaRunner;
+  readonly secretsManager: LocalSecretsManager;
+  readonly sns: LocalSns;
+  readonly cloudwatch: LocalCloudWatch;
+  readonly dataPlane: DataPlaneHandler;
+  readonly dashboard: Dashboard;
+  /** The AWS services besides the stages, in dispatch order (the control plane last: it takes any other path). */
+  readonly registry: ServiceRegistry;
+  /** Invokes a Lambda function of the app, with the AWS SDK pointed at this gateway. */
+  readonly invokeLocally: LocalAwsInvoker;
+  /** The app's EventBridge rate rules with a Lambda target. */
+  readonly schedules: ScheduledInvocation[];
+}
+
+/** Where the gateway listens, once it does (the services need it to call back into the gateway). */
+export interface Endpoint {
+  port: number;
+}
+
+/** The model from the assembly and the state file, and the store that saves it. */
+function loadModel(options: LocalGatewayOptions, clock: () => number) {
+  const assembly = loadAssembly(options.assemblyDir);
+  const state = options.statePath ? readState(options.statePath) : undefined;
+  const built = buildModel(assembly, state?.template, options.deployedAt ?? clock());
+  const { model, generated } = built;
+  const templateKeyIds = new Set(model.keys.keys());
+  const templatePlans = templatePlanFingerprints(model);
+  if (state) applyState(model, state, templateKeyIds, templatePlans);
+  const quotas = new QuotaCounter(state?.usage ?? {});
+  const template = {
+    keyValues: { ...state?.template.keyValues, ...generated.keyValues },
+    secrets: { ...state?.template.secrets, ...generated.secrets },
+    physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
+  };
+  const snapshot = (secrets: LocalSecretsManager): StateStore | undefined => options.statePath
+    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot()))
+    : undefined;
+  return { ...built, state, quotas, snapshot };
+}
+
+export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint): GatewayServices {
+  const { model, state, quotas, snapshot, secrets, schedules, topics } = loadModel(options, clock);
+  const lambdas = new LambdaRunner(log);
+  const base = (): string => `http://127.0.0.1:${endpoint.port}`;
+  const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
+  // The local Secrets Manager: the app's secrets, with the versions a previous run saved (rotated values).
+  const secretsManager: LocalSecretsManager = new LocalSecretsManager(secrets, {
+    clock, region: model.region, accountId: model.accountId,
+    invokeRotation: options.invokeRotation ?? (async (arn, event) => { await invokeLocally(arn, event); }),
+    persist: () => store?.saveNow(),
+  });
+  if (state?.secrets) secretsManager.restore(state.secrets);
+  const store = snapshot(secretsManager);
+  store?.saveNow();
+
+  // The dashboard reads the data plane's buckets and counters and observes its requests.
+  const throttles = new ThrottleRegistry();
+  const activity = new RequestActivity();
+  const observer = options.onRequest;
+  const dataPlane = createDataPlane(model, {
+    clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
+    accessLog: options.accessLog, accountThrottle: options.accountThrottle,
+    onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
+  });
+  // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
+  const sns = new LocalSns(topics, { clock, log });
+  const cloudwatch = new LocalCloudWatch({ clock, log });
+  const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => endpoint.port, apis: () => apiInfos(model, base()), sns, cloudwatch });
+  const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
+  const registry = new ServiceRegistry()
+    .register(secretsManager.asService())
+    .register(cloudwatch.asService())
+    .register(sns.asService())
+    .register(controlPlane.asService());
+  return { model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, registry, invokeLocally, schedules };
+}
