@@ -8,7 +8,7 @@ import { explainError, OpsError, UsageError } from './errors';
 import { importKeys } from '../sdk/import-keys';
 import { deleteKey, KeyInfo, listKeys, refuseManagedChange, setKeyEnabled, showKey } from './keys';
 import { managedKeyReason } from '../shared/managed';
-import { resolveKey } from './resolve';
+import { resolveKey } from '../sdk/resolve';
 import { cleanUpRetiredKeys } from './retired';
 import { parseDuration, retireKey, RetireResult, rotateKey, RotateResult } from './rotate';
 import { burstForUrl, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue } from './smoke';

@@ -5,10 +5,11 @@ import {
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
 import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared/constants';
-import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from './errors';
+import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from '../sdk/errors';
+import { RetryPolicy, Sleep } from '../sdk/retry';
 import { managedBy, managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
-import { resolveKey } from './resolve';
+import { resolveKey } from '../sdk/resolve';
 
 export { TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN, generateKeyValue } from '../shared/constants';
 
@@ -72,7 +73,7 @@ export interface RotateOptions {
   /** Value generator (tests). */
   readonly newValue?: () => string;
   /** Waits between attempts after a 409 "concurrent modification" (tests pass a fake). Default: real time. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: Sleep;
 }
 
 /** Attempts of one plan association when API Gateway answers "concurrent modification". */
@@ -82,17 +83,14 @@ const PLAN_KEY_ATTEMPTS = 6;
  * Puts a key in a plan. 409 means two different things: the key is in the plan already
  * (done), or another write of the region ran at the same time (back off and try again).
  */
-async function addToPlan(client: APIGatewayClient, planId: string, keyId: string, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+async function addToPlan(client: APIGatewayClient, planId: string, keyId: string, retry: RetryPolicy): Promise<void> {
+  await retry.run('CreateUsagePlanKey', async () => {
     try {
       await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: planId, keyId, keyType: 'API_KEY' }));
-      return;
     } catch (err) {
-      if (isAlreadyInPlan(err)) return;
-      if (!isConcurrentModification(err) || attempt >= PLAN_KEY_ATTEMPTS) throw err;
-      await sleep(Math.min(8000, 250 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+      if (!isAlreadyInPlan(err)) throw err;
     }
-  }
+  });
 }
 
 export interface RotateResult {
@@ -204,11 +202,12 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   // 3. same plans (one association at a time)
   const newPlanIds = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
   const added: string[] = [];
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // The SDK retries throttling itself: only a concurrent modification is tried again here.
+  const retry = new RetryPolicy({ maxAttempts: PLAN_KEY_ATTEMPTS, maxDelayMs: 8000, retryable: isConcurrentModification, sleep: options.sleep });
   for (const plan of oldPlans) {
     if (newPlanIds.has(plan.id)) continue;
     try {
-      await addToPlan(client, plan.id ?? '', newId, sleep);
+      await addToPlan(client, plan.id ?? '', newId, retry);
     } catch (err) {
       if (!isConcurrentModification(err)) throw err;
       throw new OpsError(`Could not add ${successor.name} (${newId}) to the plan ${plan.name} (${plan.id}): API Gateway kept answering "concurrent modification" `

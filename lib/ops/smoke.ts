@@ -2,7 +2,7 @@ import { APIGatewayClient, ApiKey, UsagePlan } from '@aws-sdk/client-api-gateway
 import { randomBytes } from 'crypto';
 import { UsageError } from './errors';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
-import { resolveKey } from './resolve';
+import { resolveKey } from '../sdk/resolve';
 
 export interface SmokeCheck {
   readonly check: string;

@@ -1,7 +1,10 @@
-import { APIGatewayClient, GetUsageCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
-import { collectPages, listUsagePlanKeys, listUsagePlans, PAGE_SIZE } from '../sdk/paginate';
-import { resolveKey, resolvePlan } from './resolve';
+import { listUsagePlanKeys, listUsagePlans } from '../sdk/paginate';
+import { getPlanUsage } from '../sdk/usage';
+import { resolveKey, resolvePlan } from '../sdk/resolve';
+
+export { getPlanUsage } from '../sdk/usage';
 
 export interface UsageRow {
   /** YYYY-MM-DD (UTC). */
@@ -48,17 +51,6 @@ function parseDay(text: string, what: string): Date {
     throw new UsageError(`${what} must be a date like 2026-01-31, not "${text}".`);
   }
   return new Date(`${text}T00:00:00Z`);
-}
-
-/** GetUsage for one plan (all pages, merged): keyId → daily [used, remaining]. */
-export async function getPlanUsage(client: APIGatewayClient, usagePlanId: string, startDate: string, endDate: string, keyId?: string): Promise<Record<string, number[][]>> {
-  const merged: Record<string, number[][]> = {};
-  await collectPages(async (position) => {
-    const page = await client.send(new GetUsageCommand({ usagePlanId, keyId, startDate, endDate, position, limit: PAGE_SIZE }));
-    for (const [k, days] of Object.entries(page.items ?? {})) merged[k] = [...(merged[k] ?? []), ...days];
-    return { items: [], position: page.position };
-  });
-  return merged;
 }
 
 /** Daily use of a key (in each of its plans) or of every key of a plan, with the quota. */

@@ -1,9 +1,10 @@
 import { APIGatewayClient, ApiKey, ImportApiKeysCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { parse } from 'csv-parse/sync';
-import { OpsError, scrubKeyValues, UsageError } from '../ops/errors';
+import { OpsError, UsageError } from './errors';
+import { scrubKeyValues } from '../shared/scrub';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from '../shared/constants';
-import { findPlan, planStages, resolvePlan } from '../ops/resolve';
+import { findPlan, planStages, resolvePlan } from './resolve';
 
 /** One data row of an API key file, as written. */
 export interface KeyFileRow {

@@ -26,6 +26,7 @@ import {
   CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, ListSecretsCommand, RestoreSecretCommand,
   RotateSecretCommand, SecretListEntry, SecretsManagerClient, TagResourceCommand, UntagResourceCommand, UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { isSecretNameTaken } from '../../sdk/errors';
 import { collectPages } from '../../sdk/paginate';
 import { CLIENT_SET_TAG, generateKeyValue, TAG_BASE_NAME } from '../../shared/constants';
 import {
@@ -379,7 +380,7 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
       } catch (err) {
         // ListSecrets is eventually consistent: a secret created by an earlier pass may not be
         // listed yet. Plan it as the listing would have shown it (ours only if its tags say so).
-        if ((err as Error).name !== 'ResourceExistsException' && !/scheduled for deletion/.test((err as Error).message)) throw err;
+        if (!isSecretNameTaken(err)) throw err;
         const plan = planSecrets([want], [await sm.describe(want.name)], [], [], ctx, settings);
         if (plan.foreign.length > 0) throw foreignSecretsError(ctx, plan.foreign);
         for (const next of plan.actions) await applySecretAction(cp, sm, ctx, next, stages, options);
