@@ -1,6 +1,6 @@
 import {
   APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand,
-  UpdateApiKeyCommand,
+  UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
@@ -162,35 +162,7 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   const retireAfterNew = new Date(now().getTime() + (options.overlapMs ?? 7 * 86_400_000)).toISOString();
 
   // 1. the successor, carrying the whole rotation state in its tags
-  let successor = await findSuccessor(client, old, { includeValue: true });
-  if (successor) {
-    steps.push({ step: 'create successor', status: 'already done', detail: `${successor.name} (${successor.id})` });
-  } else {
-    const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(old.tags ?? {})) {
-      if (!ROTATION_TAGS.includes(k) && !k.startsWith('aws:')) tags[k] = v;
-    }
-    tags[TAG_ROTATION_OF] = oldId;
-    tags[TAG_GENERATION] = String(generationOf(old) + 1);
-    tags[TAG_BASE_NAME] = old.tags?.[TAG_BASE_NAME] ?? old.name ?? oldId;
-    tags[TAG_RETIRE_AFTER] = retireAfterNew;
-    try {
-      successor = await client.send(new CreateApiKeyCommand({
-        name: successorName(old),
-        description: old.description,
-        enabled: old.enabled ?? false,
-        customerId: old.customerId,
-        value: (options.newValue ?? generateKeyValue)(),
-        tags,
-      }));
-    } catch (err) {
-      // An SDK retry after a lost response meets the key its first attempt created (same value).
-      if (!isConflict(err)) throw err;
-      successor = await findSuccessor(client, old, { includeValue: true });
-      if (!successor) throw err;
-    }
-    steps.push({ step: 'create successor', status: 'done', detail: `${successor.name} (${successor.id})` });
-  }
+  const successor = await ensureSuccessor(client, old, retireAfterNew, options, steps);
   const newId = successor.id ?? '';
 
   // 2. same enabled state (a re-run after someone toggled the predecessor)
@@ -200,6 +172,68 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   }
 
   // 3. same plans (one association at a time)
+  await addSuccessorToPlans(client, old, successor, oldPlans, options, steps);
+
+  // 4. the secret
+  let value = successor.value;
+  if (value === undefined) value = (await client.send(new GetApiKeyCommand({ apiKey: newId, includeValue: true }))).value;
+  if (secretArn && options.secrets) {
+    if (value === undefined) throw new OpsError(`Could not read the value of ${newId} to store it in ${secretArn}.`);
+    const wrote = await writeSecret(options.secrets, secretArn, old.value, value, `keygate-rotation-${newId}-secret-value`);
+    steps.push({ step: 'write secret', status: wrote ? 'done' : 'already done', detail: secretArn });
+  }
+
+  return {
+    predecessor: { id: oldId, name: old.name ?? '' },
+    successor: { id: newId, name: successor.name ?? '', enabled: old.enabled ?? false, ...(options.showValue && value !== undefined ? { value } : {}) },
+    plans: oldPlans.map((p) => ({ id: p.id ?? '', name: p.name ?? '' })),
+    retireAfter: successor.tags?.[TAG_RETIRE_AFTER] ?? retireAfterNew,
+    ...(secretArn ? { secretArn } : {}),
+    steps,
+  };
+}
+
+/** The predecessor's successor: the one an earlier run created, or a new one. */
+async function ensureSuccessor(client: APIGatewayClient, old: ApiKey, retireAfter: string, options: RotateOptions, steps: RotationStep[]): Promise<ApiKey> {
+  let successor = await findSuccessor(client, old, { includeValue: true });
+  if (successor) {
+    steps.push({ step: 'create successor', status: 'already done', detail: `${successor.name} (${successor.id})` });
+    return successor;
+  }
+  const oldId = old.id ?? '';
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(old.tags ?? {})) {
+    if (!ROTATION_TAGS.includes(k) && !k.startsWith('aws:')) tags[k] = v;
+  }
+  tags[TAG_ROTATION_OF] = oldId;
+  tags[TAG_GENERATION] = String(generationOf(old) + 1);
+  tags[TAG_BASE_NAME] = old.tags?.[TAG_BASE_NAME] ?? old.name ?? oldId;
+  tags[TAG_RETIRE_AFTER] = retireAfter;
+  try {
+    successor = await client.send(new CreateApiKeyCommand({
+      name: successorName(old),
+      description: old.description,
+      enabled: old.enabled ?? false,
+      customerId: old.customerId,
+      value: (options.newValue ?? generateKeyValue)(),
+      tags,
+    }));
+  } catch (err) {
+    // An SDK retry after a lost response meets the key its first attempt created (same value).
+    if (!isConflict(err)) throw err;
+    successor = await findSuccessor(client, old, { includeValue: true });
+    if (!successor) throw err;
+  }
+  steps.push({ step: 'create successor', status: 'done', detail: `${successor.name} (${successor.id})` });
+  return successor;
+}
+
+/** Puts the successor in every plan of the predecessor, then reads the plans back to be sure. */
+async function addSuccessorToPlans(
+  client: APIGatewayClient, old: ApiKey, successor: ApiKey, oldPlans: UsagePlan[], options: RotateOptions, steps: RotationStep[],
+): Promise<void> {
+  const newId = successor.id ?? '';
+  const rerun = `keygate keys rotate ${old.name ?? old.id ?? ''}`;
   const newPlanIds = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
   const added: string[] = [];
   // The SDK retries throttling itself: only a concurrent modification is tried again here.
@@ -211,7 +245,7 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
     } catch (err) {
       if (!isConcurrentModification(err)) throw err;
       throw new OpsError(`Could not add ${successor.name} (${newId}) to the plan ${plan.name} (${plan.id}): API Gateway kept answering "concurrent modification" `
-        + `(another write of the region, e.g. a deployment) after ${PLAN_KEY_ATTEMPTS} attempts. The successor is not usable yet; re-run \`keygate keys rotate ${old.name ?? oldId}\` in a minute.`);
+        + `(another write of the region, e.g. a deployment) after ${PLAN_KEY_ATTEMPTS} attempts. The successor is not usable yet; re-run \`${rerun}\` in a minute.`);
     }
     added.push(plan.name ?? plan.id ?? '');
   }
@@ -220,29 +254,9 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   const missing = oldPlans.filter((p) => !nowIn.has(p.id));
   if (missing.length > 0) {
     throw new OpsError(`${successor.name} (${newId}) is not in the plan(s) ${missing.map((p) => `${p.name} (${p.id})`).join(', ')} after adding it; `
-      + `its requests would get 403. Re-run \`keygate keys rotate ${old.name ?? oldId}\`.`);
+      + `its requests would get 403. Re-run \`${rerun}\`.`);
   }
   steps.push({ step: 'add to plans', status: added.length > 0 ? 'done' : 'already done', detail: oldPlans.map((p) => p.name ?? p.id).join(', ') || '(no plans)' });
-
-  // 4. the secret
-  let value = successor.value;
-  if (value === undefined) value = (await client.send(new GetApiKeyCommand({ apiKey: newId, includeValue: true }))).value;
-  if (secretArn && options.secrets) {
-    if (value === undefined) throw new OpsError(`Could not read the value of ${newId} to store it in ${secretArn}.`);
-    const wrote = await writeSecret(options.secrets, secretArn, old.value, value, `keygate-rotation-${newId}-secret-value`);
-    steps.push({ step: 'write secret', status: wrote ? 'done' : 'already done', detail: secretArn });
-  }
-
-  const retireAfter = successor.tags?.[TAG_RETIRE_AFTER] ?? retireAfterNew;
-
-  return {
-    predecessor: { id: oldId, name: old.name ?? '' },
-    successor: { id: newId, name: successor.name ?? '', enabled: old.enabled ?? false, ...(options.showValue && value !== undefined ? { value } : {}) },
-    plans: oldPlans.map((p) => ({ id: p.id ?? '', name: p.name ?? '' })),
-    retireAfter,
-    ...(secretArn ? { secretArn } : {}),
-    steps,
-  };
 }
 
 export interface RetireOptions {

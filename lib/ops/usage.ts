@@ -2,6 +2,7 @@ import { APIGatewayClient, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
 import { listUsagePlanKeys, listUsagePlans } from '../sdk/paginate';
 import { getPlanUsage } from '../sdk/usage';
+import { csvCell } from '../shared/csv';
 import { resolveKey, resolvePlan } from '../sdk/resolve';
 
 export { getPlanUsage } from '../sdk/usage';
@@ -106,11 +107,6 @@ export async function usageReport(client: APIGatewayClient, options: UsageOption
     }
   }
   return { from, to, rows, totals };
-}
-
-function csvCell(v: string | number | undefined): string {
-  const s = v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The report's daily rows as CSV. */
