@@ -185,6 +185,19 @@ export class ControlPlane {
     });
   }
 
+  /**
+   * Moves a key between plans without leaving a stage uncovered: first into the plans whose
+   * stages it does not leave, then out of the old plans, then into the rest. `stages` maps a
+   * plan id to its `apiId/stage`s.
+   */
+  public async moveKey(keyId: string, addPlans: readonly string[], removePlans: readonly string[], stages: Map<string, string[]>): Promise<void> {
+    const leaving = new Set(removePlans.flatMap((planId) => stages.get(planId) ?? []));
+    const early = addPlans.filter((planId) => (stages.get(planId) ?? []).every((stage) => !leaving.has(stage)));
+    for (const planId of early) await this.createUsagePlanKey(planId, keyId);
+    for (const planId of removePlans) await this.deleteUsagePlanKey(planId, keyId);
+    for (const planId of addPlans) if (!early.includes(planId)) await this.createUsagePlanKey(planId, keyId);
+  }
+
   public async tagApiKey(keyId: string, tags: { [key: string]: string }): Promise<void> {
     const resourceArn = await this.keyArn(keyId);
     return this.call('TagResource', async () => {
