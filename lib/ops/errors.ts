@@ -3,7 +3,10 @@
  * {@link OpsError} whose message says what to do, with key values cut out. Recognising
  * errors is the SDK layer's (lib/sdk/errors.ts).
  */
-import { asAwsError, isBadRequest, isNotFound, isThrottle, OpsError, UsageError } from '../sdk/errors';
+import {
+  asAwsError, isAccessDenied, isBadRequest, isCredentialsRejected, isMissingCredentials, isMissingRegion, isNotFound, isThrottle, OpsError,
+  unreachableCode, UsageError,
+} from '../sdk/errors';
 import { scrubKeyValues } from '../shared/scrub';
 
 export { OpsError, UsageError } from '../sdk/errors';
@@ -30,18 +33,17 @@ function explain(err: unknown, ctx: ClientContext): OpsError {
   const e = asAwsError(err);
   const msg = e.message ?? String(err);
   const where = ctx.endpoint ? `endpoint ${ctx.endpoint}` : `region ${ctx.region ?? '(none)'}`;
-  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(msg)) {
+  if (isMissingCredentials(err)) {
     return new OpsError(`No AWS credentials found (${msg}). Pass --profile NAME or set AWS_PROFILE, `
       + 'or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for SSO profiles run `aws sso login --profile NAME` first.');
   }
-  if (/Region is missing/i.test(msg)) {
+  if (isMissingRegion(err)) {
     return new UsageError('No AWS region: pass --region REGION or set AWS_REGION.');
   }
-  if (e.name === 'UnrecognizedClientException' || e.name === 'InvalidSignatureException'
-    || e.name === 'ExpiredTokenException' || e.name === 'InvalidClientTokenId') {
+  if (isCredentialsRejected(err)) {
     return new OpsError(`AWS rejected the credentials (${e.name}: ${msg}). Refresh them (aws sso login, new session token) or pick another --profile.`);
   }
-  if (e.name === 'AccessDeniedException' || e.$metadata?.httpStatusCode === 403) {
+  if (isAccessDenied(err)) {
     return new OpsError(`Access denied (${msg}). The identity needs apigateway:GET/POST/PATCH/DELETE on arn:aws:apigateway:*::/apikeys* and /usageplans*`
       + ' (and secretsmanager:GetSecretValue/PutSecretValue for keys with a secret).');
   }
@@ -56,9 +58,9 @@ function explain(err: unknown, ctx: ClientContext): OpsError {
   if (isBadRequest(err)) {
     return new UsageError(`API Gateway rejected the request: ${msg}`);
   }
-  const code = e.code ?? asAwsError(e.cause).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET' || e.name === 'TimeoutError') {
-    return new OpsError(`Cannot reach API Gateway at ${where} (${code ?? e.name}). Check --endpoint / --region and your network.`);
+  const unreachable = unreachableCode(err);
+  if (unreachable) {
+    return new OpsError(`Cannot reach API Gateway at ${where} (${unreachable}). Check --endpoint / --region and your network.`);
   }
   return new OpsError(e.name && e.name !== 'Error' ? `${e.name}: ${msg}` : msg);
 }

@@ -128,6 +128,37 @@ export function isSecretNameTaken(err: unknown): boolean {
   return name === 'ResourceExistsException' || (name === 'InvalidRequestException' && /scheduled for deletion/.test(errorMessage(err)));
 }
 
+/**
+ * The SDK found no credentials. CredentialsProviderError is the code; some providers throw a
+ * plain Error, with the SDK's wording.
+ */
+export function isMissingCredentials(err: unknown): boolean {
+  return awsErrorName(err) === 'CredentialsProviderError' || /Could not load credentials/i.test(errorMessage(err));
+}
+
+/** The SDK has no region to call: a plain Error the SDK throws before any request, its wording the only sign. */
+export function isMissingRegion(err: unknown): boolean {
+  return /Region is missing/i.test(errorMessage(err));
+}
+
+/** AWS refused the credentials themselves (invalid, expired, badly signed). */
+export function isCredentialsRejected(err: unknown): boolean {
+  return ['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'InvalidClientTokenId'].includes(awsErrorName(err) ?? '');
+}
+
+/** The identity may not make the call: AccessDeniedException or any 403. */
+export function isAccessDenied(err: unknown): boolean {
+  return awsErrorName(err) === 'AccessDeniedException' || httpStatus(err) === 403;
+}
+
+/** The network error code when the endpoint could not be reached (refused, unknown host, reset, timed out). */
+export function unreachableCode(err: unknown): string | undefined {
+  const e = asAwsError(err);
+  const code = e.code ?? asAwsError(e.cause).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET') return code;
+  return e.name === 'TimeoutError' ? code ?? e.name : undefined;
+}
+
 /** The Retry-After an answer asked for, in ms (undefined when none). */
 export function retryAfterMs(err: unknown): number | undefined {
   const seconds = Number(asAwsError(err).retryAfterSeconds);
