@@ -4,6 +4,7 @@
  * left alone, so a run after a deploy that re-enabled a key disables it again.
  */
 import { GetApiKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { isNotFound } from '../sdk/errors';
 import { expiryOf } from '../shared/expiry-rule';
 import { eachKey, finishRun, KeyJobDependencies, lambdaKeyJobDependencies, notifyOwner } from './notify';
 
@@ -25,7 +26,7 @@ export async function expireKeys(deps: KeyJobDependencies, keyIds: string[]): Pr
     try {
       key = await deps.apigw.send(new GetApiKeyCommand({ apiKey: id, includeValue: false }));
     } catch (e) {
-      if ((e as Error).name === 'NotFoundException') return void keys.push({ id, outcome: 'deleted' });
+      if (isNotFound(e)) return void keys.push({ id, outcome: 'deleted' });
       throw e;
     }
     const expiry = expiryOf({ createdDate: key.createdDate?.getTime() ?? 0, tags: key.tags });

@@ -18,7 +18,7 @@ import {
   SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
-import { isConflict, isNotFound } from '../ops/errors';
+import { isConflict, isNotFound } from '../sdk/errors';
 import { TAG_BASE_NAME, TAG_RETIRE_AFTER, TAG_ROTATION_OF } from '../shared/constants';
 import {
   ROTATION_KEY_LENGTH, SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_USAGE_PLANS, TAG_ROTATION_SECRET, TAG_SECRET_VERSION,

@@ -11,7 +11,7 @@ export type { ManagedBy, KeyLike } from '../shared/managed';
 export { collectPages, listApiKeys, listUsagePlans, listUsagePlanKeys, PAGE_SIZE } from '../sdk/paginate';
 export { ControlPlaneLimiter, TokenBucket, Mutex, applyControlPlaneLimits } from '../sdk/rate-limit';
 export type { ControlPlaneLimits } from '../sdk/rate-limit';
-export { resolveKey, resolvePlan, findPlan, planStages } from './resolve';
+export { resolveKey, resolvePlan, findPlan, planStages } from '../sdk/resolve';
 export { listKeys, showKey, setKeyEnabled, deleteKey, namePattern } from './keys';
 export type { KeyInfo, PlanRef, ListKeysOptions } from './keys';
 export { importKeys, parseKeyFile, validateKeyFile, toKeyFileCsv } from '../sdk/import-keys';

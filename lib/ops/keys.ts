@@ -4,7 +4,7 @@ import {
 import { UsageError } from './errors';
 import { managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
 import { listApiKeys, listUsagePlanKeys, listUsagePlans } from '../sdk/paginate';
-import { planStages, resolveKey, resolvePlan } from './resolve';
+import { planStages, resolveKey, resolvePlan } from '../sdk/resolve';
 
 export interface PlanRef {
   readonly id: string;

@@ -1,6 +1,6 @@
 import { APIGatewayClient, DeleteApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { parseDescription } from '../shared/manifest';
-import { isNotFound, UsageError } from './errors';
+import { isNotFound, UsageError } from '../sdk/errors';
 import { listApiKeys } from '../sdk/paginate';
 
 export interface RetiredKey {

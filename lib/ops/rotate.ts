@@ -1,14 +1,15 @@
 import {
   APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand,
-  UpdateApiKeyCommand,
+  UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
 import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared/constants';
-import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from './errors';
+import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from '../sdk/errors';
+import { RetryPolicy, Sleep } from '../sdk/retry';
 import { managedBy, managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
-import { resolveKey } from './resolve';
+import { resolveKey } from '../sdk/resolve';
 
 export { TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN, generateKeyValue } from '../shared/constants';
 
@@ -72,7 +73,7 @@ export interface RotateOptions {
   /** Value generator (tests). */
   readonly newValue?: () => string;
   /** Waits between attempts after a 409 "concurrent modification" (tests pass a fake). Default: real time. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: Sleep;
 }
 
 /** Attempts of one plan association when API Gateway answers "concurrent modification". */
@@ -82,17 +83,14 @@ const PLAN_KEY_ATTEMPTS = 6;
  * Puts a key in a plan. 409 means two different things: the key is in the plan already
  * (done), or another write of the region ran at the same time (back off and try again).
  */
-async function addToPlan(client: APIGatewayClient, planId: string, keyId: string, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+async function addToPlan(client: APIGatewayClient, planId: string, keyId: string, retry: RetryPolicy): Promise<void> {
+  await retry.run('CreateUsagePlanKey', async () => {
     try {
       await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: planId, keyId, keyType: 'API_KEY' }));
-      return;
     } catch (err) {
-      if (isAlreadyInPlan(err)) return;
-      if (!isConcurrentModification(err) || attempt >= PLAN_KEY_ATTEMPTS) throw err;
-      await sleep(Math.min(8000, 250 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+      if (!isAlreadyInPlan(err)) throw err;
     }
-  }
+  });
 }
 
 export interface RotateResult {
@@ -164,35 +162,7 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   const retireAfterNew = new Date(now().getTime() + (options.overlapMs ?? 7 * 86_400_000)).toISOString();
 
   // 1. the successor, carrying the whole rotation state in its tags
-  let successor = await findSuccessor(client, old, { includeValue: true });
-  if (successor) {
-    steps.push({ step: 'create successor', status: 'already done', detail: `${successor.name} (${successor.id})` });
-  } else {
-    const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(old.tags ?? {})) {
-      if (!ROTATION_TAGS.includes(k) && !k.startsWith('aws:')) tags[k] = v;
-    }
-    tags[TAG_ROTATION_OF] = oldId;
-    tags[TAG_GENERATION] = String(generationOf(old) + 1);
-    tags[TAG_BASE_NAME] = old.tags?.[TAG_BASE_NAME] ?? old.name ?? oldId;
-    tags[TAG_RETIRE_AFTER] = retireAfterNew;
-    try {
-      successor = await client.send(new CreateApiKeyCommand({
-        name: successorName(old),
-        description: old.description,
-        enabled: old.enabled ?? false,
-        customerId: old.customerId,
-        value: (options.newValue ?? generateKeyValue)(),
-        tags,
-      }));
-    } catch (err) {
-      // An SDK retry after a lost response meets the key its first attempt created (same value).
-      if (!isConflict(err)) throw err;
-      successor = await findSuccessor(client, old, { includeValue: true });
-      if (!successor) throw err;
-    }
-    steps.push({ step: 'create successor', status: 'done', detail: `${successor.name} (${successor.id})` });
-  }
+  const successor = await ensureSuccessor(client, old, retireAfterNew, options, steps);
   const newId = successor.id ?? '';
 
   // 2. same enabled state (a re-run after someone toggled the predecessor)
@@ -202,28 +172,7 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
   }
 
   // 3. same plans (one association at a time)
-  const newPlanIds = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
-  const added: string[] = [];
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (const plan of oldPlans) {
-    if (newPlanIds.has(plan.id)) continue;
-    try {
-      await addToPlan(client, plan.id ?? '', newId, sleep);
-    } catch (err) {
-      if (!isConcurrentModification(err)) throw err;
-      throw new OpsError(`Could not add ${successor.name} (${newId}) to the plan ${plan.name} (${plan.id}): API Gateway kept answering "concurrent modification" `
-        + `(another write of the region, e.g. a deployment) after ${PLAN_KEY_ATTEMPTS} attempts. The successor is not usable yet; re-run \`keygate keys rotate ${old.name ?? oldId}\` in a minute.`);
-    }
-    added.push(plan.name ?? plan.id ?? '');
-  }
-  // Believe the plans, not the answers: the successor must be in every plan of the predecessor.
-  const nowIn = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
-  const missing = oldPlans.filter((p) => !nowIn.has(p.id));
-  if (missing.length > 0) {
-    throw new OpsError(`${successor.name} (${newId}) is not in the plan(s) ${missing.map((p) => `${p.name} (${p.id})`).join(', ')} after adding it; `
-      + `its requests would get 403. Re-run \`keygate keys rotate ${old.name ?? oldId}\`.`);
-  }
-  steps.push({ step: 'add to plans', status: added.length > 0 ? 'done' : 'already done', detail: oldPlans.map((p) => p.name ?? p.id).join(', ') || '(no plans)' });
+  await addSuccessorToPlans(client, old, successor, oldPlans, options, steps);
 
   // 4. the secret
   let value = successor.value;
@@ -234,16 +183,80 @@ export async function rotateKey(client: APIGatewayClient, ref: string, options: 
     steps.push({ step: 'write secret', status: wrote ? 'done' : 'already done', detail: secretArn });
   }
 
-  const retireAfter = successor.tags?.[TAG_RETIRE_AFTER] ?? retireAfterNew;
-
   return {
     predecessor: { id: oldId, name: old.name ?? '' },
     successor: { id: newId, name: successor.name ?? '', enabled: old.enabled ?? false, ...(options.showValue && value !== undefined ? { value } : {}) },
     plans: oldPlans.map((p) => ({ id: p.id ?? '', name: p.name ?? '' })),
-    retireAfter,
+    retireAfter: successor.tags?.[TAG_RETIRE_AFTER] ?? retireAfterNew,
     ...(secretArn ? { secretArn } : {}),
     steps,
   };
+}
+
+/** The predecessor's successor: the one an earlier run created, or a new one. */
+async function ensureSuccessor(client: APIGatewayClient, old: ApiKey, retireAfter: string, options: RotateOptions, steps: RotationStep[]): Promise<ApiKey> {
+  let successor = await findSuccessor(client, old, { includeValue: true });
+  if (successor) {
+    steps.push({ step: 'create successor', status: 'already done', detail: `${successor.name} (${successor.id})` });
+    return successor;
+  }
+  const oldId = old.id ?? '';
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(old.tags ?? {})) {
+    if (!ROTATION_TAGS.includes(k) && !k.startsWith('aws:')) tags[k] = v;
+  }
+  tags[TAG_ROTATION_OF] = oldId;
+  tags[TAG_GENERATION] = String(generationOf(old) + 1);
+  tags[TAG_BASE_NAME] = old.tags?.[TAG_BASE_NAME] ?? old.name ?? oldId;
+  tags[TAG_RETIRE_AFTER] = retireAfter;
+  try {
+    successor = await client.send(new CreateApiKeyCommand({
+      name: successorName(old),
+      description: old.description,
+      enabled: old.enabled ?? false,
+      customerId: old.customerId,
+      value: (options.newValue ?? generateKeyValue)(),
+      tags,
+    }));
+  } catch (err) {
+    // An SDK retry after a lost response meets the key its first attempt created (same value).
+    if (!isConflict(err)) throw err;
+    successor = await findSuccessor(client, old, { includeValue: true });
+    if (!successor) throw err;
+  }
+  steps.push({ step: 'create successor', status: 'done', detail: `${successor.name} (${successor.id})` });
+  return successor;
+}
+
+/** Puts the successor in every plan of the predecessor, then reads the plans back to be sure. */
+async function addSuccessorToPlans(
+  client: APIGatewayClient, old: ApiKey, successor: ApiKey, oldPlans: UsagePlan[], options: RotateOptions, steps: RotationStep[],
+): Promise<void> {
+  const newId = successor.id ?? '';
+  const rerun = `keygate keys rotate ${old.name ?? old.id ?? ''}`;
+  const newPlanIds = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
+  const added: string[] = [];
+  // The SDK retries throttling itself: only a concurrent modification is tried again here.
+  const retry = new RetryPolicy({ maxAttempts: PLAN_KEY_ATTEMPTS, maxDelayMs: 8000, retryable: isConcurrentModification, sleep: options.sleep });
+  for (const plan of oldPlans) {
+    if (newPlanIds.has(plan.id)) continue;
+    try {
+      await addToPlan(client, plan.id ?? '', newId, retry);
+    } catch (err) {
+      if (!isConcurrentModification(err)) throw err;
+      throw new OpsError(`Could not add ${successor.name} (${newId}) to the plan ${plan.name} (${plan.id}): API Gateway kept answering "concurrent modification" `
+        + `(another write of the region, e.g. a deployment) after ${PLAN_KEY_ATTEMPTS} attempts. The successor is not usable yet; re-run \`${rerun}\` in a minute.`);
+    }
+    added.push(plan.name ?? plan.id ?? '');
+  }
+  // Believe the plans, not the answers: the successor must be in every plan of the predecessor.
+  const nowIn = new Set((await listUsagePlans(client, newId)).map((p) => p.id));
+  const missing = oldPlans.filter((p) => !nowIn.has(p.id));
+  if (missing.length > 0) {
+    throw new OpsError(`${successor.name} (${newId}) is not in the plan(s) ${missing.map((p) => `${p.name} (${p.id})`).join(', ')} after adding it; `
+      + `its requests would get 403. Re-run \`${rerun}\`.`);
+  }
+  steps.push({ step: 'add to plans', status: added.length > 0 ? 'done' : 'already done', detail: oldPlans.map((p) => p.name ?? p.id).join(', ') || '(no plans)' });
 }
 
 export interface RetireOptions {

@@ -2,7 +2,8 @@ import { APIGatewayClient, ApiKey, UsagePlan } from '@aws-sdk/client-api-gateway
 import { randomBytes } from 'crypto';
 import { UsageError } from './errors';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
-import { resolveKey } from './resolve';
+import { splitRoute } from '../shared/route-pattern';
+import { resolveKey } from '../sdk/resolve';
 
 export interface SmokeCheck {
   readonly check: string;
@@ -43,9 +44,9 @@ export interface SmokeOptions {
 
 /** Parses `GET /pets` into method and path. */
 export function parseRoute(route: string): { method: string; path: string } {
-  const m = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(route);
-  if (!m) throw new UsageError(`--route must look like 'GET /pets', not "${route}".`);
-  return { method: m[1].toUpperCase(), path: m[2] };
+  const split = splitRoute(route);
+  if (!split) throw new UsageError(`--route must look like 'GET /pets', not "${route}".`);
+  return { method: split.httpMethod, path: split.path };
 }
 
 /** apiId and stage of an execute-api URL, if it is one. */

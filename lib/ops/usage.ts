@@ -1,7 +1,11 @@
-import { APIGatewayClient, GetUsageCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
-import { collectPages, listUsagePlanKeys, listUsagePlans, PAGE_SIZE } from '../sdk/paginate';
-import { resolveKey, resolvePlan } from './resolve';
+import { listUsagePlanKeys, listUsagePlans } from '../sdk/paginate';
+import { getPlanUsage } from '../sdk/usage';
+import { csvCell } from '../shared/csv';
+import { resolveKey, resolvePlan } from '../sdk/resolve';
+
+export { getPlanUsage } from '../sdk/usage';
 
 export interface UsageRow {
   /** YYYY-MM-DD (UTC). */
@@ -50,17 +54,6 @@ function parseDay(text: string, what: string): Date {
     throw new UsageError(`${what} must be a date like 2026-01-31, not "${text}".`);
   }
   return new Date(`${text}T00:00:00Z`);
-}
-
-/** GetUsage for one plan (all pages, merged): keyId → daily [used, remaining]. */
-export async function getPlanUsage(client: APIGatewayClient, usagePlanId: string, startDate: string, endDate: string, keyId?: string): Promise<Record<string, number[][]>> {
-  const merged: Record<string, number[][]> = {};
-  await collectPages(async (position) => {
-    const page = await client.send(new GetUsageCommand({ usagePlanId, keyId, startDate, endDate, position, limit: PAGE_SIZE }));
-    for (const [k, days] of Object.entries(page.items ?? {})) merged[k] = [...(merged[k] ?? []), ...days];
-    return { items: [], position: page.position };
-  });
-  return merged;
 }
 
 /** Daily use of a key (in each of its plans) or of every key of a plan, with the quota. */
@@ -117,11 +110,6 @@ export async function usageReport(client: APIGatewayClient, options: UsageOption
     }
   }
   return { from, to, rows, totals };
-}
-
-function csvCell(v: string | number | undefined): string {
-  const s = v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The report's daily rows as CSV. */

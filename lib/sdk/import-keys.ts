@@ -1,9 +1,11 @@
 import { APIGatewayClient, ApiKey, ImportApiKeysCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { parse } from 'csv-parse/sync';
-import { OpsError, scrubKeyValues, UsageError } from '../ops/errors';
+import { OpsError, UsageError } from './errors';
+import { csvCell } from '../shared/csv';
+import { scrubKeyValues } from '../shared/scrub';
 import { listApiKeys, listUsagePlans } from './paginate';
 import { API_KEY_VALUE_PATTERN, MAX_PLANS_PER_KEY } from '../shared/constants';
-import { findPlan, planStages, resolvePlan } from '../ops/resolve';
+import { findPlan, planStages, resolvePlan } from './resolve';
 
 /** One data row of an API key file, as written. */
 export interface KeyFileRow {
@@ -123,20 +125,7 @@ export function validateKeyFile(file: ParsedKeyFile, existingKeys: readonly ApiK
   for (const row of file.rows) {
     const err = (message: string) => errors.push({ line: row.line, message });
     const before = errors.length;
-    if (!row.name) err('Name is empty');
-    else if (row.name.length > MAX_NAME_LENGTH) err(`Name is ${row.name.length} characters long (at most ${MAX_NAME_LENGTH})`);
-    if (!row.key) err('Key is empty');
-    else if (!API_KEY_VALUE_PATTERN.test(row.key)) {
-      err(row.key.length < 20 || row.key.length > 128
-        ? `Key of "${row.name}" is ${row.key.length} characters long (must be 20 to 128)`
-        : `Key of "${row.name}" has characters other than letters and digits (must be alphanumeric)`);
-    }
-    let enabled = true;
-    if (row.enabled !== '') {
-      if (/^true$/i.test(row.enabled)) enabled = true;
-      else if (/^false$/i.test(row.enabled)) enabled = false;
-      else err(`Enabled must be TRUE or FALSE, not "${row.enabled}"`);
-    }
+    const enabled = checkRowFields(row, err);
     if (row.name) {
       const first = byName.get(row.name);
       if (first !== undefined) err(`duplicate Name "${row.name}" (also on line ${first})`);
@@ -156,23 +145,7 @@ export function validateKeyFile(file: ParsedKeyFile, existingKeys: readonly ApiK
       if (sameValue) err(`Key value of "${row.name}" already belongs to the existing key "${sameValue.name}" (${sameValue.id}); importing it would overwrite that key`);
       if (sameName.length > 0 && row.name) err(`a key named "${row.name}" already exists (${sameName.map((k) => k.id).join(', ')}) with a different value`);
     }
-    const planIds: string[] = [];
-    const stageOwner = new Map<string, string>();
-    for (const ref of [...row.plans, ...extraIds]) {
-      const plan = findPlan(plans, ref);
-      if (!plan) {
-        err(`unknown usage plan "${ref}"`);
-        continue;
-      }
-      if (planIds.includes(plan.id ?? '')) continue;
-      planIds.push(plan.id ?? '');
-      for (const stage of planStages(plan)) {
-        const other = stageOwner.get(stage);
-        if (other !== undefined) err(`plans "${other}" and "${plan.name}" both cover the API stage ${stage}; a key may be in only one plan per stage`);
-        else stageOwner.set(stage, plan.name ?? plan.id ?? '');
-      }
-    }
-    if (planIds.length > MAX_PLANS_PER_KEY) err(`${planIds.length} usage plans (at most ${MAX_PLANS_PER_KEY} per key)`);
+    const planIds = rowPlanIds(row, extraIds, plans, err);
     if (errors.length === before) {
       rows.push({ line: row.line, name: row.name, key: row.key, description: row.description, enabled, planIds, alreadyPresent });
     }
@@ -181,8 +154,45 @@ export function validateKeyFile(file: ParsedKeyFile, existingKeys: readonly ApiK
   return { rows, errors };
 }
 
-function csvCell(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** Checks a row's Name, Key and Enabled; returns whether the key is to be enabled. */
+function checkRowFields(row: KeyFileRow, err: (message: string) => void): boolean {
+  if (!row.name) err('Name is empty');
+  else if (row.name.length > MAX_NAME_LENGTH) err(`Name is ${row.name.length} characters long (at most ${MAX_NAME_LENGTH})`);
+  if (!row.key) err('Key is empty');
+  else if (!API_KEY_VALUE_PATTERN.test(row.key)) {
+    err(row.key.length < 20 || row.key.length > 128
+      ? `Key of "${row.name}" is ${row.key.length} characters long (must be 20 to 128)`
+      : `Key of "${row.name}" has characters other than letters and digits (must be alphanumeric)`);
+  }
+  let enabled = true;
+  if (row.enabled !== '') {
+    if (/^true$/i.test(row.enabled)) enabled = true;
+    else if (/^false$/i.test(row.enabled)) enabled = false;
+    else err(`Enabled must be TRUE or FALSE, not "${row.enabled}"`);
+  }
+  return enabled;
+}
+
+/** The ids of a row's plans (and the extra plans): unknown plans, two plans on one stage and too many plans are errors. */
+function rowPlanIds(row: KeyFileRow, extraIds: readonly string[], plans: readonly UsagePlan[], err: (message: string) => void): string[] {
+  const planIds: string[] = [];
+  const stageOwner = new Map<string, string>();
+  for (const ref of [...row.plans, ...extraIds]) {
+    const plan = findPlan(plans, ref);
+    if (!plan) {
+      err(`unknown usage plan "${ref}"`);
+      continue;
+    }
+    if (planIds.includes(plan.id ?? '')) continue;
+    planIds.push(plan.id ?? '');
+    for (const stage of planStages(plan)) {
+      const other = stageOwner.get(stage);
+      if (other !== undefined) err(`plans "${other}" and "${plan.name}" both cover the API stage ${stage}; a key may be in only one plan per stage`);
+      else stageOwner.set(stage, plan.name ?? plan.id ?? '');
+    }
+  }
+  if (planIds.length > MAX_PLANS_PER_KEY) err(`${planIds.length} usage plans (at most ${MAX_PLANS_PER_KEY} per key)`);
+  return planIds;
 }
 
 /** Writes rows in API Gateway's key file format. */

@@ -1,12 +1,15 @@
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { TokenBucket as Bucket } from '../shared/token-bucket';
+import { realSleep, Sleep } from './retry';
 
-export type Sleep = (ms: number) => Promise<void>;
-const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export type { Sleep } from './retry';
 
-/** A FIFO token bucket: `rate` tokens per second, at most `burst` stored. */
+/**
+ * A FIFO token bucket that waits: `rate` tokens per second, at most `burst` stored
+ * ({@link Bucket}'s arithmetic, with a clock and a sleep).
+ */
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
+  private readonly bucket: Bucket;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -15,28 +18,18 @@ export class TokenBucket {
     private readonly now: () => number = Date.now,
     private readonly sleep: Sleep = realSleep,
   ) {
-    this.tokens = burst;
-    this.last = now();
+    this.bucket = new Bucket(rate, burst, now());
   }
 
   /** Resolves when a token is available (and takes it). Callers are served in order. */
   take(): Promise<void> {
     const p = this.chain.then(async () => {
-      this.refill();
-      if (this.tokens < 1) {
-        await this.sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
-        this.refill();
-      }
-      this.tokens -= 1;
+      const wait = this.bucket.waitMs(this.now());
+      if (wait > 0) await this.sleep(wait);
+      this.bucket.take(this.now());
     });
     this.chain = p.catch(() => undefined);
     return p;
-  }
-
-  private refill(): void {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
-    this.last = t;
   }
 }
 

@@ -3,10 +3,10 @@
  * each key is in. One implementation for `keygate keys unused` and the KeyHygiene job.
  */
 import { APIGatewayClient, ApiKey, GetUsagePlanCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
-import { UsageError } from '../ops/errors';
+import { UsageError } from './errors';
 import { managedKeyReason } from '../shared/managed';
 import { listApiKeys, listUsagePlanKeys, listUsagePlans } from './paginate';
-import { getPlanUsage } from '../ops/usage';
+import { getPlanUsage } from './usage';
 
 const DAY_MS = 86_400_000;
 /** The longest date range one GetUsage call accepts. */

@@ -1,4 +1,3 @@
-import type { ApiKey } from '@aws-sdk/client-api-gateway';
 // Defined beside the rotation's other tag names, which the rotation Lambda bundles.
 import { TAG_ROTATION_SECRET } from './rotation-tags';
 import { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from './constants';
@@ -17,7 +16,11 @@ export function managedBy(key: KeyLike): ManagedBy | undefined {
   return undefined;
 }
 
-export type KeyLike = Pick<ApiKey, 'tags' | 'description'>;
+/** The parts of an API key (API Gateway's ApiKey, or any key shape) that say who manages it. */
+export interface KeyLike {
+  readonly tags?: Record<string, string>;
+  readonly description?: string;
+}
 
 /** The secret whose rotation schedule owns the key (it creates, retires and deletes it), if any. */
 export function rotationSecretOf(key: KeyLike): string | undefined {

@@ -1,6 +1,6 @@
 import { deleteKey, listKeys, namePattern, setKeyEnabled, showKey } from '../../lib/ops/keys';
 import { cleanUpRetiredKeys } from '../../lib/ops/retired';
-import { resolveKey } from '../../lib/ops/resolve';
+import { resolveKey } from '../../lib/sdk/resolve';
 import { FakeApiGateway, newClients } from './fake-apigw';
 
 let fake: FakeApiGateway;

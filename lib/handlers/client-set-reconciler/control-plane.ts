@@ -4,8 +4,14 @@ import {
   UsagePlanKey,
 } from '@aws-sdk/client-api-gateway';
 import { PAGE_SIZE } from '../../sdk/paginate';
-import { isAlreadyInPlan, scrubKeyValues } from '../../ops/errors';
-import { ControlPlaneLimiter, Sleep } from '../../sdk/rate-limit';
+import {
+  awsErrorName, errorMessage, isAlreadyInPlan, isConcurrentModification, isNotFound, isServerError, isThrottle,
+} from '../../sdk/errors';
+import { ControlPlaneLimiter } from '../../sdk/rate-limit';
+import { DeadlineReached, RetryPolicy, Sleep } from '../../sdk/retry';
+import { scrubKeyValues } from '../../shared/scrub';
+
+export { DeadlineReached } from '../../sdk/retry';
 
 /** The control-plane operations the reconciler makes. Reads and writes are counted apart. */
 export const WRITE_OPERATIONS = [
@@ -41,17 +47,6 @@ export interface ControlPlaneOptions {
   readonly now?: () => number;
 }
 
-/** Longest wait a Retry-After header may ask for (it is also capped by the deadline). */
-const MAX_RETRY_AFTER_MS = 30_000;
-
-/** A pass ran out of its time budget: not a failure, the next pass carries on. */
-export class DeadlineReached extends Error {
-  constructor(operation: string) {
-    super(`${operation}: no time left in this run for another attempt`);
-    this.name = 'DeadlineReached';
-  }
-}
-
 /** The AWS partition of a region (ARNs differ in China, GovCloud and the isolated regions). */
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
@@ -67,8 +62,6 @@ export interface Page<T> {
   readonly position?: string;
 }
 
-const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * API Gateway's control plane as the reconciler uses it: each call goes through the rate
  * limiter and a backoff on throttling (429 TooManyRequests, LimitExceeded), on 409
@@ -82,23 +75,17 @@ export class ControlPlane {
     GetApiKeys: 0, GetUsagePlanKeys: 0, GetUsagePlan: 0, ImportApiKeys: 0, UpdateApiKey: 0, DeleteApiKey: 0,
     CreateUsagePlanKey: 0, DeleteUsagePlanKey: 0, TagResource: 0, UntagResource: 0,
   };
-  /** Backoffs taken (throttling and conflicts). */
-  public retries = 0;
 
   private readonly limiter: ControlPlaneLimiter | null;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly sleep: Sleep;
-  private readonly random: () => number;
-  private readonly now: () => number;
+  private readonly policies = new Map<Operation, RetryPolicy>();
 
   constructor(public readonly client: APIGatewayClient, private readonly options: ControlPlaneOptions = {}) {
     this.limiter = options.limiter === undefined ? new ControlPlaneLimiter() : options.limiter;
-    this.maxAttempts = options.maxAttempts ?? 8;
-    this.baseDelayMs = options.baseDelayMs ?? 250;
-    this.sleep = options.sleep ?? realSleep;
-    this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
+  }
+
+  /** Backoffs taken (throttling and conflicts). */
+  public get retries(): number {
+    return [...this.policies.values()].reduce((sum, policy) => sum + policy.retries, 0);
   }
 
   /** Write calls made so far. */
@@ -122,7 +109,7 @@ export class ControlPlane {
         // Never keep values, even if an implementation sends them.
         return { items: (out.items ?? []).map(({ id, name, type }) => ({ id, name, type })), position: out.position };
       } catch (err) {
-        if (errorName(err) === 'NotFoundException') return { items: [] };
+        if (isNotFound(err)) return { items: [] };
         throw err;
       }
     });
@@ -135,7 +122,7 @@ export class ControlPlane {
         const out = await this.client.send(new GetUsagePlanCommand({ usagePlanId }));
         return (out.apiStages ?? []).map((s) => `${s.apiId}/${s.stage}`);
       } catch (err) {
-        if (errorName(err) === 'NotFoundException') return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     });
@@ -170,7 +157,7 @@ export class ControlPlane {
       try {
         await this.client.send(new DeleteApiKeyCommand({ apiKey }));
       } catch (err) {
-        if (errorName(err) !== 'NotFoundException') throw err;
+        if (!isNotFound(err)) throw err;
       }
     });
   }
@@ -193,9 +180,22 @@ export class ControlPlane {
       try {
         await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId }));
       } catch (err) {
-        if (errorName(err) !== 'NotFoundException') throw err;
+        if (!isNotFound(err)) throw err;
       }
     });
+  }
+
+  /**
+   * Moves a key between plans without leaving a stage uncovered: first into the plans whose
+   * stages it does not leave, then out of the old plans, then into the rest. `stages` maps a
+   * plan id to its `apiId/stage`s.
+   */
+  public async moveKey(keyId: string, addPlans: readonly string[], removePlans: readonly string[], stages: Map<string, string[]>): Promise<void> {
+    const leaving = new Set(removePlans.flatMap((planId) => stages.get(planId) ?? []));
+    const early = addPlans.filter((planId) => (stages.get(planId) ?? []).every((stage) => !leaving.has(stage)));
+    for (const planId of early) await this.createUsagePlanKey(planId, keyId);
+    for (const planId of removePlans) await this.deleteUsagePlanKey(planId, keyId);
+    for (const planId of addPlans) if (!early.includes(planId)) await this.createUsagePlanKey(planId, keyId);
   }
 
   public async tagApiKey(keyId: string, tags: { [key: string]: string }): Promise<void> {
@@ -217,64 +217,44 @@ export class ControlPlane {
     return `arn:${this.options.partition ?? partitionOf(region)}:apigateway:${region}::/apikeys/${keyId}`;
   }
 
-  private async call<T>(operation: Operation, task: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
+  private call<T>(operation: Operation, task: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
+    const policy = this.policyFor(operation);
     // No call starts after the deadline: it could outlast the Lambda run.
-    if (this.options.deadline !== undefined && this.now() >= this.options.deadline) throw new DeadlineReached(operation);
+    if (policy.pastDeadline()) throw new DeadlineReached(operation);
     this.calls[operation]++;
-    const attempt = async (): Promise<T> => {
-      for (let n = 1; ; n++) {
-        try {
-          return await task();
-        } catch (err) {
-          if (n >= this.maxAttempts || !isRetryable(operation, err)) throw sanitize(operation, err, secrets);
-          const wait = this.backoffMs(n, err);
-          if (this.options.deadline !== undefined && this.now() + wait >= this.options.deadline) throw new DeadlineReached(operation);
-          this.retries++;
-          await this.sleep(wait);
-        }
-      }
-    };
+    const attempt = () => policy.run(operation, task, (err) => sanitize(operation, err, secrets));
     return this.limiter ? this.limiter.run(`${operation}Command`, attempt) : attempt();
   }
 
-  private backoffMs(attempt: number, err: unknown): number {
-    const retryAfter = Number((err as { retryAfterSeconds?: string }).retryAfterSeconds);
-    const ceiling = Math.min(20_000, this.baseDelayMs * 2 ** (attempt - 1));
-    const jittered = Math.ceil(this.random() * ceiling);
-    return Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(MAX_RETRY_AFTER_MS, Math.max(retryAfter * 1000, jittered)) : jittered;
+  /** The retry policy of an operation: only usage plan key writes and imports retry a 409. */
+  private policyFor(operation: Operation): RetryPolicy {
+    let policy = this.policies.get(operation);
+    if (!policy) {
+      const conflictsRetry = CONFLICT_RETRYING.has(operation);
+      policy = new RetryPolicy({
+        ...this.options,
+        retryable: (err) => isThrottle(err) || isServerError(err) || (conflictsRetry && isConcurrentModification(err)),
+      });
+      this.policies.set(operation, policy);
+    }
+    return policy;
   }
 }
 
-function errorName(err: unknown): string {
-  return (err as { name?: string } | undefined)?.name ?? '';
-}
-
-function errorMessage(err: unknown): string {
-  return (err as { message?: string } | undefined)?.message ?? String(err);
-}
-
-function isRetryable(operation: Operation, err: unknown): boolean {
-  const name = errorName(err);
-  if (name === 'TooManyRequestsException' || name === 'LimitExceededException' || name === 'ThrottlingException') return true;
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-  if (status === 429 || status >= 500) return true;
-  // API Gateway answers 409 "concurrent modification" when another write of the region runs
-  // (usage plan keys one at a time, imports): try again. "Already exists" is not retried.
-  return name === 'ConflictException' && !isAlreadyInPlan(err)
-    && (operation === 'CreateUsagePlanKey' || operation === 'DeleteUsagePlanKey' || operation === 'ImportApiKeys');
-}
-
-
+/**
+ * Operations whose 409 "concurrent modification" is tried again: API Gateway runs usage plan
+ * key writes (and imports) one at a time per region. "Already exists" is never retried.
+ */
+const CONFLICT_RETRYING = new Set<Operation>(['CreateUsagePlanKey', 'DeleteUsagePlanKey', 'ImportApiKeys']);
 
 /** Longest error message kept (a CloudFormation response holds at most 4 KB). */
 const MAX_MESSAGE = 600;
-
 
 /** An error for `operation` whose message holds none of `secrets` and nothing value-like. */
 export function sanitize(operation: Operation, err: unknown, secrets: readonly string[]): Error {
   let message = scrubKeyValues(errorMessage(err), secrets);
   if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
   const out = new Error(`${operation}: ${message}`);
-  out.name = errorName(err) || 'Error';
+  out.name = awsErrorName(err) || 'Error';
   return out;
 }

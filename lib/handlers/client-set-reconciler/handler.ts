@@ -106,125 +106,165 @@ type TimeContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** onEvent and isComplete bound to the given clients (tests pass mocks or the local gateway). */
 export function createHandlers(deps: HandlerDependencies) {
-  const log = (setId: string) => deps.reconcile?.log ?? ((line: string) => console.log(`[keygate client set ${setId}] ${line}`));
-
-  const prepare = async (event: ClientSetEvent, context: TimeContext | undefined) => {
-    const props = event.ResourceProperties;
-    const setId = props.SetId;
-    if (!setId) throw new Error('the SetId property is missing');
-    if (!event.StackId || !event.LogicalResourceId || !event.RequestId) throw new Error('the event has no StackId, LogicalResourceId or RequestId');
-    const ctx: ReconcileContext = {
-      setId,
-      owner: ownerOf(event.StackId, event.LogicalResourceId),
-      requestToken: event.RequestId.replace(/[^A-Za-z0-9]/g, '').slice(0, MARKER_ID_LENGTH),
-      adopt: props.AdoptExistingKeys === 'true',
-    };
-    const region = /^arn:[^:]+:cloudformation:([^:]+):/.exec(event.StackId)?.[1];
-    const partition = /^arn:([^:]+):/.exec(event.StackId)?.[1] ?? (region ? partitionOf(region) : undefined);
-    const remaining = context?.getRemainingTimeInMillis();
-    const margin = deps.safetyMarginMs ?? (remaining === undefined ? 0 : Math.min(90_000, remaining / 4));
-    const now = deps.controlPlane?.now ?? Date.now;
-    const deadline = remaining === undefined ? undefined : now() + remaining - margin;
-    const cp = new ControlPlane(deps.apigw, { partition, ...deps.controlPlane, deadline });
-    const requested = Number(props.BatchSize);
-    const batchSize = Number.isInteger(requested) && requested >= 1 && requested <= 1000 ? requested : DEFAULT_IMPORT_BATCH_SIZE;
-    let desired: DesiredKey[] | undefined;
-    let plans: string[] = [];
-    // A rotating set keeps its clients' keys in secrets (the rotation creates the keys); a set
-    // that stopped rotating retires the secrets of the previous deployment.
-    const sameSet = event.RequestType === 'Update' && event.OldResourceProperties?.SetId === setId;
-    const settings = rotationSettings(props) ?? (sameSet ? rotationSettings(event.OldResourceProperties) : undefined);
-    let secrets: DesiredSecret[] | undefined;
-    if (event.RequestType !== 'Delete') {
-      const manifest = await deps.loadManifest(props.ManifestBucket, props.ManifestKey);
-      desired = props.Rotation ? [] : desiredKeys(manifest, props.Tiers ?? {});
-      secrets = props.Rotation ? desiredSecrets(manifest, props.Tiers ?? {}, setId) : [];
-      const oldPlans = sameSet ? Object.values(event.OldResourceProperties?.Tiers ?? {}) : [];
-      plans = [...new Set([...Object.values(props.Tiers ?? {}), ...oldPlans])];
-    }
-    let sm: SecretsPlane | undefined;
-    if (settings) {
-      if (!deps.secrets) throw new Error('a rotating client set needs a Secrets Manager client');
-      sm = new SecretsPlane(deps.secrets, { deadline, now });
-    }
-    return { ctx, cp, desired, plans, batchSize, deadline, props, settings, secrets, sm };
-  };
-
   return {
     /** Validates, checks that the change fits the total timeout, and answers the physical id. Writes nothing. */
-    async onEvent(event: ClientSetEvent, context?: TimeContext): Promise<OnEventResponse> {
+    onEvent(event: ClientSetEvent, context?: TimeContext): Promise<OnEventResponse> {
       return failingClearly(async () => {
         if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? physicalIdOf(event.ResourceProperties.SetId) };
-        const { ctx, cp, desired, plans, batchSize, props, settings, secrets, sm } = await prepare(event, context);
-        for (const [tierKey, planId] of Object.entries(props.Tiers ?? {})) {
-          if (await cp.getUsagePlanStages(planId) === undefined) throw new Error(`the usage plan ${planId} of tier ${tierKey} does not exist`);
-        }
-        let newSecrets = 0;
-        if (settings && sm) {
-          const plan = await planSecretPass(cp, sm, ctx, secrets, plans, settings);
-          if (plan.foreign.length > 0) throw foreignSecretsError(ctx, plan.foreign);
-          newSecrets = plan.actions.filter((a) => a.kind === 'create').length;
-          log(ctx.setId)(`${event.RequestType}: secrets ${plan.actions.length} changes, ${newSecrets} new clients`);
-        }
-        const counts: { accountKeys?: number } = {};
-        const listed = await listSetKeys(cp, ctx.setId, plans, counts);
-        const changes = planChanges(desired ?? [], listed, plans, ctx);
-        if (changes.foreign.length > 0) throw foreignKeysError(ctx, changes.foreign);
-        // Each new rotating client gets a key from its first rotation.
-        const after = (counts.accountKeys ?? 0) + changes.creates.length + newSecrets;
-        if (after > MAX_API_KEYS) {
-          throw new Error(
-            `the change needs ${changes.creates.length + newSecrets} new keys; with the ${counts.accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
-            + `more than API Gateway's ${MAX_API_KEYS} API keys per account and region. Nothing was changed. Deploy the removals first (retired keys are deleted by the next deploy), then the additions.`,
-          );
-        }
-        const keyEstimate = estimateCalls(changes, batchSize, cp.calls.GetApiKeys + cp.calls.GetUsagePlanKeys);
-        // RotateSecret calls that rotate at once are paced (each rotation creates a key).
-        const rotationSeconds = Math.ceil(newSecrets * (deps.rotationSpacingMs ?? 500) / 1000);
-        const estimate = { ...keyEstimate, seconds: keyEstimate.seconds + rotationSeconds };
-        const total = Number(props.TotalTimeoutSeconds) || DEFAULT_TOTAL_TIMEOUT_SECONDS;
-        const usable = Math.floor(total * USABLE_SHARE);
-        const changeCount = changes.creates.length + changes.updates.length + changes.deletes.length;
-        log(ctx.setId)(`${event.RequestType}: ${changes.creates.length} to create, ${changes.updates.length} to update, ${changes.deletes.length} to delete; ~${estimate.total} calls, ~${estimate.seconds} s at API Gateway's rates`);
-        if (estimate.seconds > usable) {
-          const fits = Math.max(1, Math.floor(changeCount * usable / estimate.seconds));
-          throw new Error(
-            `the change needs ~${estimate.total} API Gateway calls (${estimate.keyWrites} DeleteApiKey at ${CONTROL_PLANE_RATES.keyWrite} per second, ${estimate.shared} others at ${CONTROL_PLANE_RATES.shared} per second): ~${estimate.seconds} s, `
-            + `more than the ${usable} s this set may plan within the custom resource's ${total} s timeout. Nothing was changed. `
-            + `Split it: deploy at most ~${fits} of the ${changeCount} key changes at a time (e.g. add or remove clients over several deploys).`,
-          );
-        }
-        return { PhysicalResourceId: physicalIdOf(ctx.setId) };
+        return checkChange(deps, event, await prepare(deps, event, context));
       });
     },
 
     /** One time-boxed pass; IsComplete true (with Data) once API Gateway matches the set. */
     async isComplete(event: ClientSetEvent, context?: TimeContext): Promise<IsCompleteResponse> {
-      return failingClearly(async () => {
-        const { ctx, cp, desired, plans, batchSize, deadline, settings, secrets, sm } = await prepare(event, context);
-        // Secrets first: a set that starts rotating gives its clients their new keys before
-        // retiring the imported ones.
-        let secretData = {};
-        if (settings && sm) {
-          let stages: Map<string, string[]>;
-          try {
-            stages = await stagesOfPlans(cp, plans);
-          } catch (err) {
-            if (err instanceof DeadlineReached) return { IsComplete: false };
-            throw err;
-          }
-          const pass = await reconcileSecrets(cp, sm, ctx, secrets, plans, stages, {
-            settings, log: log(ctx.setId), rotationSpacingMs: deps.rotationSpacingMs, sleep: deps.controlPlane?.sleep,
-          });
-          if (!pass.complete) return { IsComplete: false };
-          secretData = { Clients: pass.clients, RetiredClients: pass.retired };
-        }
-        const result = await reconcile(cp, ctx, desired, plans, { ...deps.reconcile, batchSize, deadline, log: log(ctx.setId) });
-        if (!result.complete) return { IsComplete: false };
-        return { IsComplete: true, Data: { Keys: result.keys, Retired: result.retired, ...secretData } };
-      });
+      return failingClearly(async () => runPass(deps, await prepare(deps, event, context)));
     },
   };
+}
+
+function logOf(deps: HandlerDependencies, setId: string): (line: string) => void {
+  return deps.reconcile?.log ?? ((line: string) => console.log(`[keygate client set ${setId}] ${line}`));
+}
+
+/** What one invocation works with: the set, its clients, the planes and the time budget. */
+interface Prepared {
+  readonly event: ClientSetEvent;
+  readonly ctx: ReconcileContext;
+  readonly cp: ControlPlane;
+  readonly sm?: SecretsPlane;
+  readonly desired?: DesiredKey[];
+  readonly secrets?: DesiredSecret[];
+  readonly plans: string[];
+  readonly batchSize: number;
+  readonly deadline?: number;
+  readonly settings?: RotationSettings;
+  readonly log: (line: string) => void;
+}
+
+async function prepare(deps: HandlerDependencies, event: ClientSetEvent, context: TimeContext | undefined): Promise<Prepared> {
+  const props = event.ResourceProperties;
+  const ctx = reconcileContextOf(event);
+  const region = /^arn:[^:]+:cloudformation:([^:]+):/.exec(event.StackId ?? '')?.[1];
+  const partition = /^arn:([^:]+):/.exec(event.StackId ?? '')?.[1] ?? (region ? partitionOf(region) : undefined);
+  const remaining = context?.getRemainingTimeInMillis();
+  const margin = deps.safetyMarginMs ?? (remaining === undefined ? 0 : Math.min(90_000, remaining / 4));
+  const now = deps.controlPlane?.now ?? Date.now;
+  const deadline = remaining === undefined ? undefined : now() + remaining - margin;
+  const cp = new ControlPlane(deps.apigw, { partition, ...deps.controlPlane, deadline });
+  const requested = Number(props.BatchSize);
+  const batchSize = Number.isInteger(requested) && requested >= 1 && requested <= 1000 ? requested : DEFAULT_IMPORT_BATCH_SIZE;
+  // A rotating set keeps its clients' keys in secrets (the rotation creates the keys); a set
+  // that stopped rotating retires the secrets of the previous deployment.
+  const sameSet = event.RequestType === 'Update' && event.OldResourceProperties?.SetId === ctx.setId;
+  const settings = rotationSettings(props) ?? (sameSet ? rotationSettings(event.OldResourceProperties) : undefined);
+  let sm: SecretsPlane | undefined;
+  if (settings) {
+    if (!deps.secrets) throw new Error('a rotating client set needs a Secrets Manager client');
+    sm = new SecretsPlane(deps.secrets, { deadline, now });
+  }
+  const clients = event.RequestType === 'Delete' ? { plans: [] } : await declaredClients(deps, event, sameSet);
+  return { event, ctx, cp, sm, batchSize, deadline, settings, log: logOf(deps, ctx.setId), ...clients };
+}
+
+function reconcileContextOf(event: ClientSetEvent): ReconcileContext {
+  const setId = event.ResourceProperties.SetId;
+  if (!setId) throw new Error('the SetId property is missing');
+  if (!event.StackId || !event.LogicalResourceId || !event.RequestId) throw new Error('the event has no StackId, LogicalResourceId or RequestId');
+  return {
+    setId,
+    owner: ownerOf(event.StackId, event.LogicalResourceId),
+    requestToken: event.RequestId.replace(/[^A-Za-z0-9]/g, '').slice(0, MARKER_ID_LENGTH),
+    adopt: event.ResourceProperties.AdoptExistingKeys === 'true',
+  };
+}
+
+/** The keys (or, for a rotating set, the secrets) the manifest declares, and every plan of the set, old and new. */
+async function declaredClients(deps: HandlerDependencies, event: ClientSetEvent, sameSet: boolean): Promise<Pick<Prepared, 'desired' | 'secrets' | 'plans'>> {
+  const props = event.ResourceProperties;
+  const manifest = await deps.loadManifest(props.ManifestBucket, props.ManifestKey);
+  const oldPlans = sameSet ? Object.values(event.OldResourceProperties?.Tiers ?? {}) : [];
+  return {
+    desired: props.Rotation ? [] : desiredKeys(manifest, props.Tiers ?? {}),
+    secrets: props.Rotation ? desiredSecrets(manifest, props.Tiers ?? {}, props.SetId) : [],
+    plans: [...new Set([...Object.values(props.Tiers ?? {}), ...oldPlans])],
+  };
+}
+
+/** onEvent's checks before any write: the plans exist, no foreign key or secret, the key limit, the time budget. */
+async function checkChange(deps: HandlerDependencies, event: ClientSetEvent, p: Prepared): Promise<OnEventResponse> {
+  const { ctx, cp, plans } = p;
+  for (const [tierKey, planId] of Object.entries(event.ResourceProperties.Tiers ?? {})) {
+    if (await cp.getUsagePlanStages(planId) === undefined) throw new Error(`the usage plan ${planId} of tier ${tierKey} does not exist`);
+  }
+  const newSecrets = await plannedNewSecrets(p);
+  const counts: { accountKeys?: number } = {};
+  const listed = await listSetKeys(cp, ctx.setId, plans, counts);
+  const changes = planChanges(p.desired ?? [], listed, plans, ctx);
+  if (changes.foreign.length > 0) throw foreignKeysError(ctx, changes.foreign);
+  checkKeyLimit(changes.creates.length + newSecrets, counts.accountKeys ?? 0);
+  const keyEstimate = estimateCalls(changes, p.batchSize, cp.calls.GetApiKeys + cp.calls.GetUsagePlanKeys);
+  // RotateSecret calls that rotate at once are paced (each rotation creates a key).
+  const rotationSeconds = Math.ceil(newSecrets * (deps.rotationSpacingMs ?? 500) / 1000);
+  const estimate = { ...keyEstimate, seconds: keyEstimate.seconds + rotationSeconds };
+  const changeCount = changes.creates.length + changes.updates.length + changes.deletes.length;
+  p.log(`${event.RequestType}: ${changes.creates.length} to create, ${changes.updates.length} to update, ${changes.deletes.length} to delete; ~${estimate.total} calls, ~${estimate.seconds} s at API Gateway's rates`);
+  checkFitsTimeout(estimate, changeCount, Number(event.ResourceProperties.TotalTimeoutSeconds) || DEFAULT_TOTAL_TIMEOUT_SECONDS);
+  return { PhysicalResourceId: physicalIdOf(ctx.setId) };
+}
+
+/** Clients of a rotating set that get a secret (and, from its first rotation, a key) in this change. */
+async function plannedNewSecrets(p: Prepared): Promise<number> {
+  if (!p.settings || !p.sm) return 0;
+  const plan = await planSecretPass(p.cp, p.sm, p.ctx, p.secrets, p.plans, p.settings);
+  if (plan.foreign.length > 0) throw foreignSecretsError(p.ctx, plan.foreign);
+  const newSecrets = plan.actions.filter((a) => a.kind === 'create').length;
+  p.log(`${p.event.RequestType}: secrets ${plan.actions.length} changes, ${newSecrets} new clients`);
+  return newSecrets;
+}
+
+function checkKeyLimit(newKeys: number, accountKeys: number): void {
+  const after = accountKeys + newKeys;
+  if (after <= MAX_API_KEYS) return;
+  throw new Error(
+    `the change needs ${newKeys} new keys; with the ${accountKeys} keys of the region (retired keys of this set included) that is ${after}, `
+    + `more than API Gateway's ${MAX_API_KEYS} API keys per account and region. Nothing was changed. Deploy the removals first (retired keys are deleted by the next deploy), then the additions.`,
+  );
+}
+
+function checkFitsTimeout(estimate: ReturnType<typeof estimateCalls>, changeCount: number, total: number): void {
+  const usable = Math.floor(total * USABLE_SHARE);
+  if (estimate.seconds <= usable) return;
+  const fits = Math.max(1, Math.floor(changeCount * usable / estimate.seconds));
+  throw new Error(
+    `the change needs ~${estimate.total} API Gateway calls (${estimate.keyWrites} DeleteApiKey at ${CONTROL_PLANE_RATES.keyWrite} per second, ${estimate.shared} others at ${CONTROL_PLANE_RATES.shared} per second): ~${estimate.seconds} s, `
+    + `more than the ${usable} s this set may plan within the custom resource's ${total} s timeout. Nothing was changed. `
+    + `Split it: deploy at most ~${fits} of the ${changeCount} key changes at a time (e.g. add or remove clients over several deploys).`,
+  );
+}
+
+/** isComplete's pass: secrets first (a set that starts rotating gives its clients their new keys before retiring the imported ones), then the keys. */
+async function runPass(deps: HandlerDependencies, p: Prepared): Promise<IsCompleteResponse> {
+  const secretData = await secretsPass(deps, p);
+  if (!secretData) return { IsComplete: false };
+  const result = await reconcile(p.cp, p.ctx, p.desired, p.plans, { ...deps.reconcile, batchSize: p.batchSize, deadline: p.deadline, log: p.log });
+  if (!result.complete) return { IsComplete: false };
+  return { IsComplete: true, Data: { Keys: result.keys, Retired: result.retired, ...secretData } };
+}
+
+/** The secrets' Data once they match the set ({} for a set that does not rotate); undefined while a pass is left. */
+async function secretsPass(deps: HandlerDependencies, p: Prepared): Promise<{ Clients?: number; RetiredClients?: number } | undefined> {
+  if (!p.settings || !p.sm) return {};
+  let stages: Map<string, string[]>;
+  try {
+    stages = await stagesOfPlans(p.cp, p.plans);
+  } catch (err) {
+    if (err instanceof DeadlineReached) return undefined;
+    throw err;
+  }
+  const pass = await reconcileSecrets(p.cp, p.sm, p.ctx, p.secrets, p.plans, stages, {
+    settings: p.settings, log: p.log, rotationSpacingMs: deps.rotationSpacingMs, sleep: deps.controlPlane?.sleep,
+  });
+  return pass.complete ? { Clients: pass.clients, RetiredClients: pass.retired } : undefined;
 }
 
 /**

@@ -384,11 +384,7 @@ async function apply(cp: ControlPlane, changes: ChangeSet, stages: Map<string, s
     // 1. Creates: whole batches, each imported with failOnWarnings (all rows or none).
     for (let i = 0; i < changes.creates.length && !stop(); i += batchSize) {
       const batch = changes.creates.slice(i, i + batchSize);
-      const values = batch.map(() => generate());
-      const rows: ValidatedRow[] = batch.map((key, n) => ({
-        line: n + 2, name: key.name, key: values[n], description: describeKey({ setId: options.ctx.setId, owner: options.ctx.owner }, key.description), enabled: key.enabled, planIds: key.planIds, alreadyPresent: false,
-      }));
-      await cp.importApiKeys(toKeyFileCsv(rows), values);
+      await importBatch(cp, batch, generate, options.ctx);
       done.created += batch.length;
       progress();
     }
@@ -398,11 +394,7 @@ async function apply(cp: ControlPlane, changes: ChangeSet, stages: Map<string, s
     await forEachUntil(changes.updates, concurrency, stop, async (update) => {
       const id = update.key.id;
       if (update.patch.length > 0) await cp.updateApiKey(id, update.patch);
-      const leaving = new Set(update.removePlans.flatMap((planId) => stages.get(planId) ?? []));
-      const [early, late] = partition(update.addPlans, (planId) => (stages.get(planId) ?? []).every((stage) => !leaving.has(stage)));
-      for (const planId of early) await cp.createUsagePlanKey(planId, id);
-      for (const planId of update.removePlans) await cp.deleteUsagePlanKey(planId, id);
-      for (const planId of late) await cp.createUsagePlanKey(planId, id);
+      await cp.moveKey(id, update.addPlans, update.removePlans, stages);
       if (Object.keys(update.tag).length > 0) await cp.tagApiKey(id, update.tag);
       if (update.untag.length > 0) await cp.untagApiKey(id, update.untag);
       done.updated++;
@@ -420,8 +412,13 @@ async function apply(cp: ControlPlane, changes: ChangeSet, stages: Map<string, s
   return done;
 }
 
-function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
-  return [items.filter(test), items.filter((item) => !test(item))];
+/** Imports one batch of new keys (all rows or none), each with a new value. */
+async function importBatch(cp: ControlPlane, batch: ChangeSet['creates'], generate: () => string, ctx: ReconcileContext): Promise<void> {
+  const values = batch.map(() => generate());
+  const rows: ValidatedRow[] = batch.map((key, n) => ({
+    line: n + 2, name: key.name, key: values[n], description: describeKey({ setId: ctx.setId, owner: ctx.owner }, key.description), enabled: key.enabled, planIds: key.planIds, alreadyPresent: false,
+  }));
+  await cp.importApiKeys(toKeyFileCsv(rows), values);
 }
 
 /**

@@ -26,6 +26,8 @@ import {
   CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, ListSecretsCommand, RestoreSecretCommand,
   RotateSecretCommand, SecretListEntry, SecretsManagerClient, TagResourceCommand, UntagResourceCommand, UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { isSecretNameTaken } from '../../sdk/errors';
+import { realSleep } from '../../sdk/retry';
 import { collectPages } from '../../sdk/paginate';
 import { CLIENT_SET_TAG, generateKeyValue, TAG_BASE_NAME } from '../../shared/constants';
 import {
@@ -364,30 +366,8 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
   const { settings } = options;
   const smc = sm.client;
   switch (action.kind) {
-    case 'create': {
-      const { want } = action;
-      let arn: string;
-      try {
-        const out = await sm.send('CreateSecret', true, () => smc.send(new CreateSecretCommand({
-          Name: want.name,
-          Description: descriptionOf(want, ctx.setId),
-          // A placeholder no key holds: the first rotation replaces it with the client's first key.
-          SecretString: generateKeyValue(40),
-          Tags: Object.entries({ ...want.tags, ...keygateTags(want, ctx, settings, undefined) }).map(([Key, Value]) => ({ Key, Value })),
-        })));
-        arn = out.ARN ?? '';
-      } catch (err) {
-        // ListSecrets is eventually consistent: a secret created by an earlier pass may not be
-        // listed yet. Plan it as the listing would have shown it (ours only if its tags say so).
-        if ((err as Error).name !== 'ResourceExistsException' && !/scheduled for deletion/.test((err as Error).message)) throw err;
-        const plan = planSecrets([want], [await sm.describe(want.name)], [], [], ctx, settings);
-        if (plan.foreign.length > 0) throw foreignSecretsError(ctx, plan.foreign);
-        for (const next of plan.actions) await applySecretAction(cp, sm, ctx, next, stages, options);
-        return;
-      }
-      await startRotation(sm, arn, settings, true, options);
-      return;
-    }
+    case 'create':
+      return createSecret(cp, sm, ctx, action.want, stages, options);
     case 'restore':
       await sm.send('RestoreSecret', true, () => smc.send(new RestoreSecretCommand({ SecretId: action.secret.arn })));
       return;
@@ -416,16 +396,36 @@ async function applySecretAction(cp: ControlPlane, sm: SecretsPlane, ctx: Reconc
     case 'delete-key':
       await cp.deleteApiKey(action.key.id);
       return;
-    case 'move-key': {
-      const { key, addPlans, removePlans } = action;
-      const leaving = new Set(removePlans.flatMap((planId) => stages.get(planId) ?? []));
-      const early = addPlans.filter((planId) => (stages.get(planId) ?? []).every((stage) => !leaving.has(stage)));
-      for (const planId of early) await cp.createUsagePlanKey(planId, key.id);
-      for (const planId of removePlans) await cp.deleteUsagePlanKey(planId, key.id);
-      for (const planId of addPlans) if (!early.includes(planId)) await cp.createUsagePlanKey(planId, key.id);
-      return;
-    }
+    case 'move-key':
+      return cp.moveKey(action.key.id, action.addPlans, action.removePlans, stages);
   }
+}
+
+/** Creates a client's secret and starts its rotation (the first rotation gives the client its key). */
+async function createSecret(
+  cp: ControlPlane, sm: SecretsPlane, ctx: ReconcileContext, want: DesiredSecret, stages: Map<string, string[]>, options: SecretPassOptions,
+): Promise<void> {
+  const { settings } = options;
+  let arn: string;
+  try {
+    const out = await sm.send('CreateSecret', true, () => sm.client.send(new CreateSecretCommand({
+      Name: want.name,
+      Description: descriptionOf(want, ctx.setId),
+      // A placeholder no key holds: the first rotation replaces it with the client's first key.
+      SecretString: generateKeyValue(40),
+      Tags: Object.entries({ ...want.tags, ...keygateTags(want, ctx, settings, undefined) }).map(([Key, Value]) => ({ Key, Value })),
+    })));
+    arn = out.ARN ?? '';
+  } catch (err) {
+    // ListSecrets is eventually consistent: a secret created by an earlier pass may not be
+    // listed yet. Plan it as the listing would have shown it (ours only if its tags say so).
+    if (!isSecretNameTaken(err)) throw err;
+    const plan = planSecrets([want], [await sm.describe(want.name)], [], [], ctx, settings);
+    if (plan.foreign.length > 0) throw foreignSecretsError(ctx, plan.foreign);
+    for (const next of plan.actions) await applySecretAction(cp, sm, ctx, next, stages, options);
+    return;
+  }
+  await startRotation(sm, arn, settings, true, options);
 }
 
 async function startRotation(sm: SecretsPlane, secretArn: string, settings: RotationSettings, immediately: boolean, options: SecretPassOptions): Promise<void> {
@@ -433,5 +433,5 @@ async function startRotation(sm: SecretsPlane, secretArn: string, settings: Rota
     SecretId: secretArn, RotationLambdaARN: settings.lambdaArn, RotationRules: { ScheduleExpression: settings.scheduleExpression }, RotateImmediately: immediately,
   })));
   // Each immediate rotation creates a key (CreateApiKey: 5 per second per region): pace them.
-  if (immediately) await (options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(options.rotationSpacingMs ?? 500);
+  if (immediately) await (options.sleep ?? realSleep)(options.rotationSpacingMs ?? 500);
 }

@@ -1,6 +1,6 @@
 import { APIGatewayClient, ApiKey, GetApiKeyCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
-import { isNotFound, UsageError } from './errors';
-import { listApiKeys } from '../sdk/paginate';
+import { isBadRequest, isNotFound, UsageError } from './errors';
+import { listApiKeys } from './paginate';
 
 /**
  * Finds a key by id, else by exact name. Fails with exit code 2 when there is none or when
@@ -11,8 +11,7 @@ export async function resolveKey(client: APIGatewayClient, ref: string, options:
     const key = await client.send(new GetApiKeyCommand({ apiKey: ref, includeValue: options.includeValue }));
     if (key?.id) return key;
   } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (!isNotFound(err) && name !== 'BadRequestException') throw err;
+    if (!isNotFound(err) && !isBadRequest(err)) throw err;
   }
   const matches = (await listApiKeys(client, { nameQuery: ref, includeValues: options.includeValue })).filter((k) => k.name === ref);
   if (matches.length === 0) {

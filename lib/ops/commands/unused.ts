@@ -1,15 +1,7 @@
 import { SingleBar } from 'cli-progress';
-import type Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
-import type { OpsClients } from './client';
-import { findUnusedKeys } from '../sdk/unused';
-
-/** The shared pieces of the ops CLI a command is built with (see cli.ts). */
-export interface CommandKit {
-  readonly run: (opts: { json?: boolean }, body: (connect: () => OpsClients) => Promise<number | void>) => Promise<void>;
-  readonly table: (head: string[]) => Table.Table;
-  readonly printJson: (data: unknown) => void;
-}
+import { findUnusedKeys } from '../../sdk/unused';
+import { collect, common, printJson, run, table } from './kit';
 
 function days(text: string): number {
   const n = Number(text);
@@ -18,13 +10,13 @@ function days(text: string): number {
 }
 
 /** `keygate keys unused --days N`: keys without requests in the last N days, across all their plans. */
-export function registerUnusedKeysCommand(cmd: Command, kit: CommandKit): void {
-  cmd
+export function register(keys: Command): void {
+  common(keys.command('unused'))
     .description('List keys with no requests in the last N days (GetUsage across all their usage plans). Keys younger than the window are not listed.')
     .option('--days <n>', 'the window in days, today included', days, 90)
-    .option('--plan <id>', 'only keys in this usage plan (id); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--plan <id>', 'only keys in this usage plan (id); repeatable', collect, [] as string[])
     .addHelpText('after', '\nExit codes: 0 listed (also when none is unused), 1 failure, 2 bad usage.')
-    .action((opts: { json?: boolean; days: number; plan: string[] }) => kit.run(opts, async (connect) => {
+    .action((opts: { json?: boolean; days: number; plan: string[] }) => run(opts, async (connect) => {
       let bar: SingleBar | undefined;
       const report = await findUnusedKeys(connect().apigw, {
         days: opts.days,
@@ -38,9 +30,9 @@ export function registerUnusedKeysCommand(cmd: Command, kit: CommandKit): void {
         },
       }).finally(() => bar?.stop());
       if (opts.json) {
-        return kit.printJson({ ...report, unused: report.unused.map(({ tags: _tags, ...key }) => key) });
+        return printJson({ ...report, unused: report.unused.map(({ tags: _tags, ...key }) => key) });
       }
-      const t = kit.table(['name', 'id', 'enabled', 'created', 'plans', 'managed by']);
+      const t = table(['name', 'id', 'enabled', 'created', 'plans', 'managed by']);
       for (const k of report.unused) {
         t.push([k.name, k.id, String(k.enabled), (k.createdDate ?? '').slice(0, 10), k.plans.map((p) => p.name).join('\n') || '(none)', k.managed?.replace(/^it belongs to /, '') ?? '']);
       }
