@@ -2,45 +2,15 @@
  * Token buckets, as API Gateway throttles: a bucket holds up to `burstLimit` tokens and
  * refills at `rateLimit` tokens per second; a request takes one token or is throttled.
  */
+import { TokenBucket as SharedTokenBucket } from '../../../shared/token-bucket';
 import { ThrottleSettings } from '../model';
 
 /** Account-level default throttle of API Gateway (per region). */
 export const ACCOUNT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 10_000, burstLimit: 5_000 };
 
-export class TokenBucket {
-  /** The settings object this bucket was last checked against (identity cache). */
+/** The shared bucket arithmetic, with the settings object it was last checked against (identity cache). */
+export class TokenBucket extends SharedTokenBucket {
   settings?: ThrottleSettings;
-  private tokens: number;
-  private last: number;
-
-  constructor(readonly rate: number, readonly burst: number, now: number) {
-    this.tokens = burst;
-    this.last = now;
-  }
-
-  private refill(now: number): void {
-    if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
-      this.last = now;
-    }
-  }
-
-  /** Whether a token is available now (does not take it). */
-  available(now: number): boolean {
-    this.refill(now);
-    return this.tokens >= 1;
-  }
-
-  take(now: number): void {
-    this.refill(now);
-    this.tokens -= 1;
-  }
-
-  /** Tokens left (for tests and diagnostics). */
-  level(now: number): number {
-    this.refill(now);
-    return this.tokens;
-  }
 }
 
 /**
