@@ -25,6 +25,9 @@ import { QuotaCounter } from './apigateway/data-plane/quota';
 import { guardLocalService } from './request-guard';
 import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from './state';
 import { ThrottleRegistry } from './apigateway/data-plane/throttle';
+// keygate portal: the local Cognito and the portals' pages.
+import { localCognitoOf, localPortals, serveCognito } from './cognito/serve';
+import { pointExecuteApiUrlsAtGateway } from './lambda/execute-api-urls';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */
@@ -95,6 +98,8 @@ export interface LocalGatewayInfo {
   readonly controlPlane: string;
   /** The local dashboard; the URL carries this run's access token. */
   readonly dashboard: string;
+  /** The app's developer portals: open `url` in a browser. */
+  readonly portals: { readonly name: string; readonly url: string }[];
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
   /** The scheduled jobs the gateway runs (EventBridge rate rules with a Lambda target, rotation schedules), on its clock. */
@@ -180,6 +185,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);
+  const cognito = localCognitoOf(model, clock, log); // keygate portal
   // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = new ThrottleRegistry();
   const activity = new RequestActivity();
@@ -187,6 +193,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
     accessLog: options.accessLog, accountThrottle: options.accountThrottle,
+    verifyCognitoToken: (arns, token) => cognito.verifyForAuthorizer(arns, token), // keygate portal
     onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
   });
   // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
@@ -297,6 +304,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return;
     }
     if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
+    // keygate portal: the local Cognito (its unsigned public operations and JWKS).
+    const fromCognito = await serveCognito(cognito, method, rawPathAll, req.headers, body);
+    if (fromCognito) {
+      res.writeHead(fromCognito.status, { ...fromCognito.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(fromCognito.body)) });
+      res.end(fromCognito.body);
+      return;
+    }
     // The AWS services (API Gateway's control plane, the Secrets Manager, SNS and CloudWatch slices) answer only loopback, same-site, signed calls.
     const refusal = guardLocalService(req.headers);
     let out;
@@ -322,6 +336,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
+  pointExecuteApiUrlsAtGateway(model, base); // keygate portal: the reference page's curl lines
   if (options.rotateOnStart) {
     for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
@@ -351,6 +366,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return {
         controlPlane: base,
         dashboard: dashboard.url,
+        portals: localPortals(model, base),
         apis: [...model.apis.values()].map((a) => ({
           id: a.id, name: a.name, stack: a.stack,
           stages: [...a.stages.values()].map((s) => ({ name: s.name, url: `${base}${DATA_PREFIX}${a.id}/${s.name}${USER_REQUEST}` })),

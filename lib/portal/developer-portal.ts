@@ -11,6 +11,7 @@ import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
 import type { ITier } from '../tier';
 import { MAX_API_KEYS } from '../shared/constants';
+import { PORTAL_API_DESCRIPTION_PREFIX } from '../shared/portal';
 import { grantPortalKeys } from './portal-permissions';
 import { acknowledgePortalFindings } from './portal-nag';
 
@@ -160,7 +161,7 @@ export class DeveloperPortal extends Construct {
     const authRate = Math.max(1, Math.floor(rate / 10));
     const accessLog = new logs.LogGroup(this, 'AccessLog', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
     const restApi = new apigw.RestApi(this, 'Api', {
-      description: `Developer portal of ${props.api.restApi.restApiName}`,
+      description: `${PORTAL_API_DESCRIPTION_PREFIX} of ${props.api.restApi.restApiName}`,
       deployOptions: {
         stageName: 'portal',
         throttlingRateLimit: rate,

@@ -24,3 +24,6 @@ export function portalKeyNamePrefix(portalId: string, consumer: string): string 
 
 /** A portal id: what the construct derives and the Lambda reads (letters, digits, dashes; 1–64). */
 export const PORTAL_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The portal's REST API description starts with this, so the local gateway can point at its pages. */
+export const PORTAL_API_DESCRIPTION_PREFIX = 'keygate developer portal';
