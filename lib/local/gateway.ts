@@ -27,7 +27,7 @@ import { applyState, readState, snapshotState, StateStore, templatePlanFingerpri
 import { ThrottleRegistry } from './apigateway/data-plane/throttle';
 // keygate portal: the local Cognito and the portals' pages.
 import { localCognitoOf, localPortals, serveCognito } from './cognito/serve';
-import { pointExecuteApiUrlsAtGateway } from './lambda/execute-api-urls';
+import { pointLambdasAtGateway } from './lambda/local-environment';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */
@@ -336,7 +336,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
-  pointExecuteApiUrlsAtGateway(model, base); // keygate portal: the reference page's curl lines
+  pointLambdasAtGateway(model, base); // keygate portal: functions behind APIs call this gateway, not AWS
   if (options.rotateOnStart) {
     for (const failure of await secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
