@@ -172,7 +172,8 @@ export class DeveloperPortal extends Construct {
       },
       cloudWatchRole: false,
     });
-    const integration = new apigw.LambdaIntegration(this.handler);
+    // One permission for the whole portal API (not one per method and one more per test-invoke).
+    const integration = new apigw.LambdaIntegration(this.handler, { allowTestInvoke: false, scopePermissionToMethod: false });
     const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool], identitySource: 'method.request.header.Authorization' });
     restApi.root.addMethod('GET', integration);
     restApi.root.addResource('app.js').addMethod('GET', integration);
