@@ -74,11 +74,15 @@ function bodyOf(event: ProxyEvent): Record<string, unknown> {
   }
 }
 
-/** The stage's base path, from the request (so the pages work at `/prod/` on AWS and under the local gateway's prefix). */
+/**
+ * The page's base, relative to its address: `./` when the address ends with `/` (the portal URL
+ * on AWS, `…/portal/`, and under the local gateway's prefix), `./portal/` when it is opened as
+ * `…/portal`, so the script and the API are found either way.
+ */
 function basePath(event: ProxyEvent): string {
   const full = event.requestContext?.path ?? event.path;
-  const b = full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
-  return `${b}/`;
+  if (full.endsWith('/')) return './';
+  return `./${encodeURIComponent(full.slice(full.lastIndexOf('/') + 1))}/`;
 }
 
 export async function handlePortalRequest(deps: PortalDeps, cognito: CognitoIdentityProviderClient, event: ProxyEvent): Promise<ProxyResult> {

@@ -24,7 +24,7 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 }
 
-/** The page; `base` is the stage's path (ends with `/`), so relative URLs work with or without a trailing slash in the address. */
+/** The page; `base` (`./` or `./<stage>/`) makes its relative URLs work with or without a trailing slash in the address. */
 export function indexHtml(title: string, base: string): string {
   const t = escapeHtml(title);
   return `<!doctype html>
