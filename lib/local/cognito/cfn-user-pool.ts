@@ -3,7 +3,6 @@
  * seeds are kept per model (the model builder's result stays as it is); `cognitoSeedsOf`
  * hands them to the gateway.
  */
-import { Model } from '../apigateway/model';
 import { ResourceHandler } from '../cloudformation/context';
 import { obj, str } from '../cloudformation/values';
 
@@ -28,10 +27,11 @@ export interface UserPoolSeed {
   readonly groups: string[];
 }
 
-const SEEDS = new WeakMap<Model, Map<string, UserPoolSeed>>();
+/** Keyed by the build's model object (this service does not import the API Gateway model). */
+const SEEDS = new WeakMap<object, Map<string, UserPoolSeed>>();
 
 /** The user pools of the model's templates, by pool id. */
-export function cognitoSeedsOf(model: Model): Map<string, UserPoolSeed> {
+export function cognitoSeedsOf(model: object): Map<string, UserPoolSeed> {
   let m = SEEDS.get(model);
   if (!m) SEEDS.set(model, (m = new Map()));
   return m;

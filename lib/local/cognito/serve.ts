@@ -6,13 +6,19 @@
  * page on another origin would need a CORS preflight, which the gateway never grants).
  */
 import { IncomingHttpHeaders } from 'http';
-import { Model } from '../apigateway/model';
 import { checkLoopbackHost, checkNotCrossSite } from '../request-guard';
 import { PORTAL_API_DESCRIPTION_PREFIX } from '../../shared/portal';
 import { cognitoSeedsOf } from './cfn-user-pool';
 import { CognitoResponse, LocalCognito } from './service';
 
-export function localCognitoOf(model: Model, clock: () => number, log: (line: string) => void): LocalCognito {
+/** What the service needs of the gateway's model. */
+export interface CognitoHost {
+  readonly region: string;
+  readonly accountId: string;
+  readonly apis: Map<string, { readonly id: string; readonly description?: string; readonly stages: Map<string, unknown> }>;
+}
+
+export function localCognitoOf(model: CognitoHost, clock: () => number, log: (line: string) => void): LocalCognito {
   return new LocalCognito(cognitoSeedsOf(model), { region: model.region, accountId: model.accountId, clock, log });
 }
 
@@ -27,7 +33,7 @@ export async function serveCognito(cognito: LocalCognito, method: string, path: 
 }
 
 /** The developer portals of the app: their page URLs on the local gateway. */
-export function localPortals(model: Model, base: string): { name: string; url: string }[] {
+export function localPortals(model: CognitoHost, base: string): { name: string; url: string }[] {
   return [...model.apis.values()]
     .filter((a) => (a.description ?? '').startsWith(PORTAL_API_DESCRIPTION_PREFIX))
     .flatMap((a) => [...a.stages.keys()].map((s) => ({ name: a.description!.slice(PORTAL_API_DESCRIPTION_PREFIX.length).replace(/^ of /, ''), url: `${base}/restapis/${a.id}/${s}/_user_request_/` })));
