@@ -138,7 +138,7 @@ Dashboard:     the printed dashboard URL (loopback only; it carries a token that
 
 --json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
                 "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}],
-                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}]}`)
+                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}], "portals": [{"name", "url"}]}`)
     .action(async (opts: LocalCliOptions) => {
       let assemblyDir: string;
       let synthesized = false;

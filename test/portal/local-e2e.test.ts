@@ -5,6 +5,7 @@
  */
 import { GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { SignJWT, generateKeyPair, decodeJwt } from 'jose';
+import { formatSummary } from '../../lib/local/cli';
 import { callApi, newUser, portal, PortalApp, signIn, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -39,6 +40,7 @@ describe('pages', () => {
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect(await js.text()).not.toMatch(/innerHTML|document\.cookie|localStorage/);
     expect(p.gateway.info.portals).toEqual([{ name: 'pets', url: p.portalUrl }]);
+    expect(formatSummary(p.gateway, 'cdk.out')).toContain(`  developer portal of pets: ${p.portalUrl}`);
   });
 });
 
