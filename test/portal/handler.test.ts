@@ -3,15 +3,15 @@
  * real AWS SDK), for what the end-to-end test cannot reach cheaply: the 10,000-key limit with
  * the owner's headroom, the ops CLI's refusal of portal keys, the page's escaping, limits in words.
  */
-import { GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { rotateKey, retireKey, deleteKey } from '../../lib/ops';
 import { managedBy, managedKeyReason } from '../../lib/shared/managed';
 import { PortalConfig } from '../../lib/handlers/portal/config';
 import { AuditEntry, Caller, PortalDeps } from '../../lib/handlers/portal/keys';
 import { apiReference, indexHtml } from '../../lib/handlers/portal/pages';
-import { subscribe } from '../../lib/handlers/portal/subscriptions';
+import { changeTier, roll, subscribe } from '../../lib/handlers/portal/subscriptions';
 import { limitsInWords } from '../../lib/handlers/portal/words';
-import { PortalApp, startPortalApp } from './portal-app';
+import { callApi, PortalApp, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(120_000);
@@ -73,4 +73,20 @@ test('the page escapes a hostile title; the reference gives a curl line per rout
     { method: 'GET', path: '/pets', apiKeyRequired: true, curl: 'curl -H "x-api-key: $KEY" "https://x.example/prod/pets"' },
     { method: 'POST', path: '/health', apiKeyRequired: false, curl: 'curl -X POST "https://x.example/prod/health"' },
   ]);
+});
+
+test('change tier: the key (and a predecessor in its overlap) moves to the other plan; refused where the owner does not allow it', async () => {
+  const plans = (await p.apigw.send(new GetUsagePlansCommand({}))).items ?? [];
+  const pro = plans.find((x) => x.name === 'Pro')!;
+  const both = { tiers: [...config.tiers, { planId: pro.id!, name: 'Pro', approval: false }] };
+  const who = caller('mover');
+  const made = await subscribe(deps(both), who, 'Free');
+  const rolled = await roll(deps(both), who);
+  await expect(changeTier(deps({ ...both, tierChangeAllowed: false }), who, 'Pro')).rejects.toThrow('This portal does not allow changing tiers: cancel and subscribe again.');
+  await expect(changeTier(deps(both), who, 'Pro')).resolves.toEqual({ keyId: rolled.keyId, tier: 'Pro', status: 'active' });
+  const inPlan = async (planId: string) => ((await p.apigw.send(new GetUsagePlanKeysCommand({ usagePlanId: planId }))).items ?? []).map((k) => k.id);
+  expect(await inPlan(pro.id!)).toEqual(expect.arrayContaining([made.keyId, rolled.keyId]));
+  expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([made.keyId]));
+  expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([rolled.keyId]));
+  expect(await callApi(p, String(rolled.value))).toBe(200);
 });
