@@ -93,8 +93,10 @@ describeInBrowser('the developer portal in headless Chromium', () => {
 
     p.advance(3_700_000); // past the 1-hour overlap (and the ID token's hour: sign in again)
     await signIn(page, 'ada@example.com');
+    // Signing out cleared the page: this line is the fresh render, with no predecessor left.
     await page.locator('#subscription-line', { hasText: 'active' }).waitFor();
     expect(await page.locator('#subscription', { hasText: 'Previous key' }).count()).toBe(0);
+    expect(await page.textContent('#key-value')).toBe('');
     expect([await callApi(p, first), await callApi(p, second)]).toEqual([403, 200]);
 
     await page.click('#cancel');
@@ -119,6 +121,7 @@ describeInBrowser('the developer portal in headless Chromium', () => {
     await admin.page.locator('#consumers tbody tr', { hasText: 'grace@example.com' }).locator('td', { hasText: /^active$/ }).waitFor();
 
     await signIn(consumer.page, 'grace@example.com');
+    expect(await consumer.page.textContent('#who')).toBe('grace@example.com');
     await consumer.page.locator('#subscription-line', { hasText: 'active' }).waitFor();
     await consumer.page.click('#reveal');
     await consumer.page.locator('#key-box').waitFor({ state: 'visible' });

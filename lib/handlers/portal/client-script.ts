@@ -25,7 +25,13 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
       $('admin').hidden = groups.indexOf('admins') < 0; say(''); refresh();
     }, function (e) { say(e.message); });
   };
-  $('sign-out').onclick = function () { token = null; me = null; showKey(null); $('auth').hidden = false; $('consumer').hidden = true; $('admin').hidden = true; $('sign-out').hidden = true; $('who').textContent = ''; };
+  // Signing out forgets the token and clears everything the previous user saw.
+  $('sign-out').onclick = function () {
+    token = null; me = null; showKey(null); say('');
+    ['subscription', 'tiers', 'api-url', 'who'].forEach(function (id) { $(id).textContent = ''; });
+    ['usage', 'reference', 'consumers'].forEach(function (id) { $(id).tBodies[0].textContent = ''; });
+    $('auth').hidden = false; $('consumer').hidden = true; $('admin').hidden = true; $('sign-out').hidden = true;
+  };
   $('copy-key').onclick = function () { if (navigator.clipboard) navigator.clipboard.writeText(shownKey || '').then(function () { say('Copied.'); }, function () { say('Select the key and copy it.'); }); };
   function act(method, path, body, done) { call(method, path, body).then(function (r) { if (done) done(r); refresh(); }, function (e) { say(e.message); }); }
   $('roll').onclick = function () { act('POST', 'api/subscription/roll', null, function (r) { showKey(r.value); say('New key made: the previous one works until ' + r.previousKeyRetiresAt + '.'); }); };
