@@ -19,3 +19,4 @@ export type { KeygateAuditTrailOptions } from './monitoring/audit-trail';
 export { KeygateDashboard } from './monitoring/dashboard';
 export type { KeygateDashboardOptions, KeygateDashboardProps } from './monitoring/dashboard';
 export type { ParsedRoute } from './route';
+export * from './portal/developer-portal';

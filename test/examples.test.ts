@@ -37,7 +37,8 @@ describe('pet-store example', () => {
         Integration: Match.objectLike({ Type: integration }),
       });
     }
-    template.resourceCountIs('AWS::ApiGateway::Method', 5);
+    // 5 of the pet store, 5 of its developer portal (GET /, /app.js, /style.css, POST /auth/{action}, ANY /api/{proxy+})
+    template.resourceCountIs('AWS::ApiGateway::Method', 10);
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: Match.stringLikeRegexp('^nodejs'), Handler: 'index.handler' });
   });
 

@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Annotations, CfnOutput, Duration, Stack, StackProps, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Client, Expiration, KeyProtectedApi, KeyRotation, KeyValue, Tier } from '../../lib';
+import { Client, DeveloperPortal, Expiration, KeyProtectedApi, KeyRotation, KeyValue, Tier } from '../../lib';
 
 /**
  * keygate's example: a pet store sold in three tiers to five clients.
@@ -81,6 +81,15 @@ export class PetStoreStack extends Stack {
     this.api.addAlarms();
     this.api.addAuditTrail();
 
+    // Self-service: developers sign up in the portal and get a key for Free or Basic at once,
+    // for Premium once an admin approves. `npm start` prints its local URL.
+    new DeveloperPortal(this, 'Portal', {
+      api: this.api,
+      title: 'Pet store developer portal',
+      tiers: [{ tier: free }, { tier: basic }, { tier: premium, approval: true }],
+      keyRollOverlap: Duration.days(1),
+    });
+
     new CfnOutput(this, 'InvokeUrl', { value: this.api.url, description: 'Base URL of the prod stage' });
     for (const client of this.clients) {
       const name = client.clientName;
@@ -103,7 +112,7 @@ export class PetStoreStack extends Stack {
       ['AwsSolutions-APIG2', 'The handler validates the request body itself and answers 400; a model-based validator would duplicate it.'],
       ['AwsSolutions-APIG3', 'Example stack: throttles and quotas come from usage plans; attach a WAF web ACL in production.'],
       ['AwsSolutions-APIG4', 'Clients are identified by API keys and usage plans; the example has no end-user identities (see examples/partner-api for an authorizer).'],
-      ['AwsSolutions-COG4', 'No Cognito user pool in this example: API keys identify the clients.'],
+      ['AwsSolutions-COG4', 'The pet store API identifies clients by API keys; its developer portal\'s Cognito-authorized API is the only user-facing one.'],
       ['AwsSolutions-SMG4', 'An API key value cannot change; keys rotate through new key generations (Client generations), each with its own secret.'],
       ...[`${apigwArn}/apikeys/*`, `${apigwArn}/tags/*`].map((resource): [string, string] => [
         `AwsSolutions-IAM5[Resource::${resource}]`,

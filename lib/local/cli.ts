@@ -38,6 +38,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
   lines.push(`keygate local: serving ${assemblyDir}`);
   lines.push(`  control plane (AWS SDK endpoint): ${info.controlPlane}`);
   lines.push(`  dashboard (open in a browser):    ${info.dashboard}`); // [dashboard]
+  for (const p of info.portals) lines.push(`  developer portal of ${p.name}: ${p.url}`);
   lines.push(`  state: ${statePath ? path.resolve(statePath) : 'in memory (use --state FILE to keep keys and quotas)'}`);
   lines.push('');
   for (const api of info.apis) {
@@ -125,7 +126,7 @@ Dashboard:     the printed dashboard URL (loopback only; it carries a token that
 
 --json prints: {"controlPlane": URL, "dashboard": URL, "apis": [{"id", "name", "stack", "stages": [{"name", "url"}]}],
                 "keys": [{"id", "name", "enabled", "usagePlans": [names], "value"?}],
-                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}]}`;
+                "scheduledJobs": [{"name", "description"?, "every", "nextRunAt"}], "portals": [{"name", "url"}]}`;
 
 /** Registers `keygate local`. */
 export function registerLocalCommand(program: Command): void {

@@ -13,6 +13,8 @@ import { apiInfos, jobInfos, keyInfos, LocalGatewayInfo } from './server/info';
 import { scheduledJobs, startScheduledJobs } from './server/jobs';
 import { Endpoint, GatewayServices, LocalGatewayOptions, setUpServices } from './server/setup';
 import * as http from 'http';
+import { localPortals } from './cognito/serve';
+import { pointLambdasAtGateway } from './lambda/local-environment';
 
 export type { LocalApiInfo, LocalGatewayInfo, LocalKeyInfo, LocalScheduledJobInfo, LocalStageInfo } from './server/info';
 export type { LocalGatewayOptions } from './server/setup';
@@ -48,7 +50,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const endpoint: Endpoint = { port: 0 };
   const services = setUpServices(options, clock, log, endpoint);
   const server = createGatewayServer({
-    model: services.model, dataPlane: services.dataPlane, dashboard: services.dashboard, services: services.registry, log, port: () => endpoint.port,
+    model: services.model, dataPlane: services.dataPlane, dashboard: services.dashboard, cognito: services.cognito, services: services.registry, log, port: () => endpoint.port,
   });
   try {
     endpoint.port = await listen(server, options.port);
@@ -56,6 +58,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     services.lambdas.close();
     throw e;
   }
+  // Functions behind the APIs call this gateway, not AWS (their execute-api and SDK endpoints).
+  pointLambdasAtGateway(services.model, `http://127.0.0.1:${endpoint.port}`);
   if (options.rotateOnStart) {
     for (const failure of await services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
@@ -72,7 +76,7 @@ function localGateway(options: LocalGatewayOptions, clock: () => number, service
   return {
     get info(): LocalGatewayInfo {
       return {
-        controlPlane: base, dashboard: dashboard.url, apis: apiInfos(model, base), keys: keyInfos(model, clock(), options.showValues), scheduledJobs: jobInfos(runner),
+        controlPlane: base, dashboard: dashboard.url, portals: localPortals(model, base), apis: apiInfos(model, base), keys: keyInfos(model, clock(), options.showValues), scheduledJobs: jobInfos(runner),
       };
     },
     port,

@@ -45,6 +45,9 @@ function refuseManaged(key: ApiKey, what: string): void {
   if (reason && secret !== undefined) {
     throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}. ${rotateThroughSecretsManager(secret)}`);
   }
+  if (reason && managedBy(key) === 'portal') {
+    throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}; its overlap and retirement are the portal's.`);
+  }
   if (reason) {
     const where = managedBy(key) === 'client-set'
       ? 'the client\'s entry in the client set (`generations` in code, or the `generations` column of its source file)'

@@ -1,11 +1,12 @@
 // Defined beside the rotation's other tag names, which the rotation Lambda bundles.
 import { TAG_ROTATION_SECRET } from './rotation-tags';
 import { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from './constants';
+import { TAG_PORTAL, TAG_PORTAL_CONSUMER } from './portal';
 
 export { CLIENT_SET_DESCRIPTION_PREFIX, CLIENT_SET_TAG } from './constants';
 export { TAG_ROTATION_SECRET } from './rotation-tags';
 
-export type ManagedBy = 'cloudformation' | 'client-set' | 'rotation';
+export type ManagedBy = 'cloudformation' | 'client-set' | 'rotation' | 'portal';
 
 /** What manages the key: a CloudFormation stack, a keygate client set, a secret's rotation schedule, or nothing. */
 export function managedBy(key: KeyLike): ManagedBy | undefined {
@@ -13,6 +14,7 @@ export function managedBy(key: KeyLike): ManagedBy | undefined {
   if (Object.keys(tags).some((t) => t.startsWith('aws:cloudformation:'))) return 'cloudformation';
   if (tags[TAG_ROTATION_SECRET] !== undefined) return 'rotation';
   if (tags[CLIENT_SET_TAG] !== undefined || (key.description ?? '').startsWith(CLIENT_SET_DESCRIPTION_PREFIX)) return 'client-set';
+  if (tags[TAG_PORTAL] !== undefined) return 'portal';
   return undefined;
 }
 
@@ -47,6 +49,9 @@ export function managedKeyReason(key: KeyLike): string | undefined {
     const setId = /^\[keygate:client-set=([^\]\s]*)/.exec(key.description ?? '')?.[1];
     return `it belongs to the keygate client set ${setId ?? '(see its description)'}`;
   }
+  if (tags[TAG_PORTAL] !== undefined) {
+    return `it belongs to the keygate developer portal ${tags[TAG_PORTAL]} (consumer ${tags[TAG_PORTAL_CONSUMER] ?? 'unknown'}): the consumer rolls or cancels it in the portal`;
+  }
   return undefined;
 }
 
@@ -56,7 +61,7 @@ export function rotateThroughSecretsManager(secretArn: string): string {
     + 'moves the secret to it and retires this key after the overlap.';
 }
 
-/** True when the key is managed by a CloudFormation stack, a keygate client set or a rotation schedule. */
+/** True when the key is managed by a CloudFormation stack, a keygate client set, a rotation schedule or a developer portal. */
 export function isManagedKey(key: KeyLike): boolean {
   return managedKeyReason(key) !== undefined;
 }

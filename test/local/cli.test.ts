@@ -20,7 +20,7 @@ describe('keygate local (CLI)', () => {
   test('--json prints exactly one JSON line with the contract, serves, and stops on SIGTERM with exit 0', async () => {
     const run = await startCli(['local', '--app', asm, '--port', '0', '--json']);
     const info = JSON.parse(run.firstLine) as { controlPlane: string; dashboard: string; apis: { id: string; name: string; stack: string; stages: { name: string; url: string }[] }[]; keys: { id: string; name: string; enabled: boolean; usagePlans: string[]; value?: string }[] };
-    expect(Object.keys(info).sort()).toEqual(['apis', 'controlPlane', 'dashboard', 'keys', 'scheduledJobs']);
+    expect(Object.keys(info).sort()).toEqual(['apis', 'controlPlane', 'dashboard', 'keys', 'portals', 'scheduledJobs']);
     expect(info.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_keygate\/dashboard\?token=[A-Za-z0-9_-]{43}$/);
     expect(info.controlPlane).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info.apis).toEqual([{ id: expect.stringMatching(/^[a-z0-9]{10}$/), name: 'pets', stack: 'PetStack', stages: [{ name: 'v1', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) }] }]);

@@ -1,4 +1,4 @@
-/** AWS::ApiGateway::Authorizer → a TOKEN or REQUEST Lambda authorizer (Cognito is reported: no local token check). */
+/** AWS::ApiGateway::Authorizer → a TOKEN or REQUEST Lambda authorizer, or a Cognito user-pool authorizer (checked by the local Cognito). */
 import { Authorizer } from './model';
 import { ResourceHandler } from '../cloudformation/context';
 import { lambdaArnFromUri } from './cfn-method';
@@ -19,13 +19,15 @@ export const authorizerHandler: ResourceHandler = {
         if (!fn) reason = `its authorizer function (${str(p.AuthorizerUri) ?? 'no AuthorizerUri'}) is not a Lambda function of this app`;
         else if (fn.unsupportedReason) reason = `its function ${fn.logicalId} cannot run: ${fn.unsupportedReason}`;
       } else if (type === 'COGNITO_USER_POOLS') {
-        reason = 'Cognito user pool tokens cannot be verified locally: requests without a token get 401, requests with one get 500';
+        // keygate portal: the local Cognito verifies the tokens of the app's own user pools.
+        if (!Array.isArray(p.ProviderARNs) || p.ProviderARNs.length === 0) reason = 'it names no user pool (ProviderARNs)';
       } else reason = `authorizer type ${type} is not supported`;
       const a: Authorizer = {
         id: ctx.ref(logicalId) as string, name: str(p.Name) ?? logicalId, type, functionArn,
         identitySource: str(p.IdentitySource) ?? (type === 'TOKEN' ? 'method.request.header.Authorization' : ''),
         identityValidationExpression: str(p.IdentityValidationExpression),
         ttlSeconds: num(p.AuthorizerResultTtlInSeconds) ?? 300, logicalId, unsupportedReason: reason,
+        providerArns: Array.isArray(p.ProviderARNs) ? p.ProviderARNs.map(String) : undefined,
       };
       if (reason) ctx.report(logicalId, 'AWS::ApiGateway::Authorizer', reason);
       api.authorizers.set(a.id, a);

@@ -75,6 +75,8 @@ export interface Authorizer {
   readonly ttlSeconds: number;
   readonly logicalId?: string;
   readonly unsupportedReason?: string;
+  /** COGNITO_USER_POOLS: the user pools' ARNs. */
+  readonly providerArns?: string[];
 }
 
 export interface GatewayResponseOverride {

@@ -28,6 +28,7 @@ import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
 import { snsTopicHandler } from '../sns/cfn-topic';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
+import { userPoolClientHandler, userPoolGroupHandler, userPoolHandler } from '../cognito/cfn-user-pool';
 
 export type { PersistedTemplateValues } from './context';
 export { decodeSettingsPath } from '../apigateway/cfn-stage';
@@ -47,6 +48,7 @@ export interface BuildResult {
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
+  userPoolHandler, userPoolClientHandler, userPoolGroupHandler, // keygate portal: the local Cognito's pools
   lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
   rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler,

@@ -13,7 +13,7 @@ import { Model } from '../apigateway/model';
 export type LocalAwsInvoker = (lambdaArn: string, event: object) => Promise<unknown>;
 
 /** The node_modules folder that holds the AWS SDK v3 (what Lambda's Node.js runtime provides). */
-function sdkModulesDir(): string {
+export function sdkModulesDir(): string {
   let dir = require.resolve('@aws-sdk/client-secrets-manager');
   while (path.basename(dir) !== 'node_modules') {
     const parent = path.dirname(dir);

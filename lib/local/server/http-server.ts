@@ -14,12 +14,16 @@ import { guardLocalService } from '../request-guard';
 import { LocalServiceError, LocalServiceResponse, restJsonError } from '../service-error';
 import { LocalServiceRequest, ServiceRegistry } from '../services';
 import { parseStagePath } from './info';
+import { serveCognito } from '../cognito/serve';
+import { LocalCognito } from '../cognito/service';
 
 export interface GatewayServerParts {
   readonly model: Model;
   readonly dataPlane: DataPlaneHandler;
   readonly dashboard: Dashboard;
   readonly services: ServiceRegistry;
+  /** The local Cognito: its public operations are unsigned, as on AWS (see cognito/serve.ts). */
+  readonly cognito: LocalCognito;
   readonly log: (line: string) => void;
   /** The port the server listens on (for the data plane's default Host). */
   readonly port: () => number;
@@ -142,7 +146,7 @@ async function handle(parts: GatewayServerParts, req: http.IncomingMessage, res:
     return;
   }
   if (Dashboard.owns(path)) return parts.dashboard.handle(req, res, path, query);
-  const out = await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
+  const out = await serveCognito(parts.cognito, method, path, req.headers, body) ?? await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
   res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
   res.end(out.body);
 }

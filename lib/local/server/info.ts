@@ -40,6 +40,8 @@ export interface LocalGatewayInfo {
   readonly controlPlane: string;
   /** The local dashboard; the URL carries this run's access token. */
   readonly dashboard: string;
+  /** The app's developer portals: open `url` in a browser. */
+  readonly portals: { readonly name: string; readonly url: string }[];
   readonly apis: LocalApiInfo[];
   readonly keys: LocalKeyInfo[];
   /** The scheduled jobs the gateway runs (EventBridge rate rules with a Lambda target, rotation schedules), on its clock. */

@@ -15,6 +15,8 @@ import { Dashboard } from '../dashboard/dashboard';
 import { ScheduledInvocation } from '../events/schedules';
 import { localAwsInvoker, LocalAwsInvoker } from '../lambda/aws-invoker';
 import { LambdaRunner } from '../lambda/runner';
+import { localCognitoOf } from '../cognito/serve';
+import { LocalCognito } from '../cognito/service';
 import { LocalCloudWatch } from '../cloudwatch/service';
 import { LocalSecretsManager, RotationInvoker } from '../secrets-manager/service';
 import { LocalSns } from '../sns/service';
@@ -68,6 +70,8 @@ export interface GatewayServices {
   readonly cloudwatch: LocalCloudWatch;
   readonly dataPlane: DataPlaneHandler;
   readonly dashboard: Dashboard;
+  /** The local Cognito of the app's user pools (developer portals). */
+  readonly cognito: LocalCognito;
   /** The AWS services besides the stages, in dispatch order (the control plane last: it takes any other path). */
   readonly registry: ServiceRegistry;
   /** Invokes a Lambda function of the app, with the AWS SDK pointed at this gateway. */
@@ -117,6 +121,7 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const store = snapshot(secretsManager);
   store?.saveNow();
 
+  const cognito = localCognitoOf(model, clock, log);
   // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = new ThrottleRegistry();
   const activity = new RequestActivity();
@@ -124,6 +129,7 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
     accessLog: options.accessLog, accountThrottle: options.accountThrottle,
+    verifyCognitoToken: (arns, token) => cognito.verifyForAuthorizer(arns, token),
     onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
   });
   // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
@@ -136,5 +142,5 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     .register(cloudwatch.asService())
     .register(sns.asService())
     .register(controlPlane.asService());
-  return { model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, registry, invokeLocally, schedules };
+  return { model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, registry, invokeLocally, schedules };
 }

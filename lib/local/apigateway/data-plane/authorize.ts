@@ -1,7 +1,7 @@
 /**
  * Step 2, authorize: the method's authorization type. NONE passes; AWS_IAM is not emulated;
  * CUSTOM runs the Lambda authorizer (TOKEN or REQUEST) with API Gateway's result cache and
- * evaluates its policy; Cognito tokens cannot be verified locally.
+ * evaluates its policy; COGNITO_USER_POOLS verifies the ID token with the local Cognito.
  */
 import { Authorizer } from '../model';
 import { proxyEventBase } from './lambda-event';
@@ -19,6 +19,8 @@ export function authorize(st: RequestState, env: DataPlaneEnv): StepResult | Pro
   if (method.authorizationType !== 'CUSTOM' && method.authorizationType !== 'COGNITO_USER_POOLS') return NEXT;
   const authorizer = method.authorizerId ? api!.authorizers.get(method.authorizerId) : undefined;
   if (!authorizer) return fail(st, 'AUTHORIZER_CONFIGURATION_ERROR', `authorizer ${method.authorizerId ?? '(none)'} of ${req.method} ${st.resource!.path} is not in the API`);
+  // keygate portal: Cognito user-pool tokens, verified by the local Cognito.
+  if (authorizer.type === 'COGNITO_USER_POOLS' && env.options.verifyCognitoToken && authorizer.providerArns) return cognito(authorizer, st, env);
   return decide(authorizer, st, env).then((r) => {
     if (r === 'unauthorized') return fail(st, 'UNAUTHORIZED');
     if (r === 'deny') return fail(st, 'ACCESS_DENIED');
@@ -110,4 +112,15 @@ function policyAllows(policyDoc: unknown, methodArn: string): boolean {
 function arnMatches(pattern: string, arn: string): boolean {
   const re = new RegExp('^' + pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('') + '$');
   return re.test(arn);
+}
+
+/** API Gateway's Cognito user-pool check: the ID token in the identity source header, verified; its claims reach the integration. */
+async function cognito(a: Authorizer, st: RequestState, env: DataPlaneEnv): Promise<StepResult> {
+  const src = /^method\.request\.header\.(.+)$/.exec(a.identitySource || 'method.request.header.Authorization');
+  const token = st.headers[(src?.[1] ?? 'authorization').toLowerCase()];
+  if (!token) return fail(st, 'UNAUTHORIZED');
+  const claims = await env.options.verifyCognitoToken!(a.providerArns!, token);
+  if (!claims) return fail(st, 'UNAUTHORIZED');
+  st.context.authorizer = { claims, principalId: claims.sub };
+  return NEXT;
 }

@@ -46,6 +46,8 @@ export interface DataPlaneOptions {
   readonly onRequest?: (record: RequestRecord) => void;
   /** The account-level throttle (default: API Gateway's 10,000 rps, burst 5,000). */
   readonly accountThrottle?: ThrottleSettings;
+  /** COGNITO_USER_POOLS authorizers: the token's claims (as strings) when valid for one of the pools, else undefined. Default: none (500). */
+  readonly verifyCognitoToken?: (providerArns: string[], token: string) => Promise<Record<string, string> | undefined>;
 }
 
 /** A request as the data plane sees it (already split from the URL by the server). */

@@ -1,0 +1,71 @@
+/**
+ * What a portal admin (a member of the user pool's admins group) does: list consumers with
+ * tier, key id, status and usage (never a value), approve or refuse pending subscriptions,
+ * disable and re-enable a consumer. Only keys of this portal are reachable.
+ */
+import { ApiKey, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { TAG_ROTATION_OF } from '../../shared/constants';
+import { TAG_PORTAL, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER } from '../../shared/portal';
+import { associate, Caller, dissociate, PortalDeps, PortalError, portalKeys, setKey, statusOf } from './keys';
+import { usageOf } from './subscriptions';
+
+function requireAdmin(deps: PortalDeps, caller: Caller): void {
+  if (!caller.admin) throw new PortalError(403, `Only members of the ${deps.config.adminGroup} group may do this.`);
+}
+
+export async function listConsumers(deps: PortalDeps, caller: Caller): Promise<Record<string, unknown>> {
+  requireAdmin(deps, caller);
+  const keys = await portalKeys(deps);
+  const consumers = await Promise.all(keys.map(async (k) => {
+    const planId = k.tags![TAG_PORTAL_TIER];
+    const status = statusOf(k);
+    const usage = status === 'active' || status === 'disabled' ? await usageOf(deps, planId, [k.id!]) : { days: [], quotaLeft: null };
+    return {
+      consumer: k.tags![TAG_PORTAL_CONSUMER], email: k.tags![TAG_PORTAL_EMAIL] ?? '', keyId: k.id, enabled: k.enabled, status,
+      tier: deps.config.tiers.find((t) => t.planId === planId)?.name ?? planId, createdDate: k.createdDate?.toISOString(),
+      used30Days: usage.days.reduce((s, d) => s + d.used, 0), quotaLeft: usage.quotaLeft,
+    };
+  }));
+  return { consumers };
+}
+
+/** A key of this portal, by the id an admin sends. */
+async function portalKey(deps: PortalDeps, keyId: unknown): Promise<ApiKey> {
+  if (typeof keyId !== 'string' || !/^[A-Za-z0-9]{1,64}$/.test(keyId)) throw new PortalError(400, 'keyId must be an API key id');
+  let key: ApiKey;
+  try {
+    key = await deps.apigw.send(new GetApiKeyCommand({ apiKey: keyId }));
+  } catch (e) {
+    if ((e as { name?: string }).name === 'NotFoundException') throw new PortalError(404, `no key ${keyId} in this portal`);
+    throw e;
+  }
+  if (key.tags?.[TAG_PORTAL] !== deps.config.portalId) throw new PortalError(404, `no key ${keyId} in this portal`);
+  return key;
+}
+
+export type AdminAction = 'approve' | 'refuse' | 'disable' | 'enable';
+
+export async function adminAction(deps: PortalDeps, caller: Caller, action: AdminAction, keyId: unknown): Promise<Record<string, unknown>> {
+  requireAdmin(deps, caller);
+  const key = await portalKey(deps, keyId);
+  const status = statusOf(key);
+  const planId = key.tags![TAG_PORTAL_TIER];
+  const want: Record<AdminAction, string[]> = { approve: ['pending'], refuse: ['pending'], disable: ['active'], enable: ['disabled'] };
+  if (!want[action].includes(status)) throw new PortalError(409, `cannot ${action} a subscription that is ${status}`);
+  const ids = [key.id!, ...(key.tags?.[TAG_ROTATION_OF] ? [key.tags[TAG_ROTATION_OF]] : [])];
+  if (action === 'approve') {
+    await associate(deps, key.id!, planId);
+    await setKey(deps, key.id!, { enabled: true, tags: { [TAG_PORTAL_STATUS]: 'active' } });
+  } else if (action === 'refuse') {
+    await setKey(deps, key.id!, { tags: { [TAG_PORTAL_STATUS]: 'refused' } });
+  } else {
+    const enabled = action === 'enable';
+    for (const id of ids) await setKey(deps, id, { enabled });
+    await setKey(deps, key.id!, { tags: { [TAG_PORTAL_STATUS]: enabled ? 'active' : 'disabled' } });
+    if (!enabled) for (const id of ids) await dissociate(deps, id, planId);
+    else for (const id of ids) await associate(deps, id, planId);
+  }
+  const after = { approve: 'active', refuse: 'refused', disable: 'disabled', enable: 'active' }[action];
+  deps.audit({ actor: caller.sub, action, keyId: key.id, consumer: key.tags![TAG_PORTAL_CONSUMER], detail: `admin ${caller.email}` });
+  return { keyId: key.id, status: after };
+}

@@ -1,0 +1,50 @@
+/** The portal Lambda's configuration, from its environment (written by the DeveloperPortal construct). */
+export interface OfferedTier {
+  /** The usage plan's id. */
+  readonly planId: string;
+  readonly name: string;
+  /** Whether a subscription waits for an admin's approval. */
+  readonly approval: boolean;
+}
+
+export interface ApiRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly apiKeyRequired: boolean;
+}
+
+export interface PortalConfig {
+  readonly portalId: string;
+  readonly title: string;
+  readonly tiers: OfferedTier[];
+  /** How long a rolled key's predecessor keeps working, in seconds. */
+  readonly overlapSeconds: number;
+  readonly tierChangeAllowed: boolean;
+  /** Keys left free below the account's 10,000-key limit: subscriptions stop there. */
+  readonly keyHeadroom: number;
+  readonly userPoolClientId: string;
+  readonly adminGroup: string;
+  /** The API's stage URL (for the reference page's curl lines). */
+  readonly apiUrl: string;
+  readonly routes: ApiRoute[];
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PortalConfig {
+  const need = (name: string): string => {
+    const v = env[name];
+    if (v === undefined || v === '') throw new Error(`the portal's environment lacks ${name}`);
+    return v;
+  };
+  return {
+    portalId: need('PORTAL_ID'),
+    title: env.PORTAL_TITLE ?? 'Developer portal',
+    tiers: JSON.parse(need('PORTAL_TIERS')) as OfferedTier[],
+    overlapSeconds: Number(need('KEY_ROLL_OVERLAP_SECONDS')),
+    tierChangeAllowed: env.TIER_CHANGE_ALLOWED === 'true',
+    keyHeadroom: Number(need('KEY_HEADROOM')),
+    userPoolClientId: need('USER_POOL_CLIENT_ID'),
+    adminGroup: env.ADMIN_GROUP ?? 'admins',
+    apiUrl: need('API_URL'),
+    routes: JSON.parse(need('API_ROUTES')) as ApiRoute[],
+  };
+}

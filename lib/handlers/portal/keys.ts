@@ -1,0 +1,123 @@
+/**
+ * A portal's subscriptions are its API keys: one consumer's keys are found by name prefix
+ * (`<portalId>.<sub>.`) and trusted only when their tags name this portal and that consumer.
+ */
+import {
+  APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand,
+  TagResourceCommand, UpdateApiKeyCommand,
+} from '@aws-sdk/client-api-gateway';
+import { generateKeyValue, MAX_API_KEYS } from '../../shared/constants';
+import {
+  portalKeyNamePrefix, PortalStatus, TAG_PORTAL, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER,
+} from '../../shared/portal';
+import { listApiKeys } from '../../sdk/paginate';
+import { PortalConfig } from './config';
+
+export interface PortalDeps {
+  readonly apigw: APIGatewayClient;
+  readonly config: PortalConfig;
+  readonly now: () => number;
+  /** Receives one structured audit line per key action. */
+  readonly audit: (entry: AuditEntry) => void;
+}
+
+export interface AuditEntry {
+  readonly actor: string;
+  readonly action: string;
+  readonly keyId?: string;
+  readonly consumer?: string;
+  readonly tier?: string;
+  readonly detail?: string;
+}
+
+/** The caller, from the Cognito authorizer's claims. */
+export interface Caller {
+  readonly sub: string;
+  readonly email: string;
+  readonly admin: boolean;
+  /** When the caller signed in (seconds since the epoch). */
+  readonly authTime: number;
+}
+
+/** An error the portal answers with its status and message (never a key value). */
+export class PortalError extends Error {
+  constructor(public readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export function statusOf(key: ApiKey): PortalStatus {
+  return (key.tags?.[TAG_PORTAL_STATUS] ?? 'active') as PortalStatus;
+}
+
+/** The keys of this portal (all consumers, or one), newest first, never with values. */
+export async function portalKeys(deps: PortalDeps, consumer?: string): Promise<ApiKey[]> {
+  const { portalId } = deps.config;
+  const keys = await listApiKeys(deps.apigw, { nameQuery: consumer ? portalKeyNamePrefix(portalId, consumer) : `${portalId}.` });
+  return keys
+    .filter((k) => k.tags?.[TAG_PORTAL] === portalId && (consumer === undefined || k.tags?.[TAG_PORTAL_CONSUMER] === consumer))
+    .sort((a, b) => (b.createdDate?.getTime() ?? 0) - (a.createdDate?.getTime() ?? 0));
+}
+
+/** Refuses when making one more key would eat into the owner's headroom below the account's 10,000-key limit. */
+export async function checkKeyHeadroom(deps: PortalDeps): Promise<void> {
+  const total = (await listApiKeys(deps.apigw, {})).length;
+  const ceiling = MAX_API_KEYS - deps.config.keyHeadroom;
+  if (total >= ceiling) {
+    throw new PortalError(503, `New subscriptions are paused: the account holds ${total} of its ${MAX_API_KEYS} API keys and the owner keeps ${deps.config.keyHeadroom} free. Ask the API's owner.`);
+  }
+}
+
+export interface NewKey {
+  readonly consumer: Caller;
+  readonly planId: string;
+  readonly status: PortalStatus;
+  readonly extraTags?: Record<string, string>;
+}
+
+/** Creates a key for a consumer (tagged in the same call) and, when active, associates it with its tier. */
+export async function createPortalKey(deps: PortalDeps, k: NewKey): Promise<{ id: string; value: string }> {
+  const { portalId } = deps.config;
+  const value = generateKeyValue();
+  const created = await deps.apigw.send(new CreateApiKeyCommand({
+    name: `${portalKeyNamePrefix(portalId, k.consumer.sub)}${deps.now()}`,
+    description: `Developer portal ${portalId}`.slice(0, 125),
+    enabled: k.status === 'active',
+    value,
+    tags: {
+      [TAG_PORTAL]: portalId, [TAG_PORTAL_CONSUMER]: k.consumer.sub, [TAG_PORTAL_EMAIL]: tagSafe(k.consumer.email),
+      [TAG_PORTAL_TIER]: k.planId, [TAG_PORTAL_STATUS]: k.status, ...k.extraTags,
+    },
+  }));
+  if (k.status === 'active') await associate(deps, created.id!, k.planId);
+  return { id: created.id!, value };
+}
+
+export async function associate(deps: PortalDeps, keyId: string, planId: string): Promise<void> {
+  await deps.apigw.send(new CreateUsagePlanKeyCommand({ usagePlanId: planId, keyId, keyType: 'API_KEY' }));
+}
+
+/** Removes the key from its tier's plan (nothing to do when it is not in it). */
+export async function dissociate(deps: PortalDeps, keyId: string, planId: string): Promise<void> {
+  try {
+    await deps.apigw.send(new DeleteUsagePlanKeyCommand({ usagePlanId: planId, keyId }));
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'NotFoundException') throw e;
+  }
+}
+
+export async function setKey(deps: PortalDeps, keyId: string, change: { enabled?: boolean; tags?: Record<string, string> }): Promise<void> {
+  if (change.enabled !== undefined) {
+    await deps.apigw.send(new UpdateApiKeyCommand({ apiKey: keyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(change.enabled) }] }));
+  }
+  if (change.tags) await deps.apigw.send(new TagResourceCommand({ resourceArn: keyArn(keyId), tags: change.tags }));
+}
+
+export function keyArn(keyId: string): string {
+  return `arn:aws:apigateway:${process.env.AWS_REGION ?? 'us-east-1'}::/apikeys/${keyId}`;
+}
+
+/** Tag values allow letters, digits, spaces and `_ . : / = + - @`, at most 256 characters. */
+function tagSafe(s: string): string {
+  return s.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
+}

@@ -1,0 +1,219 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { IKeyProtectedApi } from '../api-contract';
+import { KeygateError } from '../errors';
+import { bundledHandlerCode } from '../handler-code';
+import type { ITier } from '../tier';
+import { MAX_API_KEYS } from '../shared/constants';
+import { PORTAL_API_DESCRIPTION_PREFIX } from '../shared/portal';
+import { grantPortalKeys } from './portal-permissions';
+import { acknowledgePortalFindings } from './portal-nag';
+
+/** A tier the portal offers for self-service. */
+export interface PortalTier {
+  /** The tier (usage plan) a subscription's key is associated with. */
+  readonly tier: ITier;
+  /**
+   * Whether a subscription waits for an admin's approval before its key works.
+   * @default false
+   */
+  readonly approval?: boolean;
+}
+
+/** Properties of a DeveloperPortal. */
+export interface DeveloperPortalProps {
+  /** The API whose keys the portal hands out. */
+  readonly api: IKeyProtectedApi;
+  /** The tiers consumers may subscribe to (at least one, each at most once). */
+  readonly tiers: PortalTier[];
+  /**
+   * The portal's title on its pages.
+   * @default 'Developer portal'
+   */
+  readonly title?: string;
+  /**
+   * How long a rolled key's predecessor keeps working (0 seconds to 90 days).
+   * @default Duration.days(1)
+   */
+  readonly keyRollOverlap?: Duration;
+  /**
+   * Whether a consumer may move their key to another offered tier (one that needs no approval).
+   * @default true
+   */
+  readonly allowTierChange?: boolean;
+  /**
+   * API keys left free below the account's 10,000-key limit: subscriptions are refused once
+   * the account holds 10,000 minus this many keys.
+   * @default 500
+   */
+  readonly keyHeadroom?: number;
+  /**
+   * Requests per second to the portal's API (sign-up and sign-in get a tenth of it, at least 1).
+   * @default 10
+   */
+  readonly rateLimit?: number;
+  /**
+   * How often rolled keys whose overlap has ended are retired (whole minutes).
+   * @default Duration.minutes(15)
+   */
+  readonly retireEvery?: Duration;
+  /**
+   * What happens to the user pool (the consumers' accounts) when the portal is removed.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly userPoolRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A developer portal for a KeyProtectedApi: consumers sign up (Cognito, e-mail verified),
+ * subscribe to the offered tiers, get, reveal, roll and cancel their own key and watch its
+ * usage; admins (the user pool's `admins` group) approve subscriptions and disable consumers.
+ * The portal's pages and its API are one REST API (Cognito-authorized, throttled) backed by one
+ * Lambda function; a subscription is an API key tagged with the portal and the consumer.
+ */
+export class DeveloperPortal extends Construct {
+  /** The name of the user pool group whose members are the portal's admins. */
+  public static readonly ADMIN_GROUP = 'admins';
+
+  public readonly userPool: cognito.UserPool;
+  public readonly userPoolClient: cognito.UserPoolClient;
+  /** The portal's own REST API: its pages at `/`, its API under `/api`. */
+  public readonly portalApi: apigw.RestApi;
+  public readonly handler: lambda.Function;
+  /** The portal's address. */
+  public readonly url: string;
+  /** The id written in the `keygate:portal` tag of every key the portal makes. */
+  public readonly portalId: string;
+
+  constructor(scope: Construct, id: string, props: DeveloperPortalProps) {
+    super(scope, id);
+    validatePortalProps(this, props);
+    this.portalId = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }).replace(/[^A-Za-z0-9-]/g, '');
+    this.userPool = this.makeUserPool(props);
+    this.userPoolClient = this.userPool.addClient('Client', {
+      authFlows: { userPassword: true, userSrp: true },
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+    });
+    new cognito.CfnUserPoolGroup(this, 'AdminsGroup', {
+      userPoolId: this.userPool.userPoolId, groupName: DeveloperPortal.ADMIN_GROUP, description: 'Admins of the developer portal',
+    });
+    this.handler = this.makeHandler(props);
+    grantPortalKeys(this.handler, this.portalId, props.tiers.map((t) => t.tier.usagePlanId));
+    this.portalApi = this.makeApi(props);
+    this.url = this.portalApi.url;
+    const retire = new events.Rule(this, 'RetireSchedule', {
+      description: 'Runs: developer portal: retire rolled keys whose overlap has ended',
+      schedule: events.Schedule.rate(props.retireEvery ?? Duration.minutes(15)),
+    });
+    retire.addTarget(new targets.LambdaFunction(this.handler, { event: events.RuleTargetInput.fromObject({ action: 'retire-due' }), retryAttempts: 2 }));
+    new CfnOutput(this, 'Url', { value: this.url, description: 'Developer portal' });
+    acknowledgePortalFindings(this);
+  }
+
+  private makeUserPool(props: DeveloperPortalProps): cognito.UserPool {
+    return new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: true,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      userVerification: { emailSubject: 'Your developer portal confirmation code', emailBody: 'Your confirmation code is {####}' },
+      removalPolicy: props.userPoolRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+
+  private makeHandler(props: DeveloperPortalProps): lambda.Function {
+    const api = props.api;
+    return new lambda.Function(this, 'Handler', {
+      code: bundledHandlerCode('portal'),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+      description: 'keygate developer portal: pages, sign-up and the consumers\' and admins\' API',
+      environment: {
+        PORTAL_ID: this.portalId,
+        PORTAL_TITLE: props.title ?? 'Developer portal',
+        PORTAL_TIERS: Stack.of(this).toJsonString(props.tiers.map((t) => ({ planId: t.tier.usagePlanId, name: t.tier.tierName, approval: t.approval ?? false }))),
+        KEY_ROLL_OVERLAP_SECONDS: String((props.keyRollOverlap ?? Duration.days(1)).toSeconds()),
+        TIER_CHANGE_ALLOWED: String(props.allowTierChange ?? true),
+        KEY_HEADROOM: String(props.keyHeadroom ?? 500),
+        USER_POOL_CLIENT_ID: this.userPoolClient.userPoolClientId,
+        ADMIN_GROUP: DeveloperPortal.ADMIN_GROUP,
+        API_URL: api.restApi.url,
+        API_ROUTES: Lazy.string({ produce: () => JSON.stringify(routesOf(api)) }),
+      },
+    });
+  }
+
+  private makeApi(props: DeveloperPortalProps): apigw.RestApi {
+    const rate = props.rateLimit ?? 10;
+    const authRate = Math.max(1, Math.floor(rate / 10));
+    const accessLog = new logs.LogGroup(this, 'AccessLog', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const restApi = new apigw.RestApi(this, 'Api', {
+      description: `${PORTAL_API_DESCRIPTION_PREFIX} of ${props.api.restApi.restApiName}`,
+      deployOptions: {
+        stageName: 'portal',
+        throttlingRateLimit: rate,
+        throttlingBurstLimit: rate * 2,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLog),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        methodOptions: { '/auth/{action}/POST': { throttlingRateLimit: authRate, throttlingBurstLimit: authRate * 5 } },
+      },
+      cloudWatchRole: false,
+    });
+    // One permission for the whole portal API (not one per method and one more per test-invoke).
+    const integration = new apigw.LambdaIntegration(this.handler, { allowTestInvoke: false, scopePermissionToMethod: false });
+    const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool], identitySource: 'method.request.header.Authorization' });
+    restApi.root.addMethod('GET', integration);
+    restApi.root.addResource('app.js').addMethod('GET', integration);
+    restApi.root.addResource('style.css').addMethod('GET', integration);
+    restApi.root.addResource('auth').addResource('{action}').addMethod('POST', integration);
+    restApi.root.addResource('api').addResource('{proxy+}').addMethod('ANY', integration, { authorizer, authorizationType: apigw.AuthorizationType.COGNITO });
+    return restApi;
+  }
+}
+
+/** The API's methods for the reference page: method, path and whether a key is needed. */
+function routesOf(api: IKeyProtectedApi): { method: string; path: string; apiKeyRequired: boolean }[] {
+  return api.restApi.methods
+    .filter((m) => m.httpMethod !== 'OPTIONS')
+    .map((m) => {
+      const cfn = m.node.defaultChild as apigw.CfnMethod;
+      return { method: m.httpMethod, path: m.resource.path, apiKeyRequired: cfn.apiKeyRequired === true };
+    })
+    .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+}
+
+function validatePortalProps(scope: Construct, props: DeveloperPortalProps): void {
+  if (props.tiers.length === 0) throw KeygateError.of(scope, 'tiers', 'a portal must offer at least one tier', props.tiers);
+  const seen = new Set<string>();
+  for (const t of props.tiers) {
+    if (seen.has(t.tier.node.path)) throw KeygateError.of(scope, 'tiers', 'offers the same tier twice', t.tier.tierName);
+    seen.add(t.tier.node.path);
+  }
+  const overlap = props.keyRollOverlap?.toSeconds();
+  if (overlap !== undefined && !Token.isUnresolved(overlap) && overlap > Duration.days(90).toSeconds()) {
+    throw KeygateError.of(scope, 'keyRollOverlap', 'must be at most 90 days', props.keyRollOverlap!.toHumanString());
+  }
+  const headroom = props.keyHeadroom;
+  if (headroom !== undefined && !Token.isUnresolved(headroom) && (!Number.isInteger(headroom) || headroom < 0 || headroom >= MAX_API_KEYS)) {
+    throw KeygateError.of(scope, 'keyHeadroom', `must be a whole number from 0 to ${MAX_API_KEYS - 1}`, headroom);
+  }
+  const rate = props.rateLimit;
+  if (rate !== undefined && !Token.isUnresolved(rate) && !(rate > 0)) throw KeygateError.of(scope, 'rateLimit', 'must be above 0', rate);
+  const every = props.retireEvery?.toSeconds({ integral: false });
+  if (every !== undefined && !Token.isUnresolved(every) && (every % 60 !== 0 || every < 60)) {
+    throw KeygateError.of(scope, 'retireEvery', 'must be whole minutes, at least 1', props.retireEvery!.toHumanString());
+  }
+}

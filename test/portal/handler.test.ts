@@ -1,0 +1,92 @@
+/**
+ * The portal's handler functions in-process against the local gateway's control plane (the
+ * real AWS SDK), for what the end-to-end test cannot reach cheaply: the 10,000-key limit with
+ * the owner's headroom, the ops CLI's refusal of portal keys, the page's escaping, limits in words.
+ */
+import { GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { rotateKey, retireKey, deleteKey } from '../../lib/ops';
+import { managedBy, managedKeyReason } from '../../lib/shared/managed';
+import { PortalConfig } from '../../lib/handlers/portal/config';
+import { AuditEntry, Caller, PortalDeps } from '../../lib/handlers/portal/keys';
+import { apiReference, indexHtml } from '../../lib/handlers/portal/pages';
+import { changeTier, roll, subscribe } from '../../lib/handlers/portal/subscriptions';
+import { limitsInWords } from '../../lib/handlers/portal/words';
+import { callApi, PortalApp, startPortalApp } from './portal-app';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+jest.setTimeout(120_000);
+
+let p: PortalApp;
+let config: PortalConfig;
+const audit: AuditEntry[] = [];
+const deps = (overrides: Partial<PortalConfig> = {}): PortalDeps => ({ apigw: p.apigw, config: { ...config, ...overrides }, now: Date.now, audit: (e) => audit.push(e) });
+const caller = (sub: string): Caller => ({ sub, email: `${sub}@example.com`, admin: false, authTime: Math.floor(Date.now() / 1000) });
+
+beforeAll(async () => {
+  p = await startPortalApp();
+  const plans = (await p.apigw.send(new GetUsagePlansCommand({}))).items ?? [];
+  const free = plans.find((x) => x.name === 'Free')!;
+  config = {
+    portalId: 'TestPortal', title: 't', tiers: [{ planId: free.id!, name: 'Free', approval: false }], overlapSeconds: 60, tierChangeAllowed: true,
+    keyHeadroom: 500, userPoolClientId: 'c', adminGroup: 'admins', apiUrl: p.apiUrl, routes: [],
+  };
+});
+afterAll(async () => { await p?.close(); });
+
+test('a subscription is refused with a clear message once the account reaches 10,000 keys minus the owner\'s headroom', async () => {
+  // GIVEN an account with one key (made by a first subscription)
+  await subscribe(deps(), caller('first'), 'Free');
+  // WHEN the owner keeps 9,999 keys free
+  await expect(subscribe(deps({ keyHeadroom: 9_999 }), caller('second'), 'Free'))
+    .rejects.toThrow(/^New subscriptions are paused: the account holds 1 of its 10000 API keys and the owner keeps 9999 free\. Ask the API's owner\.$/);
+  // THEN with room left, it goes through, and each key action is recorded
+  await expect(subscribe(deps({ keyHeadroom: 9_998 }), caller('second'), 'Free')).resolves.toMatchObject({ status: 'active' });
+  expect(audit.map((a) => [a.action, a.actor])).toEqual([['subscribe', 'first'], ['subscribe', 'second']]);
+});
+
+test('an unknown tier is refused naming the offered ones', async () => {
+  await expect(subscribe(deps(), caller('third'), '<script>')).rejects.toThrow('tier "<script>" is not offered here; choose one of Free');
+});
+
+test('the ops CLI refuses to rotate, retire or delete a portal\'s key, naming the portal and the consumer', async () => {
+  const made = await subscribe(deps(), caller('ops-victim'), 'Free');
+  const keyId = String(made.keyId);
+  await expect(rotateKey(p.apigw, keyId)).rejects.toThrow(/Not rotating key ".*" \(\w+\) out of band: it belongs to the keygate developer portal TestPortal \(consumer ops-victim\)/);
+  await expect(retireKey(p.apigw, keyId)).rejects.toThrow(/belongs to the keygate developer portal TestPortal/);
+  await expect(deleteKey(p.apigw, keyId)).rejects.toThrow(/Not deleting ".*" \(\w+\): it belongs to the keygate developer portal TestPortal \(consumer ops-victim\)/);
+  expect(managedBy({ tags: { 'keygate:portal': 'P' } })).toBe('portal');
+  expect(managedKeyReason({ tags: { 'keygate:portal': 'P', 'keygate:portal-consumer': 'u1' } })).toBe('it belongs to the keygate developer portal P (consumer u1): the consumer rolls or cancels it in the portal');
+});
+
+test('limits in words', () => {
+  expect(limitsInWords({ quota: { limit: 10_000, period: 'MONTH' }, throttle: { rateLimit: 5, burstLimit: 10 } })).toBe('10,000 requests a month, 5 a second (bursts of 10)');
+  expect(limitsInWords({ quota: { limit: 1, period: 'DAY' } })).toBe('1 request a day');
+  expect(limitsInWords({ throttle: { rateLimit: 0.5 } })).toBe('0.5 a second');
+  expect(limitsInWords({})).toBe('no limits');
+});
+
+test('the page escapes a hostile title; the reference gives a curl line per route, with the key only where one is needed', () => {
+  const html = indexHtml('<script>alert("x")</script> & \'Ünïcødé\'', '/prod/');
+  expect(html).toContain('<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;Ünïcødé&#39;</title>');
+  expect(html).not.toContain('<script>alert');
+  expect(apiReference('https://x.example/prod/', [{ method: 'GET', path: '/pets', apiKeyRequired: true }, { method: 'POST', path: '/health', apiKeyRequired: false }])).toEqual([
+    { method: 'GET', path: '/pets', apiKeyRequired: true, curl: 'curl -H "x-api-key: $KEY" "https://x.example/prod/pets"' },
+    { method: 'POST', path: '/health', apiKeyRequired: false, curl: 'curl -X POST "https://x.example/prod/health"' },
+  ]);
+});
+
+test('change tier: the key (and a predecessor in its overlap) moves to the other plan; refused where the owner does not allow it', async () => {
+  const plans = (await p.apigw.send(new GetUsagePlansCommand({}))).items ?? [];
+  const pro = plans.find((x) => x.name === 'Pro')!;
+  const both = { tiers: [...config.tiers, { planId: pro.id!, name: 'Pro', approval: false }] };
+  const who = caller('mover');
+  const made = await subscribe(deps(both), who, 'Free');
+  const rolled = await roll(deps(both), who);
+  await expect(changeTier(deps({ ...both, tierChangeAllowed: false }), who, 'Pro')).rejects.toThrow('This portal does not allow changing tiers: cancel and subscribe again.');
+  await expect(changeTier(deps(both), who, 'Pro')).resolves.toEqual({ keyId: rolled.keyId, tier: 'Pro', status: 'active' });
+  const inPlan = async (planId: string) => ((await p.apigw.send(new GetUsagePlanKeysCommand({ usagePlanId: planId }))).items ?? []).map((k) => k.id);
+  expect(await inPlan(pro.id!)).toEqual(expect.arrayContaining([made.keyId, rolled.keyId]));
+  expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([made.keyId]));
+  expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([rolled.keyId]));
+  expect(await callApi(p, String(rolled.value))).toBe(200);
+});
