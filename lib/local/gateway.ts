@@ -13,6 +13,7 @@ import { apiInfos, jobInfos, keyInfos, LocalGatewayInfo } from './server/info';
 import { scheduledJobs, startScheduledJobs } from './server/jobs';
 import { Endpoint, GatewayServices, LocalGatewayOptions, setUpServices } from './server/setup';
 import * as http from 'http';
+import { CustomResourceDeployer, CustomResourceEvent } from './cloudformation/custom-resources';
 
 export type { LocalApiInfo, LocalGatewayInfo, LocalKeyInfo, LocalScheduledJobInfo, LocalStageInfo } from './server/info';
 export type { LocalGatewayOptions } from './server/setup';
@@ -52,8 +53,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   });
   try {
     endpoint.port = await listen(server, options.port);
+    await deployCustomResources(services, log);
   } catch (e) {
     services.lambdas.close();
+    services.providerFramework.close();
+    server.close();
+    server.closeAllConnections();
     throw e;
   }
   if (options.rotateOnStart) {
@@ -62,6 +67,23 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const jobs = scheduledJobs(services.schedules, services.secretsManager, services.invokeLocally);
   const runner = await startScheduledJobs(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
   return localGateway(options, clock, services, server, runner, endpoint.port);
+}
+
+/**
+ * Runs the template's custom resources as CloudFormation would on this deploy (Create, Update,
+ * Delete against what the state file says ran before), then saves the state. Throws
+ * CustomResourceFailure with the provider's reason.
+ */
+export async function deployCustomResources(services: GatewayServices, log: (line: string) => void): Promise<CustomResourceEvent[]> {
+  const { declared, records } = services.customResources;
+  if (declared.length === 0 && Object.keys(records).length === 0) return [];
+  const deployer = new CustomResourceDeployer(services.providerFramework, log);
+  try {
+    await deployer.deploy(declared, records);
+  } finally {
+    services.store?.saveNow();
+  }
+  return deployer.events;
 }
 
 /** The handle on a started gateway. */
@@ -91,6 +113,7 @@ function localGateway(options: LocalGatewayOptions, clock: () => number, service
       store?.flush();
       runner.stop();
       lambdas.close();
+      services.providerFramework.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
