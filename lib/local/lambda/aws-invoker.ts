@@ -30,7 +30,7 @@ export type LocalLambdaInvoker = (lambdaArn: string, event: object, options?: { 
  * `clock` is the gateway's: the function's `Date` follows it (a job run with `--clock +100d`
  * sees the day the gateway serves); `clockRate` makes its clock (and timers) run faster.
  */
-export function localLambdaInvoker(model: Model, lambdas: LambdaRunner, endpoint: () => string, clock: () => number = Date.now): LocalLambdaInvoker {
+export function localLambdaInvoker(model: Pick<Model, 'functions'>, lambdas: LambdaRunner, endpoint: () => string, clock: () => number = Date.now): LocalLambdaInvoker {
   let invocations = 0;
   return async (lambdaArn, event, options = {}) => {
     const fn = model.functions.get(lambdaArn);

@@ -101,7 +101,6 @@ export interface GatewayServices {
 export interface CarriedState {
   readonly state: StateFile;
   readonly throttles: ThrottleRegistry;
-  readonly lambdas: LambdaRunner;
   /** The previous app's functions and state machines: a removed custom resource's provider runs its Delete. */
   readonly functions: Map<string, LambdaFunction>;
   readonly stateMachines: Map<string, Record<string, unknown>>;
@@ -141,12 +140,14 @@ function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: 
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint, carried?: CarriedState): GatewayServices {
   const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow } = loadModel(options, clock, carried?.state);
-  const lambdas = carried?.lambdas ?? new LambdaRunner(log);
+  const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
   const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
   const previousFunctions = carried?.functions ?? new Map();
   const providerFramework = new ProviderFramework({
-    invoke: localLambdaInvoker(model, lambdas, base, clock), log,
+    invoke: localLambdaInvoker({ functions: new Map([...previousFunctions, ...model.functions]) }, lambdas, base, clock),
+    // The framework's own log (every event it passes along): on request only.
+    log: process.env.KEYGATE_LOCAL_PROVIDER_LOG ? log : () => undefined,
     functionOf: (arn) => model.functions.get(arn) ?? previousFunctions.get(arn),
     stateMachineOf: (arn) => stateMachines.get(arn) ?? carried?.stateMachines.get(arn),
     clockRate: options.customResourceClockRate ?? DEFAULT_CUSTOM_RESOURCE_CLOCK_RATE,
