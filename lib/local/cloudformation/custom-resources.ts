@@ -10,6 +10,7 @@
  */
 import { CustomResourceRecord, CustomResourceRecords, DeclaredCustomResource } from './context';
 import { CustomResourceRequest, ProviderFramework } from './provider-framework';
+import { dependencyOrder } from './assembly';
 import { obj, Obj } from './values';
 
 /** A custom resource's provider answered FAILED (or could not be run). */
@@ -30,21 +31,7 @@ export interface CustomResourceEvent {
 
 /** Declared custom resources, dependencies first (stable otherwise). */
 export function inDependencyOrder(declared: DeclaredCustomResource[]): DeclaredCustomResource[] {
-  const byKey = new Map(declared.map((d) => [d.key, d]));
-  const out: DeclaredCustomResource[] = [];
-  const state = new Map<string, number>();
-  const visit = (d: DeclaredCustomResource): void => {
-    if (state.get(d.key)) return;
-    state.set(d.key, 1);
-    for (const dep of d.dependsOn) {
-      const other = byKey.get(dep);
-      if (other) visit(other);
-    }
-    state.set(d.key, 2);
-    out.push(d);
-  };
-  declared.forEach(visit);
-  return out;
+  return dependencyOrder(declared, (d) => d.key, (d) => d.dependsOn);
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
