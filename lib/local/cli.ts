@@ -5,6 +5,7 @@ import { expirySummaryLines, parseClockOption } from './apigateway/data-plane/ex
 import { LocalGateway, startLocalGateway } from './gateway';
 import { describeRate } from './events/schedules';
 import { synthesizeApp } from './synth';
+import { watchApp } from './watch';
 
 interface LocalCliOptions {
   readonly app?: string;
@@ -14,6 +15,7 @@ interface LocalCliOptions {
   readonly showValues?: boolean;
   readonly controlPlaneLimits?: boolean;
   readonly clock?: string;
+  readonly watch?: boolean;
 }
 
 function parsePort(v: string): number {
@@ -139,6 +141,7 @@ export function registerLocalCommand(program: Command): void {
     .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
     .option('--show-values', 'include API key values in the output (they are secrets: off by default)')
     .option('--clock <when>', 'time travel: serve as if this long had passed since the app was deployed (+15d, 36h, 90m) or as if it were this ISO 8601 instant; expiring keys, quotas, usage and the scheduled jobs follow the moved clock (jobs that are due run at start)', parseClock)
+    .option('--watch', 'watch the cdk.json app\'s sources; on a change, re-synthesize and apply the difference as a stack update (keys, counters and throttle state stay; custom resources get their events)')
     .option('--control-plane-limits', 'emulate API Gateway\'s control-plane rate limits (429 TooManyRequestsException) and one-at-a-time CreateUsagePlanKey (409)')
     .addHelpText('after', LOCAL_HELP)
     .action(runLocal);
@@ -148,6 +151,7 @@ export function registerLocalCommand(program: Command): void {
 async function runLocal(opts: LocalCliOptions): Promise<void> {
   let assemblyDir: string;
   let synthesized = false;
+  if (opts.watch && opts.app) throw new InvalidArgumentError('--watch synthesizes the cdk.json app of the current directory: it can\'t be used with --app');
   if (opts.app) assemblyDir = path.resolve(opts.app);
   else {
     if (!opts.json) process.stderr.write('keygate local: synthesizing the cdk.json app…\n');
@@ -177,6 +181,9 @@ async function runLocal(opts: LocalCliOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   if (opts.json) process.stdout.write(JSON.stringify(gw.info) + '\n');
   else process.stdout.write(formatSummary(gw, assemblyDir, opts.state, clockOffsetMs) + '\n');
+  if (opts.watch) {
+    watchApp(gw, { cwd: process.cwd(), assemblyDir, print: (line) => process.stderr.write(`${line}\n`), onApplied: (dir) => { assemblyDir = dir; } });
+  }
   // Keep running until a signal arrives.
   await new Promise<never>(() => undefined);
 }

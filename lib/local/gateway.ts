@@ -11,10 +11,14 @@ import { LocalSns } from './sns/service';
 import { createGatewayServer, listen } from './server/http-server';
 import { apiInfos, jobInfos, keyInfos, LocalGatewayInfo } from './server/info';
 import { scheduledJobs, startScheduledJobs } from './server/jobs';
-import { Endpoint, GatewayServices, LocalGatewayOptions, setUpServices } from './server/setup';
+import { CarriedState, Endpoint, GatewayServices, LocalGatewayOptions, setUpServices } from './server/setup';
 import * as http from 'http';
 import { localPortals } from './cognito/serve';
 import { pointLambdasAtGateway } from './lambda/local-environment';
+import { CustomResourceDeployer, CustomResourceEvent } from './cloudformation/custom-resources';
+import { loadAssembly } from './cloudformation/assembly';
+import { diffAssemblies, ResourceChange } from './cloudformation/template-diff';
+import { GatewayServerParts } from './server/http-server';
 
 export type { LocalApiInfo, LocalGatewayInfo, LocalKeyInfo, LocalScheduledJobInfo, LocalStageInfo } from './server/info';
 export type { LocalGatewayOptions } from './server/setup';
@@ -40,8 +44,21 @@ export interface LocalGateway {
   readonly scheduledJobs: { readonly job: ScheduledJob; readonly nextRunAt: number }[];
   /** Runs every scheduled job whose time has come on the gateway's clock (once each), e.g. after a test moved the clock. */
   runDueJobs(): Promise<ScheduleRun[]>;
+  /**
+   * Applies a changed app (a new cloud assembly) as a stack update: the model is rebuilt from
+   * the new template with this gateway's state carried over (keys, counters, throttle buckets),
+   * custom resources get their Create/Update/Delete. If a custom resource fails, the app keeps
+   * serving as it was (CustomResourceFailure is thrown).
+   */
+  apply(assemblyDir: string): Promise<AppliedChange>;
   /** Saves the state (if any), stops the server and the Lambda workers. */
   close(): Promise<void>;
+}
+
+/** What an applied change did. */
+export interface AppliedChange {
+  readonly changes: ResourceChange[];
+  readonly customResourceEvents: CustomResourceEvent[];
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -49,13 +66,18 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const endpoint: Endpoint = { port: 0 };
   const services = setUpServices(options, clock, log, endpoint);
-  const server = createGatewayServer({
+  const parts: Mutable<GatewayServerParts> = {
     model: services.model, dataPlane: services.dataPlane, dashboard: services.dashboard, cognito: services.cognito, services: services.registry, log, port: () => endpoint.port,
-  });
+  };
+  const server = createGatewayServer(parts);
   try {
     endpoint.port = await listen(server, options.port);
+    await deployCustomResources(services, log);
   } catch (e) {
     services.lambdas.close();
+    services.providerFramework.close();
+    server.close();
+    server.closeAllConnections();
     throw e;
   }
   // Functions behind the APIs call this gateway, not AWS (their execute-api and SDK endpoints).
@@ -63,41 +85,114 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.rotateOnStart) {
     for (const failure of await services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
+  const runner = await startJobs(services, options, clock, log);
+  return localGateway({ options, clock, log, services, server, runner, endpoint, parts });
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function startJobs(services: GatewayServices, options: LocalGatewayOptions, clock: () => number, log: (line: string) => void): Promise<ScheduleRunner> {
   const jobs = scheduledJobs(services.schedules, services.secretsManager, services.invokeLocally);
-  const runner = await startScheduledJobs(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
-  return localGateway(options, clock, services, server, runner, endpoint.port);
+  return startScheduledJobs(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
+}
+
+/**
+ * Runs the template's custom resources as CloudFormation would on this deploy (Create, Update,
+ * Delete against what the state file says ran before), then saves the state. Throws
+ * CustomResourceFailure with the provider's reason.
+ */
+export async function deployCustomResources(services: GatewayServices, log: (line: string) => void): Promise<CustomResourceEvent[]> {
+  const { declared, records } = services.customResources;
+  if (declared.length === 0 && Object.keys(records).length === 0) return [];
+  const deployer = new CustomResourceDeployer(services.providerFramework, log);
+  try {
+    await deployer.deploy(declared, records);
+  } finally {
+    services.store?.saveNow();
+  }
+  return deployer.events;
+}
+
+interface Running {
+  readonly options: LocalGatewayOptions;
+  readonly clock: () => number;
+  readonly log: (line: string) => void;
+  services: GatewayServices;
+  readonly server: http.Server;
+  runner: ScheduleRunner;
+  readonly endpoint: Endpoint;
+  readonly parts: Mutable<GatewayServerParts>;
+}
+
+/** Serves `next` instead of the running services. */
+function swap(g: Running, next: GatewayServices): void {
+  g.services = next;
+  Object.assign(g.parts, { model: next.model, dataPlane: next.dataPlane, dashboard: next.dashboard, cognito: next.cognito, services: next.registry });
+}
+
+/** A stack update: the new app's services with the running state carried over, then its custom resources. */
+async function applyChange(g: Running, assemblyDir: string): Promise<AppliedChange> {
+  const before = g.services;
+  before.store?.flush();
+  const changes = diffAssemblies(loadAssembly(g.options.assemblyDir), loadAssembly(assemblyDir));
+  const carried: CarriedState = {
+    state: before.snapshot(), throttles: before.throttles, functions: before.model.functions, stateMachines: before.stateMachines,
+  };
+  const options = { ...g.options, assemblyDir };
+  const next = setUpServices(options, g.clock, g.log, g.endpoint, carried);
+  pointLambdasAtGateway(next.model, `http://127.0.0.1:${g.endpoint.port}`);
+  swap(g, next);
+  let events: CustomResourceEvent[];
+  try {
+    events = await deployCustomResources(next, g.log);
+  } catch (e) {
+    // As CloudFormation rolls the stack back: the app as it was (what the provider wrote stays).
+    swap(g, before);
+    before.store?.saveNow();
+    next.lambdas.close();
+    next.providerFramework.close();
+    throw e;
+  }
+  g.runner.stop();
+  before.lambdas.close();
+  before.providerFramework.close();
+  g.runner = await startJobs(next, options, g.clock, g.log);
+  Object.assign(g, { options });
+  return { changes, customResourceEvents: events };
 }
 
 /** The handle on a started gateway. */
-function localGateway(options: LocalGatewayOptions, clock: () => number, services: GatewayServices, server: http.Server, runner: ScheduleRunner, port: number): LocalGateway {
-  const { model, store, lambdas, dashboard } = services;
-  const base = `http://127.0.0.1:${port}`;
+function localGateway(g: Running): LocalGateway {
+  const base = `http://127.0.0.1:${g.endpoint.port}`;
   let closed = false;
   return {
     get info(): LocalGatewayInfo {
+      const { model, dashboard } = g.services;
       return {
-        controlPlane: base, dashboard: dashboard.url, portals: localPortals(model, base), apis: apiInfos(model, base), keys: keyInfos(model, clock(), options.showValues), scheduledJobs: jobInfos(runner),
+        controlPlane: base, dashboard: dashboard.url, portals: localPortals(model, base), apis: apiInfos(model, base), keys: keyInfos(model, g.clock(), g.options.showValues), scheduledJobs: jobInfos(g.runner),
       };
     },
-    port,
-    unsupported: model.unsupported,
-    ignored: model.ignored,
-    model,
-    sns: services.sns,
-    cloudwatch: services.cloudwatch,
+    port: g.endpoint.port,
+    get unsupported() { return g.services.model.unsupported; },
+    get ignored() { return g.services.model.ignored; },
+    get model() { return g.services.model; },
+    get sns() { return g.services.sns; },
+    get cloudwatch() { return g.services.cloudwatch; },
     get scheduledJobs() {
-      return runner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
+      return g.runner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },
-    runDueJobs: () => runner.runDue(),
+    runDueJobs: () => g.runner.runDue(),
+    apply: (assemblyDir) => applyChange(g, assemblyDir),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      store?.flush();
-      runner.stop();
-      lambdas.close();
+      g.services.store?.flush();
+      g.runner.stop();
+      g.services.lambdas.close();
+      g.services.providerFramework.close();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        g.server.close(() => resolve());
+        g.server.closeAllConnections();
       });
     },
   };

@@ -114,6 +114,23 @@ export const STATE_SCHEMA = {
         },
       },
     },
+    /** The custom resources CloudFormation created: the properties of their last event, their ids and Data. */
+    customResources: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        required: ['type', 'serviceToken', 'properties', 'physicalResourceId', 'data'],
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', minLength: 1 },
+          stackId: { type: 'string', minLength: 1 },
+          serviceToken: { type: 'string', minLength: 1 },
+          properties: { type: 'object' },
+          physicalResourceId: { type: 'string', minLength: 1 },
+          data: { type: 'object' },
+        },
+      },
+    },
     /** The local Secrets Manager's secrets with their versions (rotated values survive a restart). */
     secrets: { type: 'array', items: secret },
     template: {

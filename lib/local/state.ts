@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import { PersistedTemplateValues } from './cloudformation/build-model';
+import { CustomResourceRecords } from './cloudformation/context';
 import { ApiKey, Model, UsagePlan } from './apigateway/model';
 import { LocalServiceError } from './service-error';
 import { UsageCounts } from './apigateway/data-plane/quota';
@@ -34,6 +35,8 @@ export interface StateFile {
   readonly template: PersistedTemplateValues;
   /** The local Secrets Manager's secrets: rotated versions survive a restart with the keys they made. */
   readonly secrets?: PersistedSecret[];
+  /** `stack/logicalId` → the custom resource as its last event left it (an app change sends Update or Delete). */
+  readonly customResources?: CustomResourceRecords;
 }
 
 /** What a template says about a plan, to notice when the template itself changed it. */
@@ -92,7 +95,7 @@ export function readState(file: string): StateFile | undefined {
     version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
     planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
     template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
-    secrets: s.secrets,
+    secrets: s.secrets, customResources: s.customResources,
   };
 }
 
@@ -192,13 +195,13 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
 
 export function snapshotState(
   model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
-  secrets?: PersistedSecret[],
+  secrets?: PersistedSecret[], customResources?: CustomResourceRecords,
 ): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
-    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets,
+    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets, customResources,
   };
 }
 

@@ -25,7 +25,8 @@ export async function synthesizeApp(options: SynthOptions = {}): Promise<string>
   if (typeof config.app !== 'string' || !config.app.trim()) throw new Error(`${cdkJson} has no "app" command`);
   const outdir = options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-synth-'));
   fs.mkdirSync(outdir, { recursive: true });
-  const context: Record<string, unknown> = { ...(typeof config.context === 'object' && config.context !== null ? config.context : {}) };
+  // As the CDK CLI does by default: construct paths in the template (the --watch summary names resources by them).
+  const context: Record<string, unknown> = { 'aws:cdk:enable-path-metadata': true, ...(typeof config.context === 'object' && config.context !== null ? config.context : {}) };
   const ctxFile = path.join(cwd, 'cdk.context.json');
   if (fs.existsSync(ctxFile)) {
     try { Object.assign(context, JSON.parse(fs.readFileSync(ctxFile, 'utf8'))); } catch { /* ignore a broken context cache */ }

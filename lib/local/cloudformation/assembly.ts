@@ -120,20 +120,23 @@ export function loadAssembly(dir: string): CloudAssembly {
 
 /** Topological order over the manifest's dependencies (stable for independent stacks). */
 function orderStacks(stacks: AssemblyStack[]): AssemblyStack[] {
-  const byId = new Map(stacks.map((s) => [s.artifactId, s]));
-  const out: AssemblyStack[] = [];
-  const state = new Map<string, number>();
-  const visit = (s: AssemblyStack): void => {
-    const st = state.get(s.artifactId);
-    if (st === 2 || st === 1) return; // done, or a cycle: keep going rather than loop
-    state.set(s.artifactId, 1);
-    for (const d of s.dependencies) {
-      const dep = byId.get(d);
+  return dependencyOrder(stacks, (s) => s.artifactId, (s) => s.dependencies);
+}
+
+/** Items with their dependencies first, otherwise in their order; a cycle is cut rather than looped. */
+export function dependencyOrder<T>(items: T[], keyOf: (item: T) => string, dependenciesOf: (item: T) => string[]): T[] {
+  const byKey = new Map(items.map((item) => [keyOf(item), item]));
+  const out: T[] = [];
+  const visited = new Set<string>();
+  const visit = (item: T): void => {
+    if (visited.has(keyOf(item))) return;
+    visited.add(keyOf(item));
+    for (const d of dependenciesOf(item)) {
+      const dep = byKey.get(d);
       if (dep) visit(dep);
     }
-    state.set(s.artifactId, 2);
-    out.push(s);
+    out.push(item);
   };
-  stacks.forEach(visit);
+  items.forEach(visit);
   return out;
 }

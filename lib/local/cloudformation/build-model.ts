@@ -10,7 +10,8 @@ import { TemplateResolver, UnresolvableError } from './intrinsics';
 import { Model, RestApi, Stage } from '../apigateway/model';
 import { apiKeyHandler, usagePlanKeyHandler } from '../apigateway/cfn-api-key';
 import { authorizerHandler } from '../apigateway/cfn-authorizer';
-import { BuildState, PersistedTemplateValues, ResourceHandler, StackContext, TemplateResource } from './context';
+import { BuildState, CustomResourceRecords, DeclaredCustomResource, PersistedTemplateValues, ResourceHandler, StackContext, TemplateResource } from './context';
+import { customResourceAttribute, customResourceRef, declareCustomResources, isCustomResourceType, stateMachineHandler } from './cfn-custom-resource';
 import { gatewayResponseHandler } from '../apigateway/cfn-gateway-response';
 import { lambdaFunctionHandler } from '../lambda/cfn-function';
 import { methodHandler } from '../apigateway/cfn-method';
@@ -44,12 +45,16 @@ export interface BuildResult {
   readonly schedules: ScheduledInvocation[];
   /** The app's SNS topics, for the local SNS. */
   readonly topics: TopicSeed[];
+  /** The template's custom resources (to run after the gateway listens). */
+  readonly declaredCustomResources: DeclaredCustomResource[];
+  /** State machine ARN → definition (the Provider framework's waiter). */
+  readonly stateMachines: Map<string, Record<string, unknown>>;
 }
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
   userPoolHandler, userPoolClientHandler, userPoolGroupHandler, // keygate portal: the local Cognito's pools
-  lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
+  lambdaFunctionHandler, stateMachineHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
   rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler,
 ];
@@ -70,16 +75,21 @@ const HANDLED_TYPES = new Set(HANDLERS.map((h) => h.type));
 
 /** Why a type that no handler serves is not emulated. */
 function unsupportedReason(type: string): string {
-  if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') return 'custom resources are not run locally';
   if (type === 'AWS::ApiGateway::DomainName' || type === 'AWS::ApiGateway::BasePathMapping') return 'custom domain names are not emulated; use the stage URLs';
   if (type === 'AWS::ApiGateway::RequestValidator') return 'request validation is not emulated: requests reach the integration without being validated';
   return `resource type ${type} is not emulated`;
 }
 
-/** Builds the model. `persisted` values (from a state file) take precedence over generated ones. */
-export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now()): BuildResult {
+/**
+ * Builds the model. `persisted` values (from a state file) take precedence over generated ones;
+ * `customResources` are the custom resources that ran (their ids and Data), filled as they run.
+ */
+export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now(), customResources: CustomResourceRecords = {}): BuildResult {
   const model = new Model();
-  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [] };
+  const build: BuildState = {
+    asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [],
+    customResources, declaredCustomResources: [], stateMachines: new Map(),
+  };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
   const exportsByName = new Map<string, string>();
@@ -106,8 +116,10 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
         secretValue: (secretId, jsonKey) => secrets.value(secretId, jsonKey),
       }, stack.parameters),
       seed: (logicalId) => `${stackName}/${logicalId}`,
-      ref: (logicalId) => physicalId(ctx, refMemo, logicalId, resolveOr),
-      getAtt: (logicalId, attr) => attribute(ctx, logicalId, attr),
+      ref: (logicalId) => isCustomResourceType(String(obj(resources[logicalId]).Type))
+        ? customResourceRef(customResources, ctx.seed(logicalId)) : physicalId(ctx, refMemo, logicalId, resolveOr),
+      getAtt: (logicalId, attr) => isCustomResourceType(String(obj(resources[logicalId]).Type))
+        ? customResourceAttribute(customResources, ctx.seed(logicalId), attr) : attribute(ctx, logicalId, attr),
       tagsFor: (logicalId) => ({
         'aws:cloudformation:logical-id': logicalId,
         'aws:cloudformation:stack-id': stackId,
@@ -128,7 +140,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     skipFalseConditions(ctx);
     for (const [logicalId, rRaw] of Object.entries(resources)) {
       const type = String(obj(rRaw).Type);
-      if (ctx.skipped.has(logicalId) || HANDLED_TYPES.has(type)) continue;
+      if (ctx.skipped.has(logicalId) || HANDLED_TYPES.has(type) || isCustomResourceType(type)) continue;
       // keygate's own resources that the local gateway emulates another way say so in their metadata.
       const localNote = obj(obj(rRaw).Metadata)[LOCAL_EMULATION_METADATA];
       if (typeof localNote === 'string') model.ignored.push({ stack: stackName, logicalId, type, reason: localNote });
@@ -136,9 +148,13 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       else ctx.report(logicalId, type, unsupportedReason(type));
     }
     for (const handler of HANDLERS) handler.build(ctx, resolvedOfType(ctx, handler.type));
+    declareCustomResources(ctx);
     collectExports(ctx, exportsByName);
   }
-  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics };
+  return {
+    model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics,
+    declaredCustomResources: build.declaredCustomResources, stateMachines: build.stateMachines,
+  };
 }
 
 function skipFalseConditions(ctx: StackContext): void {

@@ -17,6 +17,35 @@ export interface PersistedTemplateValues {
   readonly physicalIds: Record<string, string>;
 }
 
+/** A custom resource as its last successful event left it. */
+export interface CustomResourceRecord {
+  readonly type: string;
+  readonly stackId?: string;
+  readonly serviceToken: string;
+  /** Resolved properties of that event (ServiceToken included), the next Update's OldResourceProperties. */
+  readonly properties: Obj;
+  readonly physicalResourceId: string;
+  /** The provider's `Data`, for `Fn::GetAtt`. */
+  readonly data: Obj;
+}
+
+/** `stack/logicalId` → record. */
+export type CustomResourceRecords = Record<string, CustomResourceRecord>;
+
+/** A custom resource of the template, as CloudFormation would send it to its provider. */
+export interface DeclaredCustomResource {
+  /** `stack/logicalId`. */
+  readonly key: string;
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly logicalId: string;
+  readonly type: string;
+  /** Keys of the custom resources it depends on (DependsOn, Ref, GetAtt, Sub, directly or through other resources). */
+  readonly dependsOn: string[];
+  /** Its properties, resolved now (a GetAtt of another custom resource's Data needs that one to have run). */
+  resolveProperties(): Obj;
+}
+
 /** The secrets of the assembly, as dynamic references (`{{resolve:secretsmanager:…}}`) read them. */
 export interface SecretValues {
   /** The value of a secret (or of one JSON key of it). */
@@ -41,6 +70,12 @@ export interface BuildState {
   readonly schedules: ScheduledInvocation[];
   /** The app's SNS topics, for the local SNS. */
   readonly topics: TopicSeed[];
+  /** The custom resources that ran (filled as they run: `Ref` and `Fn::GetAtt` read it). */
+  readonly customResources: CustomResourceRecords;
+  /** The template's custom resources, in no particular order. */
+  readonly declaredCustomResources: DeclaredCustomResource[];
+  /** State machine ARN → its definition (the Provider framework's waiter). */
+  readonly stateMachines: Map<string, Obj>;
 }
 
 export interface StackContext extends BuildState {

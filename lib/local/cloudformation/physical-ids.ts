@@ -51,6 +51,9 @@ export function physicalId(ctx: StackContext, memo: Map<string, string>, logical
         // A topic's Ref is its ARN.
         v = `arn:aws:sns:${ctx.model.region}:${ctx.model.accountId}:${str(resolveOr(props.TopicName)) ?? `${ctx.stackName}-${logicalId}-${stableId(seed, 12).toUpperCase()}`.slice(0, 256)}`;
         break;
+      case 'AWS::StepFunctions::StateMachine':
+        v = `arn:aws:states:${ctx.model.region}:${ctx.model.accountId}:stateMachine:${str(resolveOr(props.StateMachineName)) ?? `${logicalId}-${stableId(seed, 12)}`}`;
+        break;
       case 'AWS::Cognito::UserPool':
         v = `${ctx.model.region}_${stableId(seed, 9)}`;
         break;

@@ -6,7 +6,7 @@
  * runtime provides taken from keygate's own installation.
  */
 import * as path from 'path';
-import { LambdaRunner } from './runner';
+import { InvokeResult, LambdaRunner } from './runner';
 import { Model } from '../apigateway/model';
 
 /** Invokes the function `lambdaArn` with `event`; rejects with the function's error. */
@@ -23,13 +23,16 @@ export function sdkModulesDir(): string {
   return dir;
 }
 
+/** Invokes the function `lambdaArn` with `event` as Lambda's Invoke API does: the raw outcome, errors included. */
+export type LocalLambdaInvoker = (lambdaArn: string, event: object, options?: { clockRate?: number }) => Promise<InvokeResult & { readonly logicalId: string }>;
+
 /**
  * `clock` is the gateway's: the function's `Date` follows it (a job run with `--clock +100d`
- * sees the day the gateway serves).
+ * sees the day the gateway serves); `clockRate` makes its clock (and timers) run faster.
  */
-export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: () => string, clock: () => number = Date.now): LocalAwsInvoker {
+export function localLambdaInvoker(model: Pick<Model, 'functions'>, lambdas: LambdaRunner, endpoint: () => string, clock: () => number = Date.now): LocalLambdaInvoker {
   let invocations = 0;
-  return async (lambdaArn, event) => {
+  return async (lambdaArn, event, options = {}) => {
     const fn = model.functions.get(lambdaArn);
     if (!fn) throw new Error(`Lambda ${lambdaArn} is not a function of this app`);
     if (fn.unsupportedReason) throw new Error(`Lambda ${fn.logicalId} cannot run locally: ${fn.unsupportedReason}`);
@@ -45,8 +48,17 @@ export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: (
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     };
-    const out = await lambdas.invoke(local, event, `local-aws-${++invocations}`, fn.timeoutSeconds * 1000, clock() - Date.now());
-    if (out.failure) throw new Error(`Lambda ${fn.logicalId} ${out.failure === 'timeout' ? 'timed out' : 'crashed'}`);
+    const out = await lambdas.invoke(local, event, `local-aws-${++invocations}`, fn.timeoutSeconds * 1000, clock() - Date.now(), options.clockRate);
+    return { ...out, logicalId: fn.logicalId };
+  };
+}
+
+/** Like {@link localLambdaInvoker}, but resolves with the function's result and rejects with its error. */
+export function localAwsInvoker(model: Model, lambdas: LambdaRunner, endpoint: () => string, clock: () => number = Date.now): LocalAwsInvoker {
+  const invoke = localLambdaInvoker(model, lambdas, endpoint, clock);
+  return async (lambdaArn, event) => {
+    const out = await invoke(lambdaArn, event);
+    if (out.failure) throw new Error(`Lambda ${out.logicalId} ${out.failure === 'timeout' ? 'timed out' : 'crashed'}`);
     if (out.error) throw new Error(`${out.error.errorType}: ${out.error.errorMessage}`);
     return out.result;
   };

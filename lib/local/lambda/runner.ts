@@ -16,14 +16,29 @@ const path = require('path');
 const url = require('url');
 const { codeDir, handler, fnName, timeoutMs } = JSON.parse(process.env.__KEYGATE_WORKER);
 delete process.env.__KEYGATE_WORKER;
-// The gateway's clock (e.g. --clock +100d): each invocation says how far it is from this machine's.
+// The gateway's clock (e.g. --clock +100d): each invocation says how far it is from this machine's,
+// and how fast it runs (a custom resource's clock runs faster than the wall's: its timers too).
 let clockOffsetMs = 0;
+let clockRate = 1;
 const RealDate = Date;
+let anchorReal = RealDate.now();
+let anchorVirtual = anchorReal;
+const virtualNow = () => anchorVirtual + (RealDate.now() - anchorReal) * clockRate + clockOffsetMs;
+function setClock(offset, rate) {
+  anchorVirtual = virtualNow() - clockOffsetMs;
+  anchorReal = RealDate.now();
+  clockOffsetMs = offset || 0;
+  clockRate = rate > 0 ? rate : 1;
+}
 globalThis.Date = new Proxy(RealDate, {
-  construct: (target, args, newTarget) => Reflect.construct(target, args.length === 0 ? [RealDate.now() + clockOffsetMs] : args, newTarget),
-  apply: () => new RealDate(RealDate.now() + clockOffsetMs).toString(),
-  get: (target, prop, receiver) => (prop === 'now' ? () => RealDate.now() + clockOffsetMs : Reflect.get(target, prop, receiver)),
+  construct: (target, args, newTarget) => Reflect.construct(target, args.length === 0 ? [virtualNow()] : args, newTarget),
+  apply: () => new RealDate(virtualNow()).toString(),
+  get: (target, prop, receiver) => (prop === 'now' ? virtualNow : Reflect.get(target, prop, receiver)),
 });
+const realSetTimeout = setTimeout;
+const realSetInterval = setInterval;
+globalThis.setTimeout = (fn, ms, ...args) => realSetTimeout(fn, Math.max(0, Number(ms) || 0) / clockRate, ...args);
+globalThis.setInterval = (fn, ms, ...args) => realSetInterval(fn, Math.max(0, Number(ms) || 0) / clockRate, ...args);
 let loaded;
 async function load() {
   if (loaded) return loaded;
@@ -56,7 +71,7 @@ function serializeError(e) {
 }
 process.on('message', async (msg) => {
   const { id, event, requestId } = msg;
-  clockOffsetMs = msg.clockOffsetMs || 0;
+  setClock(msg.clockOffsetMs, msg.clockRate);
   let done = false;
   const finish = (err, result) => {
     if (done) return;
@@ -177,7 +192,7 @@ class Worker {
     return child;
   }
 
-  async invoke(event: unknown, requestId: string, timeoutMs: number, clockOffsetMs: number): Promise<InvokeResult> {
+  async invoke(event: unknown, requestId: string, timeoutMs: number, clockOffsetMs: number, clockRate: number): Promise<InvokeResult> {
     const child = this.child ?? this.start();
     const init = await this.ready;
     if (init?.failure) return { failure: init.failure };
@@ -193,10 +208,10 @@ class Worker {
         resolve({ failure: 'timeout' });
         // Like Lambda, a timed-out sandbox is discarded.
         if (this.child === child) { this.child = undefined; child.kill('SIGKILL'); }
-      }, timeoutMs);
+      }, timeoutMs / clockRate);
       this.pending.set(id, { resolve, timer });
       try {
-        child.send({ id, event, requestId, arn: this.fn.arn, memory: this.fn.memorySize, clockOffsetMs });
+        child.send({ id, event, requestId, arn: this.fn.arn, memory: this.fn.memorySize, clockOffsetMs, clockRate });
       } catch {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -225,9 +240,9 @@ export class LambdaRunner {
   /**
    * Invokes `fn` with `event`; the timeout is the function's, capped by `maxMs` (the integration
    * timeout). The function's `Date` runs `clockOffsetMs` ahead of this machine's (the gateway's
-   * simulated clock).
+   * simulated clock), and runs `clockRate` times as fast (its timers too; the timeout is on its clock).
    */
-  invoke(fn: LambdaFunction, event: unknown, requestId: string, maxMs = 29_000, clockOffsetMs = 0): Promise<InvokeResult> {
+  invoke(fn: LambdaFunction, event: unknown, requestId: string, maxMs = 29_000, clockOffsetMs = 0, clockRate = 1): Promise<InvokeResult> {
     let w = this.workers.get(fn.arn);
     if (!w) {
       let codeDir = fn.codeDir;
@@ -242,7 +257,7 @@ export class LambdaRunner {
       w = new Worker(fn, this.workerFile, codeDir, this.log);
       this.workers.set(fn.arn, w);
     }
-    return w.invoke(event, requestId, Math.min(fn.timeoutSeconds * 1000, maxMs), clockOffsetMs);
+    return w.invoke(event, requestId, Math.min(fn.timeoutSeconds * 1000, maxMs), clockOffsetMs, clockRate);
   }
 
   close(): void {

@@ -13,7 +13,11 @@ import { Model, ThrottleSettings } from '../apigateway/model';
 import { RequestActivity } from '../dashboard/activity';
 import { Dashboard } from '../dashboard/dashboard';
 import { ScheduledInvocation } from '../events/schedules';
-import { localAwsInvoker, LocalAwsInvoker } from '../lambda/aws-invoker';
+import { localAwsInvoker, LocalAwsInvoker, localLambdaInvoker } from '../lambda/aws-invoker';
+import { CustomResourceRecords, DeclaredCustomResource } from '../cloudformation/context';
+import { ProviderFramework } from '../cloudformation/provider-framework';
+import { LocalS3 } from '../s3/service';
+import { LambdaFunction } from '../apigateway/model';
 import { LambdaRunner } from '../lambda/runner';
 import { localCognitoOf } from '../cognito/serve';
 import { LocalCognito } from '../cognito/service';
@@ -21,7 +25,7 @@ import { LocalCloudWatch } from '../cloudwatch/service';
 import { LocalSecretsManager, RotationInvoker } from '../secrets-manager/service';
 import { LocalSns } from '../sns/service';
 import { ServiceRegistry } from '../services';
-import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from '../state';
+import { applyState, readState, snapshotState, StateFile, StateStore, templatePlanFingerprints } from '../state';
 import { apiInfos } from './info';
 
 export interface LocalGatewayOptions {
@@ -58,7 +62,16 @@ export interface LocalGatewayOptions {
   readonly rotateOnStart?: boolean;
   /** Runs the steps of a RotateSecret. Default: the app's rotation Lambda, in a worker, calling back into this gateway. */
   readonly invokeRotation?: RotationInvoker;
+  /**
+   * How much faster than the wall the custom resources' handlers' clock runs (their Date,
+   * timers and Lambda timeout, the waiter's intervals): the rate limits a handler keeps itself
+   * (keygate's reconciler paces its calls to API Gateway's) take that much less time. Default: 100.
+   */
+  readonly customResourceClockRate?: number;
 }
+
+/** Custom resources run on a clock 100 times as fast as the wall's (see customResourceClockRate). */
+export const DEFAULT_CUSTOM_RESOURCE_CLOCK_RATE = 100;
 
 /** Everything the gateway runs, wired together. */
 export interface GatewayServices {
@@ -78,6 +91,28 @@ export interface GatewayServices {
   readonly invokeLocally: LocalAwsInvoker;
   /** The app's EventBridge rate rules with a Lambda target. */
   readonly schedules: ScheduledInvocation[];
+  /** The template's custom resources, and the ones that ran (updated in place as they run; saved with the state). */
+  readonly customResources: { readonly declared: DeclaredCustomResource[]; readonly records: CustomResourceRecords };
+  /** The Provider framework's runtime, for the custom resources. */
+  readonly providerFramework: ProviderFramework;
+  readonly throttles: ThrottleRegistry;
+  readonly stateMachines: Map<string, Record<string, unknown>>;
+  /** The state as it is now (what --state saves; what --watch carries to the changed app). */
+  snapshot(): StateFile;
+}
+
+/** What a running gateway hands to the services built from a changed app (--watch): its state, throttle buckets and Lambda workers. */
+export interface CarriedState {
+  readonly state: StateFile;
+  readonly throttles: ThrottleRegistry;
+  /** The previous app's functions and state machines: a removed custom resource's provider runs its Delete. */
+  readonly functions: Map<string, LambdaFunction>;
+  readonly stateMachines: Map<string, Record<string, unknown>>;
+}
+
+/** The folders of the assembly and its nested assemblies (where S3's asset objects are). */
+function assemblyDirs(dir: string): string[] {
+  return [dir, ...loadAssembly(dir).stacks.map((s) => s.assemblyDir)];
 }
 
 /** Where the gateway listens, once it does (the services need it to call back into the gateway). */
@@ -86,10 +121,11 @@ export interface Endpoint {
 }
 
 /** The model from the assembly and the state file, and the store that saves it. */
-function loadModel(options: LocalGatewayOptions, clock: () => number) {
+function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: StateFile) {
   const assembly = loadAssembly(options.assemblyDir);
-  const state = options.statePath ? readState(options.statePath) : undefined;
-  const built = buildModel(assembly, state?.template, options.deployedAt ?? clock());
+  const state = carried ?? (options.statePath ? readState(options.statePath) : undefined);
+  const records: CustomResourceRecords = { ...state?.customResources };
+  const built = buildModel(assembly, state?.template, options.deployedAt ?? clock(), records);
   const { model, generated } = built;
   const templateKeyIds = new Set(model.keys.keys());
   const templatePlans = templatePlanFingerprints(model);
@@ -101,16 +137,25 @@ function loadModel(options: LocalGatewayOptions, clock: () => number) {
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
   const snapshot = (secrets: LocalSecretsManager): StateStore | undefined => options.statePath
-    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot()))
+    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records))
     : undefined;
-  return { ...built, state, quotas, snapshot };
+  return { ...built, state, quotas, snapshot, records, snapshotNow: (secrets: LocalSecretsManager) => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records) };
 }
 
-export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint): GatewayServices {
-  const { model, state, quotas, snapshot, secrets, schedules, topics } = loadModel(options, clock);
+export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint, carried?: CarriedState): GatewayServices {
+  const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow } = loadModel(options, clock, carried?.state);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
   const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
+  const previousFunctions = carried?.functions ?? new Map();
+  const providerFramework = new ProviderFramework({
+    invoke: localLambdaInvoker({ functions: new Map([...previousFunctions, ...model.functions]) }, lambdas, base, clock),
+    // The framework's own log (every event it passes along): on request only.
+    log: process.env.KEYGATE_LOCAL_PROVIDER_LOG ? log : () => undefined,
+    functionOf: (arn) => model.functions.get(arn) ?? previousFunctions.get(arn),
+    stateMachineOf: (arn) => stateMachines.get(arn) ?? carried?.stateMachines.get(arn),
+    clockRate: options.customResourceClockRate ?? DEFAULT_CUSTOM_RESOURCE_CLOCK_RATE,
+  });
   // The local Secrets Manager: the app's secrets, with the versions a previous run saved (rotated values).
   const secretsManager: LocalSecretsManager = new LocalSecretsManager(secrets, {
     clock, region: model.region, accountId: model.accountId,
@@ -122,8 +167,9 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   store?.saveNow();
 
   const cognito = localCognitoOf(model, clock, log);
+  const assetDirs = [...new Set(assemblyDirs(options.assemblyDir))];
   // The dashboard reads the data plane's buckets and counters and observes its requests.
-  const throttles = new ThrottleRegistry();
+  const throttles = carried?.throttles ?? new ThrottleRegistry();
   const activity = new RequestActivity();
   const observer = options.onRequest;
   const dataPlane = createDataPlane(model, {
@@ -138,9 +184,13 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => endpoint.port, apis: () => apiInfos(model, base()), sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const registry = new ServiceRegistry()
+    .register(new LocalS3(assetDirs).asService())
     .register(secretsManager.asService())
     .register(cloudwatch.asService())
     .register(sns.asService())
     .register(controlPlane.asService());
-  return { model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, registry, invokeLocally, schedules };
+  return {
+    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, registry, invokeLocally, schedules, throttles, stateMachines,
+    customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow(secretsManager),
+  };
 }
