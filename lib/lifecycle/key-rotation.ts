@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration, Fn, Lazy, Stack, Tags } from 'aws-cdk-lib';
+import { Duration, Fn, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
@@ -29,7 +29,7 @@ export interface KeyRotationOptions {
  * `rotation: KeyRotation.every(Duration.days(90), { overlap: Duration.days(7) })`.
  */
 export class KeyRotation {
-  /** Rotate every `period` (4 hours to 1,000 days, Secrets Manager's range). */
+  /** Rotate every `period`: whole hours or days, from 4 hours to 999 days (Secrets Manager's range). */
   public static every(period: Duration, options: KeyRotationOptions = {}): KeyRotation {
     return new KeyRotation(period, options.overlap ?? Duration.days(7));
   }
@@ -43,14 +43,35 @@ export class KeyRotation {
 
   /** @internal Throws naming `scope` and `property` unless the period and overlap are usable. */
   public _validate(scope: IConstruct, property: string): void {
-    const period = this.period.toSeconds();
-    const overlap = this.overlap.toSeconds();
-    if (period < 4 * 3600 || period > 1000 * 86_400) {
-      throw KeygateError.of(scope, `${property}.period`, 'Secrets Manager rotates every 4 hours to 1,000 days', this.period.toHumanString());
-    }
+    validateRotationPeriod(scope, `${property}.period`, this.period);
+    const period = this.period.toSeconds({ integral: false });
+    const overlap = this.overlap.toSeconds({ integral: false });
+    if (Token.isUnresolved(period) || Token.isUnresolved(overlap)) return;
     if (overlap >= period) {
       throw KeygateError.of(scope, `${property}.overlap`, `must be shorter than the rotation period (${this.period.toHumanString()}), or two rotations would overlap`, this.overlap.toHumanString());
     }
+  }
+}
+
+/** Shortest and longest rotation period Secrets Manager schedules (`rate(4 hours)` … `rate(999 days)`). */
+export const MIN_ROTATION_PERIOD_HOURS = 4;
+export const MAX_ROTATION_PERIOD_DAYS = 999;
+
+/**
+ * Secrets Manager's `rate()` takes a whole number of hours or days, from 4 hours to 999 days
+ * (Secrets Manager user guide, "Rate expressions"); CloudFormation only finds out at deploy.
+ */
+function validateRotationPeriod(scope: IConstruct, property: string, period: Duration): void {
+  const seconds = period.toSeconds({ integral: false });
+  if (Token.isUnresolved(seconds)) return;
+  if (!Number.isInteger(seconds)) {
+    throw KeygateError.of(scope, property, 'must be a whole number of seconds, and then of hours', period.toHumanString());
+  }
+  if (seconds % 3600 !== 0) {
+    throw KeygateError.of(scope, property, 'Secrets Manager schedules rotations in whole hours or days (rate(N hours), rate(N days)), not minutes or seconds', period.toHumanString());
+  }
+  if (seconds < MIN_ROTATION_PERIOD_HOURS * 3600 || seconds > MAX_ROTATION_PERIOD_DAYS * 86_400) {
+    throw KeygateError.of(scope, property, `Secrets Manager rotates every ${MIN_ROTATION_PERIOD_HOURS} hours to ${MAX_ROTATION_PERIOD_DAYS} days`, period.toHumanString());
   }
 }
 
