@@ -5,9 +5,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import type { IKeyProtectedApi } from './api-contract';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
-import { KeyRotation, KeyRotationRunner } from './lifecycle/key-rotation';
+import { KeyRotation, KeyRotationRunner, rotationTopics } from './lifecycle/key-rotation';
 import { Expiration, KeyExpiry } from './lifecycle/expiration';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
@@ -202,7 +203,10 @@ export class Client extends Construct {
   public readonly generations: KeyGeneration[];
   /** The rotation schedule of a rotating client. */
   public readonly rotationSchedule?: secretsmanager.RotationSchedule;
-  /** Notified when a rotation step or a retirement of a rotating client fails. */
+  /**
+   * Notified when a rotation step or a retirement of a rotating client fails: the rotation's
+   * `topic`, else the alert topic of the API of the client's tiers.
+   */
   public readonly rotationAlarmTopic?: sns.ITopic;
   private readonly rotationSecret?: secretsmanager.Secret;
 
@@ -223,7 +227,9 @@ export class Client extends Construct {
       this.rotationSecret = this.createSecret(this, 'rotated on a schedule', props);
       const runner = KeyRotationRunner.of(this);
       this.rotationSchedule = runner.schedule(this.rotationSecret, props.rotation, props.tiers);
-      this.rotationAlarmTopic = runner.alarmTopic;
+      const topics = rotationTopics(this, 'rotation', props.rotation, apisOf(props.tiers));
+      for (const topic of topics) runner.notify(topic);
+      this.rotationAlarmTopic = topics[0];
       return;
     }
 
@@ -305,7 +311,7 @@ export class Client extends Construct {
       registryOf(this).values.push(claim);
       scope.node.addValidation({ validate: () => duplicateValueErrors(claim) });
     }
-    if (expiryTags) KeyExpiry.of(this).addKey(apiKey);
+    if (expiryTags) KeyExpiry.of(this).addKey(apiKey, apisOf(props.tiers));
     this.associate(scope, apiKey, props.tiers);
     return { generation, apiKey, secret };
   }
@@ -341,6 +347,11 @@ export class Client extends Construct {
     // APIs may both have a 'Basic'), and short, since the id recurs in every DependsOn.
     for (const tier of tiers) associateKey(scope, `Tier${tier.node.id}${pathHash(tier)}`, key, tier);
   }
+}
+
+/** The APIs of the tiers keygate made among `tiers` (an imported tier names no API). */
+function apisOf(tiers: ITier[]): IKeyProtectedApi[] {
+  return tiers.filter((tier): tier is Tier => tier instanceof Tier).map((tier) => tier.api);
 }
 
 function pathHash(construct: IConstruct): string {

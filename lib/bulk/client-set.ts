@@ -14,7 +14,7 @@ import type { IKeyProtectedApi } from '../api-contract';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
-import { KeyRotation, KeyRotationRunner } from '../lifecycle/key-rotation';
+import { KeyRotation, KeyRotationRunner, rotationTopics } from '../lifecycle/key-rotation';
 import {
   CLIENT_SET_SECRET_RECOVERY_DAYS, clientSetSecretName, clientSetSecretPrefix, MAX_SECRET_TAG_VALUE_LENGTH, SECRET_NAME_PATTERN,
 } from '../shared/rotation-tags';
@@ -202,7 +202,7 @@ export class ClientSet extends Construct {
     for (const client of clients) this.clientNames.add(client.name);
 
     const provider = ClientSetProvider.of(this);
-    const rotationProperties = this.rotation ? this.setUpRotation(this.rotation, provider, [...tierKeys.keys()]) : undefined;
+    const rotationProperties = this.rotation ? this.setUpRotation(this.rotation, provider, [...tierKeys.keys()], props.api) : undefined;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KeygateClientSet',
@@ -259,8 +259,9 @@ export class ClientSet extends Construct {
    * The reconciler may create and manage the set's secrets (and only those) and start their
    * rotation with the stack's rotation Lambda; that Lambda may rotate them.
    */
-  private setUpRotation(rotation: KeyRotation, provider: ClientSetProvider, tiers: ITier[]): { properties: { [key: string]: string }; policy: iam.Policy } {
+  private setUpRotation(rotation: KeyRotation, provider: ClientSetProvider, tiers: ITier[], api: IKeyProtectedApi): { properties: { [key: string]: string }; policy: iam.Policy } {
     const runner = KeyRotationRunner.of(this);
+    for (const topic of rotationTopics(this, 'rotation', rotation, [api])) runner.notify(topic);
     runner.rotateClientSetSecrets(clientSetSecretPrefix(this.setId), this.secretArnPattern, tiers);
     const policy = new iam.Policy(this, 'RotationAccess', {
       roles: [provider.role],

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
-import { ownerTopic, ScheduledJob, validateInterval } from './scheduled-job';
+import { ScheduledJob, validateInterval } from './scheduled-job';
 
 /** Options of `api.addKeyHygiene(options)`. */
 export interface KeyHygieneOptions {
@@ -29,7 +29,7 @@ export interface KeyHygieneOptions {
 
   /**
    * Topic told about each key the job disables.
-   * @default - a new topic, encrypted, TLS only
+   * @default - the API's alert topic (`api.alertTopic`: KMS-encrypted, TLS only)
    */
   readonly topic?: sns.ITopic;
 }
@@ -61,7 +61,7 @@ export class KeyHygiene extends Construct {
     const every = props.schedule ?? Duration.days(1);
     validateInterval(this, 'schedule', every, Duration.hours(1), Duration.days(7));
 
-    this.topic = props.topic ?? ownerTopic(this, 'keygate: unused API keys');
+    this.topic = props.topic ?? props.api.alertTopic;
     this.job = new ScheduledJob(this, 'Job', {
       handlerName: 'disable-unused-keys',
       description: 'keygate: disables unused API keys',

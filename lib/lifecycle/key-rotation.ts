@@ -8,9 +8,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration, Fn, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { KeygateError } from '../errors';
+import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
 import { SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_USAGE_PLANS } from '../shared/rotation-tags';
+import type { IKeyProtectedApi } from '../api-contract';
 import { ITier } from '../tier';
 
 /** Options of a key rotation schedule. */
@@ -22,6 +23,13 @@ export interface KeyRotationOptions {
    * @default Duration.days(7)
    */
   readonly overlap?: Duration;
+
+  /**
+   * Topic notified when a rotation step or a retirement fails. The alarm is on the stack's
+   * one rotation Lambda, so it notifies the topics of all rotating clients of the stack.
+   * @default - the alert topic (`api.alertTopic`, KMS-encrypted, TLS only) of the API of the client's tiers
+   */
+  readonly topic?: sns.ITopic;
 }
 
 /**
@@ -31,7 +39,7 @@ export interface KeyRotationOptions {
 export class KeyRotation {
   /** Rotate every `period`: whole hours or days, from 4 hours to 999 days (Secrets Manager's range). */
   public static every(period: Duration, options: KeyRotationOptions = {}): KeyRotation {
-    return new KeyRotation(period, options.overlap ?? Duration.days(7));
+    return new KeyRotation(period, options.overlap ?? Duration.days(7), options.topic);
   }
 
   private constructor(
@@ -39,6 +47,8 @@ export class KeyRotation {
     public readonly period: Duration,
     /** How long a predecessor keeps working. */
     public readonly overlap: Duration,
+    /** The topic given in the options, if one was. */
+    public readonly topic?: sns.ITopic,
   ) {}
 
   /** @internal Throws naming `scope` and `property` unless the period and overlap are usable. */
@@ -51,6 +61,20 @@ export class KeyRotation {
       throw KeygateError.of(scope, `${property}.overlap`, `must be shorter than the rotation period (${this.period.toHumanString()}), or two rotations would overlap`, this.overlap.toHumanString());
     }
   }
+}
+
+/** CloudWatch: at most 5 actions per alarm state. */
+const MAX_ALARM_ACTIONS = 5;
+
+/**
+ * The topics a rotation's failures go to: the one the rotation names, else the alert topic of
+ * each API that `apis` names (the APIs of the client's tiers keygate made). Throws naming
+ * `scope` when there is neither.
+ */
+export function rotationTopics(scope: IConstruct, property: string, rotation: KeyRotation, apis: IKeyProtectedApi[]): sns.ITopic[] {
+  if (rotation.topic) return [rotation.topic];
+  if (apis.length > 0) return [...new Set(apis)].map((api) => api.alertTopic);
+  throw KeygateError.of(scope, `${property}.topic`, 'the client\'s tiers are all imported (Tier.fromUsagePlanId), so keygate knows no API whose alert topic to notify of failed rotations; pass KeyRotation.every(period, { topic })');
 }
 
 /** Shortest and longest rotation period Secrets Manager schedules (`rate(4 hours)` … `rate(999 days)`). */
@@ -78,7 +102,8 @@ function validateRotationPeriod(scope: IConstruct, property: string, period: Dur
 /**
  * What a stack's rotating clients share: the rotation Lambda, the hourly rule that retires
  * predecessors whose overlap has ended, and an alarm on the Lambda's errors (a failed step or a
- * failed retirement) that notifies an SNS topic.
+ * failed retirement) that notifies the alert topic of each API with rotating clients (or the
+ * topic a rotation names).
  */
 export class KeyRotationRunner extends Construct {
   /** The runner of `scope`'s stack, created on first use. */
@@ -90,8 +115,8 @@ export class KeyRotationRunner extends Construct {
 
   /** The rotation Lambda (rotation steps and retirements). */
   public readonly function: lambda.Function;
-  /** Notified when a rotation step or a retirement fails. Subscribe to it. */
-  public readonly alarmTopic: sns.Topic;
+  /** Notified when a rotation step or a retirement fails: the topics added with `notify`. */
+  public readonly alarmTopics: sns.ITopic[] = [];
   /** Fires when the rotation Lambda fails. */
   public readonly alarm: cloudwatch.Alarm;
   private readonly secretArns: string[] = [];
@@ -133,7 +158,6 @@ export class KeyRotationRunner extends Construct {
       })],
     });
 
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'keygate key rotation failures', enforceSSL: true });
     this.alarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
       alarmDescription: 'keygate: a key rotation step or a retirement failed; the current keys keep working. See the rotation Lambda\'s logs.',
       metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
@@ -142,7 +166,16 @@ export class KeyRotationRunner extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
+    this.node.addValidation({ validate: () => this.alarmTopics.length > MAX_ALARM_ACTIONS
+      ? [formatProblem(this, 'topics', `the rotation alarm would notify ${this.alarmTopics.length} topics, CloudWatch allows ${MAX_ALARM_ACTIONS} actions per alarm state; give the rotations of the stack's APIs a shared topic (KeyRotation.every(period, { topic }))`)]
+      : [] });
+  }
+
+  /** Adds `topic` to the topics the rotation alarm notifies (once). */
+  public notify(topic: sns.ITopic): void {
+    if (this.alarmTopics.includes(topic)) return;
+    this.alarmTopics.push(topic);
+    this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
   }
 
   /**
