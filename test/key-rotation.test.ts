@@ -70,18 +70,22 @@ describe('KeyRotation', () => {
     expect(initech.rotationAlarmTopic).toBeDefined();
   });
 
-  test('the rotation Lambda may change keys and the tiers\' plan keys only', () => {
+  test('the rotation Lambda may change keys, the tiers\' plan keys, and only the secrets tagged for its stack', () => {
     const { stack } = rotationApp();
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: ['apigateway:GET', 'apigateway:POST'],
-        Resource: [
-          { 'Fn::Join': ['', Match.arrayWith([':apigateway:', '::/usageplans/', { Ref: Match.stringLikeRegexp('^ApiPremium') }, '/keys'])] },
-          { 'Fn::Join': ['', Match.arrayWith([':apigateway:', '::/usageplans/', { Ref: Match.stringLikeRegexp('^ApiPremium') }, '/keys/*'])] },
-        ],
+        Resource: [{ 'Fn::Join': ['', Match.arrayWith([':apigateway:', '::/usageplans/', { Ref: Match.stringLikeRegexp('^ApiPremium') }, '/keys*'])] }],
       })]) },
     });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        Condition: { StringEquals: { 'secretsmanager:ResourceTag/keygate:rotated-by': 'RotationStack' } },
+      })]) },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Tags: Match.arrayWith([{ Key: 'keygate:rotated-by', Value: 'RotationStack' }]) });
   });
 
   test('a deploy after a rotation changes nothing: no template value depends on the rotated secret', () => {
@@ -125,6 +129,29 @@ describe('KeyRotation', () => {
     expect(rotating.secret).toBeDefined();
     expect(rotating.generations).toEqual([]);
     expect(() => rotating.apiKey).toThrow(/\[RotationStack\/Api\/Clients\/globex\] apiKey: a rotating client's keys are created by its rotation schedule/);
+  });
+});
+
+describe('KeyRotation ordering', () => {
+  test('a schedule that rotates at deploy starts after the stack\'s last UsagePlanKey, also one added after it', () => {
+    // GIVEN a rotating client declared before two stack-owned clients
+    const { stack, api, tier } = smallApi();
+    const rotating = api.addClient('globex', { tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: every90() });
+    api.addClient('acme', { tiers: [tier] });
+    api.addClient('initech', { tiers: [tier] });
+
+    // WHEN
+    const template = Template.fromStack(stack);
+
+    // THEN the UsagePlanKeys form a chain, and the schedule depends on its end (initech's)
+    const associations = template.findResources('AWS::ApiGateway::UsagePlanKey');
+    const last = Object.keys(associations).find((id) => id.startsWith('ApiClientsinitech'));
+    expect(last).toBeDefined();
+    expect(associations[last!].DependsOn).toEqual([expect.stringMatching(/^ApiClientsacme/)]);
+    const scheduleId = stack.getLogicalId(rotating.rotationSchedule!.node.defaultChild as never);
+    expect(template.toJSON().Resources[scheduleId].DependsOn).toEqual(expect.arrayContaining([last]));
+    // …and after the rotation Lambda's permissions, which stand in for aws-cdk's per-secret grants
+    expect(template.toJSON().Resources[scheduleId].DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^KeygateKeyRotationFunctionServiceRoleDefaultPolicy/)]));
   });
 });
 

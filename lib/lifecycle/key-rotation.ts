@@ -6,10 +6,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration, Fn, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, Duration, Fn, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { formatProblem, KeygateError } from '../errors';
 import { bundledHandlerCode } from '../handler-code';
+import { registryOf } from '../registry';
 import { SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_USAGE_PLANS } from '../shared/rotation-tags';
 import type { IKeyProtectedApi } from '../api-contract';
 import { ITier } from '../tier';
@@ -62,6 +63,9 @@ export class KeyRotation {
     }
   }
 }
+
+/** Tag of a single client's rotating secret: the name of the stack whose rotation Lambda may rotate it. */
+const SECRET_TAG_ROTATED_BY = 'keygate:rotated-by';
 
 /** CloudWatch: at most 5 actions per alarm state. */
 const MAX_ALARM_ACTIONS = 5;
@@ -122,10 +126,11 @@ export class KeyRotationRunner extends Construct {
   private readonly secretArns: string[] = [];
   private readonly secretNamePrefixes: string[] = [];
   private readonly usagePlanIds = new Set<string>();
+  private readonly scheduleTarget: lambda.IFunction;
+  private readonly schedules: secretsmanager.RotationSchedule[] = [];
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
-    const stack = Stack.of(this);
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
@@ -134,16 +139,13 @@ export class KeyRotationRunner extends Construct {
       memorySize: 256,
       description: 'keygate: rotates API keys kept in Secrets Manager and retires their predecessors',
     });
-    // Keys are created at run time, so their ids (and ARNs) are unknown here; usage plans are known.
-    const arn = (path: string): string => `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
-    this.function.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE', 'apigateway:PUT'],
-      resources: [arn('/apikeys'), arn('/apikeys/*'), arn('/tags/*')],
-    }));
-    this.function.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['apigateway:GET', 'apigateway:POST'],
-      resources: Lazy.list({ produce: () => [...this.usagePlanIds].flatMap((id) => [arn(`/usageplans/${id}/keys`), arn(`/usageplans/${id}/keys/*`)]) }),
-    }));
+    this.grantKeyAccess();
+    // Schedules name the function through a reference without a role: aws-cdk's RotationSchedule
+    // would add one statement per secret to the role, growing it past IAM's 10,240 characters.
+    this.scheduleTarget = lambda.Function.fromFunctionAttributes(this, 'ScheduleTarget', {
+      functionArn: this.function.functionArn, sameEnvironment: true, skipPermissions: true,
+    });
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.orderAfterUsagePlanKeys(); } });
 
     new events.Rule(this, 'RetireSchedule', {
       description: 'keygate: retires API keys whose rotation overlap has ended',
@@ -171,6 +173,51 @@ export class KeyRotationRunner extends Construct {
       : [] });
   }
 
+  /**
+   * Keys are created at run time, so their ids (and ARNs) are unknown here; usage plans are
+   * known: one ARN per plan (`keys*` covers CreateUsagePlanKey and GetUsagePlanKey), so the
+   * policy grows with the stack's tiers, never with its clients.
+   */
+  private grantKeyAccess(): void {
+    const stack = Stack.of(this);
+    const arn = (path: string): string => `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE', 'apigateway:PUT'],
+      resources: [arn('/apikeys'), arn('/apikeys/*'), arn('/tags/*')],
+    }));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['apigateway:GET', 'apigateway:POST'],
+      resources: Lazy.list({ produce: () => [...this.usagePlanIds].map((id) => arn(`/usageplans/${id}/keys*`)) }),
+    }));
+  }
+
+  /**
+   * The rotation steps on the stack's rotating secrets, granted once for all of them: secrets
+   * carry the tag `keygate:rotated-by` = the stack's name, so the policy never grows with clients.
+   */
+  private grantSecretAccess(): void {
+    const stack = Stack.of(this);
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      conditions: { StringEquals: { [`secretsmanager:ResourceTag/${SECRET_TAG_ROTATED_BY}`]: stack.stackName } },
+    }));
+    // GetRandomPassword has no resource-level permissions.
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    this.function.grantInvoke(new iam.ServicePrincipal('secretsmanager.amazonaws.com'));
+  }
+
+  /**
+   * The first rotation of a schedule (RotateImmediatelyOnUpdate) calls CreateUsagePlanKey
+   * during the deploy; API Gateway runs those one at a time per region, so each schedule
+   * starts after the stack's last UsagePlanKey (the chain `associateKey` builds).
+   */
+  private orderAfterUsagePlanKeys(): void {
+    const last = registryOf(this).lastUsagePlanKey.get(Stack.of(this));
+    if (!last) return;
+    for (const schedule of this.schedules) schedule.node.addDependency(last);
+  }
+
   /** Adds `topic` to the topics the rotation alarm notifies (once). */
   public notify(topic: sns.ITopic): void {
     if (this.alarmTopics.includes(topic)) return;
@@ -187,13 +234,19 @@ export class KeyRotationRunner extends Construct {
     for (const id of planIds) this.usagePlanIds.add(id);
     Tags.of(secret).add(SECRET_TAG_USAGE_PLANS, Fn.join(' ', planIds));
     Tags.of(secret).add(SECRET_TAG_OVERLAP_SECONDS, String(rotation.overlap.toSeconds()));
+    Tags.of(secret).add(SECRET_TAG_ROTATED_BY, Stack.of(this).stackName);
+    if (this.secretArns.length === 0) this.grantSecretAccess();
     this.secretArns.push(secret.secretArn);
-    return secret.addRotationSchedule('RotationSchedule', {
-      rotationLambda: this.function,
+    const schedule = secret.addRotationSchedule('RotationSchedule', {
+      rotationLambda: this.scheduleTarget,
       automaticallyAfter: rotation.period,
       // The first rotation runs at deploy and creates the client's first key.
       rotateImmediatelyOnUpdate: true,
     });
+    // The grants above stand in for the ones aws-cdk adds per schedule: they must exist before the first rotation.
+    schedule.node.addDependency(this.function);
+    this.schedules.push(schedule);
+    return schedule;
   }
 
   /**
