@@ -8,7 +8,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { IKeyProtectedApi } from './api-contract';
 import { associateKey } from './association';
 import { formatProblem, KeygateError } from './errors';
-import { KeyRotation, KeyRotationRunner, rotationTopics } from './lifecycle/key-rotation';
+import { KeyRotation, KeyRotationRunner } from './lifecycle/key-rotation';
 import { Expiration, KeyExpiry } from './lifecycle/expiration';
 import { claimClientName, KeyValueClaim, registryOf } from './registry';
 import { ITier, Tier } from './tier';
@@ -227,7 +227,7 @@ export class Client extends Construct {
       this.rotationSecret = this.createSecret(this, 'rotated on a schedule', props);
       const runner = KeyRotationRunner.of(this);
       this.rotationSchedule = runner.schedule(this.rotationSecret, props.rotation, props.tiers);
-      const topics = rotationTopics(this, 'rotation', props.rotation, apisOf(props.tiers));
+      const topics = props.rotation._topics(this, 'rotation', apisOf(props.tiers));
       for (const topic of topics) runner.notify(topic);
       this.rotationAlarmTopic = topics[0];
       return;

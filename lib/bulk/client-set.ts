@@ -7,14 +7,16 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { ArnFormat, Aspects, CustomResource, Duration, IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
+import { keygateLogGroup } from '../function-logs';
 import { bundledHandlerCode } from '../handler-code';
-import { KeyRotation, KeyRotationRunner, rotationTopics } from '../lifecycle/key-rotation';
+import { KeyRotation, KeyRotationRunner } from '../lifecycle/key-rotation';
 import {
   CLIENT_SET_SECRET_RECOVERY_DAYS, clientSetSecretName, clientSetSecretPrefix, MAX_SECRET_TAG_VALUE_LENGTH, SECRET_NAME_PATTERN,
 } from '../shared/rotation-tags';
@@ -261,7 +263,7 @@ export class ClientSet extends Construct {
    */
   private setUpRotation(rotation: KeyRotation, provider: ClientSetProvider, tiers: ITier[], api: IKeyProtectedApi): { properties: { [key: string]: string }; policy: iam.Policy } {
     const runner = KeyRotationRunner.of(this);
-    for (const topic of rotationTopics(this, 'rotation', rotation, [api])) runner.notify(topic);
+    for (const topic of rotation._topics(this, 'rotation', [api])) runner.notify(topic);
     runner.rotateClientSetSecrets(clientSetSecretPrefix(this.setId), this.secretArnPattern, tiers);
     const policy = new iam.Policy(this, 'RotationAccess', {
       roles: [provider.role],
@@ -578,11 +580,15 @@ class ClientSetProvider extends Construct {
       timeout: Duration.minutes(10),
       description: 'keygate client set reconciler',
     };
-    const onEvent = new lambda.Function(this, 'OnEvent', common);
-    const isComplete = new lambda.Function(this, 'IsComplete', { ...common, handler: 'index.isComplete' });
+    const onEvent = new lambda.Function(this, 'OnEvent', { ...common, logGroup: keygateLogGroup(this, 'OnEventLogs') });
+    const isComplete = new lambda.Function(this, 'IsComplete', { ...common, handler: 'index.isComplete', logGroup: keygateLogGroup(this, 'IsCompleteLogs') });
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
+      // The framework's functions and its waiter state machine log to groups with keygate's retention.
+      logGroup: keygateLogGroup(this, 'FrameworkLogs'),
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: { destination: keygateLogGroup(this, 'WaiterLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
       queryInterval: Duration.seconds(15),
       // CloudFormation waits at most 1 hour for a custom resource; a 10,000-key delete at
       // DeleteApiKey's 5 rps takes ~2,000 s.

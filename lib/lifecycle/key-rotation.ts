@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { ArnFormat, Aspects, Duration, Fn, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { formatProblem, KeygateError } from '../errors';
+import { keygateLogGroup } from '../function-logs';
 import { bundledHandlerCode } from '../handler-code';
 import { registryOf } from '../registry';
 import { SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_USAGE_PLANS } from '../shared/rotation-tags';
@@ -52,6 +53,17 @@ export class KeyRotation {
     public readonly topic?: sns.ITopic,
   ) {}
 
+  /**
+   * The topics this rotation's failures go to: its `topic`, else the alert topic of each of
+   * `apis` (the APIs of the client's tiers keygate made). Throws naming `scope` when there is neither.
+   * @internal
+   */
+  public _topics(scope: IConstruct, property: string, apis: IKeyProtectedApi[]): sns.ITopic[] {
+    if (this.topic) return [this.topic];
+    if (apis.length > 0) return [...new Set(apis)].map((api) => api.alertTopic);
+    throw KeygateError.of(scope, `${property}.topic`, 'the client\'s tiers are all imported (Tier.fromUsagePlanId), so keygate knows no API whose alert topic to notify of failed rotations; pass KeyRotation.every(period, { topic })');
+  }
+
   /** @internal Throws naming `scope` and `property` unless the period and overlap are usable. */
   public _validate(scope: IConstruct, property: string): void {
     validateRotationPeriod(scope, `${property}.period`, this.period);
@@ -70,20 +82,9 @@ const SECRET_TAG_ROTATED_BY = 'keygate:rotated-by';
 /** CloudWatch: at most 5 actions per alarm state. */
 const MAX_ALARM_ACTIONS = 5;
 
-/**
- * The topics a rotation's failures go to: the one the rotation names, else the alert topic of
- * each API that `apis` names (the APIs of the client's tiers keygate made). Throws naming
- * `scope` when there is neither.
- */
-export function rotationTopics(scope: IConstruct, property: string, rotation: KeyRotation, apis: IKeyProtectedApi[]): sns.ITopic[] {
-  if (rotation.topic) return [rotation.topic];
-  if (apis.length > 0) return [...new Set(apis)].map((api) => api.alertTopic);
-  throw KeygateError.of(scope, `${property}.topic`, 'the client\'s tiers are all imported (Tier.fromUsagePlanId), so keygate knows no API whose alert topic to notify of failed rotations; pass KeyRotation.every(period, { topic })');
-}
-
 /** Shortest and longest rotation period Secrets Manager schedules (`rate(4 hours)` … `rate(999 days)`). */
-export const MIN_ROTATION_PERIOD_HOURS = 4;
-export const MAX_ROTATION_PERIOD_DAYS = 999;
+const MIN_ROTATION_PERIOD_HOURS = 4;
+const MAX_ROTATION_PERIOD_DAYS = 999;
 
 /**
  * Secrets Manager's `rate()` takes a whole number of hours or days, from 4 hours to 999 days
@@ -138,6 +139,7 @@ export class KeyRotationRunner extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 256,
       description: 'keygate: rotates API keys kept in Secrets Manager and retires their predecessors',
+      logGroup: keygateLogGroup(this, 'FunctionLogs'),
     });
     this.grantKeyAccess();
     // Schedules name the function through a reference without a role: aws-cdk's RotationSchedule

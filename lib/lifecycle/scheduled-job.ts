@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { CfnResource, Duration, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
+import { keygateLogGroup } from '../function-logs';
 import { bundledHandlerCode } from '../handler-code';
 import { LOCAL_EMULATION_METADATA } from '../shared/local-emulation';
 
@@ -42,6 +43,7 @@ export class ScheduledJob extends Construct {
       memorySize: 256,
       timeout: props.timeout ?? Duration.minutes(5),
       description: props.description,
+      logGroup: keygateLogGroup(this, 'HandlerLogs'),
       environment: props.notifies ? { ...props.environment, TOPIC_ARN: props.notifies.topicArn } : props.environment,
     });
     if (props.notifies) this.grantPublish(props.notifies);
