@@ -7,6 +7,7 @@ import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } fro
 import { Construct, IConstruct } from 'constructs';
 import type { IKeyProtectedApi } from './api-contract';
 import { associateKey } from './association';
+import { acknowledgeNag } from './nag';
 import { formatProblem, KeygateError } from './errors';
 import { KeyRotation, KeyRotationRunner } from './lifecycle/key-rotation';
 import { Expiration, KeyExpiry } from './lifecycle/expiration';
@@ -305,6 +306,7 @@ export class Client extends Construct {
     });
     if (secret) {
       for (const [k, v] of Object.entries(tags)) Tags.of(secret).add(k, v);
+      acknowledgeNag(secret, 'AwsSolutions-SMG4', 'The secret holds the value of one key generation, which API Gateway can\'t change; keys rotate through a new generation (generations), or on a schedule with rotation: KeyRotation.every(...).');
     }
     if (value !== undefined) {
       const claim = { fingerprint: JSON.stringify(Stack.of(this).resolve(value)), scope };

@@ -2,10 +2,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
+import { acknowledgeNag, nagArn } from '../nag';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
 import { ScheduledJob, validateInterval } from './scheduled-job';
 
@@ -83,9 +84,7 @@ export class KeyHygiene extends Construct {
     }));
     // Any key of the tiers may turn out unused, also keys made outside this app.
     this.job.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [keysArn('*')] }));
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
-      reason: 'The job disables whichever key of the tiers turns out unused, including keys created outside this app (ops CLI, console), so their ids are unknown at synth.',
-    });
+    acknowledgeNag(this, `AwsSolutions-IAM5[Resource::${nagArn(this, 'apigateway', '/apikeys/*')}]`,
+      'The job disables whichever key of the tiers turns out unused, including keys created outside this app (ops CLI, console), so their ids are unknown at synth.');
   }
 }

@@ -12,6 +12,7 @@ import { formatProblem, KeygateError } from '../errors';
 import { keygateLogGroup } from '../function-logs';
 import { bundledHandlerCode } from '../handler-code';
 import { registryOf } from '../registry';
+import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE, nagArn, nagRef } from '../nag';
 import { SECRET_TAG_OVERLAP_SECONDS, SECRET_TAG_USAGE_PLANS } from '../shared/rotation-tags';
 import type { IKeyProtectedApi } from '../api-contract';
 import { ITier } from '../tier';
@@ -142,6 +143,7 @@ export class KeyRotationRunner extends Construct {
       logGroup: keygateLogGroup(this, 'FunctionLogs'),
     });
     this.grantKeyAccess();
+    acknowledgeNag(this, LAMBDA_BASIC_EXECUTION_ROLE, LAMBDA_BASIC_EXECUTION_REASON);
     // Schedules name the function through a reference without a role: aws-cdk's RotationSchedule
     // would add one statement per secret to the role, growing it past IAM's 10,240 characters.
     this.scheduleTarget = lambda.Function.fromFunctionAttributes(this, 'ScheduleTarget', {
@@ -187,6 +189,10 @@ export class KeyRotationRunner extends Construct {
       actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE', 'apigateway:PUT'],
       resources: [arn('/apikeys'), arn('/apikeys/*'), arn('/tags/*')],
     }));
+    for (const path of ['/apikeys/*', '/tags/*']) {
+      acknowledgeNag(this, `AwsSolutions-IAM5[Resource::${nagArn(this, 'apigateway', path)}]`,
+        'The rotation Lambda creates, tags, disables and deletes keys whose ids exist only at run time (API Gateway\'s key ARNs allow no narrower scope); it changes only keys tagged with its own secret\'s ARN.');
+    }
     this.function.addToRolePolicy(new iam.PolicyStatement({
       actions: ['apigateway:GET', 'apigateway:POST'],
       resources: Lazy.list({ produce: () => [...this.usagePlanIds].map((id) => arn(`/usageplans/${id}/keys*`)) }),
@@ -206,6 +212,9 @@ export class KeyRotationRunner extends Construct {
     }));
     // GetRandomPassword has no resource-level permissions.
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    acknowledgeNag(this, `AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', 'secret:*', true)}]`,
+      `The rotation steps are granted once for all of the stack's rotating secrets, on the condition that the secret carries the tag ${SECRET_TAG_ROTATED_BY} with this stack's name, so the role does not grow with clients.`);
+    acknowledgeNag(this, 'AwsSolutions-IAM5[Resource::*]', 'secretsmanager:GetRandomPassword (and ListSecrets for client sets) have no resource-level permissions.');
     this.function.grantInvoke(new iam.ServicePrincipal('secretsmanager.amazonaws.com'));
   }
 
@@ -218,6 +227,16 @@ export class KeyRotationRunner extends Construct {
     const last = registryOf(this).lastUsagePlanKey.get(Stack.of(this));
     if (!last) return;
     for (const schedule of this.schedules) schedule.node.addDependency(last);
+  }
+
+  /** Lets the Lambda add keys to the plans `planIds` (and read them there). */
+  private addPlans(planIds: string[]): void {
+    for (const id of planIds) {
+      if (this.usagePlanIds.has(id)) continue;
+      this.usagePlanIds.add(id);
+      acknowledgeNag(this, `AwsSolutions-IAM5[Resource::${nagArn(this, 'apigateway', `/usageplans/${nagRef(this, id)}/keys*`)}]`,
+        'The rotation Lambda adds the keys it creates (ids known only at run time) to the rotating client\'s tier, and reads them there.');
+    }
   }
 
   /** Adds `topic` to the topics the rotation alarm notifies (once). */
@@ -233,7 +252,7 @@ export class KeyRotationRunner extends Construct {
    */
   public schedule(secret: secretsmanager.Secret, rotation: KeyRotation, tiers: ITier[]): secretsmanager.RotationSchedule {
     const planIds = tiers.map((tier) => tier.usagePlanId);
-    for (const id of planIds) this.usagePlanIds.add(id);
+    this.addPlans(planIds);
     Tags.of(secret).add(SECRET_TAG_USAGE_PLANS, Fn.join(' ', planIds));
     Tags.of(secret).add(SECRET_TAG_OVERLAP_SECONDS, String(rotation.overlap.toSeconds()));
     Tags.of(secret).add(SECRET_TAG_ROTATED_BY, Stack.of(this).stackName);
@@ -258,7 +277,7 @@ export class KeyRotationRunner extends Construct {
    * may invoke the Lambda, as `addRotationSchedule` allows it for the stack's own secrets.
    */
   public rotateClientSetSecrets(secretNamePrefix: string, secretArnPattern: string, tiers: ITier[]): void {
-    for (const tier of tiers) this.usagePlanIds.add(tier.usagePlanId);
+    this.addPlans(tiers.map((tier) => tier.usagePlanId));
     if (!this.secretNamePrefixes.includes(secretNamePrefix)) this.secretNamePrefixes.push(secretNamePrefix);
     this.function.grantInvoke(new iam.ServicePrincipal('secretsmanager.amazonaws.com'));
     this.function.addToRolePolicy(new iam.PolicyStatement({

@@ -6,6 +6,7 @@ import { CfnResource, Duration, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
 import { keygateLogGroup } from '../function-logs';
+import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE } from '../nag';
 import { bundledHandlerCode } from '../handler-code';
 import { LOCAL_EMULATION_METADATA } from '../shared/local-emulation';
 
@@ -47,6 +48,7 @@ export class ScheduledJob extends Construct {
       environment: props.notifies ? { ...props.environment, TOPIC_ARN: props.notifies.topicArn } : props.environment,
     });
     if (props.notifies) this.grantPublish(props.notifies);
+    acknowledgeNag(this, LAMBDA_BASIC_EXECUTION_ROLE, LAMBDA_BASIC_EXECUTION_REASON);
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Runs: ${props.description}`,
       schedule: events.Schedule.rate(props.every),
