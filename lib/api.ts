@@ -19,6 +19,7 @@ import { KeyHygiene, KeyHygieneOptions } from './lifecycle/key-hygiene';
 import { QUOTA_WARNINGS_CONSTRUCT_ID } from './shared/quota-metrics';
 import { QuotaWarnings, QuotaWarningsOptions } from './lifecycle/quota-warnings';
 import { defaultGatewayResponses } from './gateway-responses';
+import { acknowledgeNag } from './nag';
 import { recordStageName, registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
 import { Tier, TierOptions } from './tier';
@@ -248,6 +249,10 @@ export class KeyProtectedApi extends Construct implements IKeyProtectedApi {
       deployOptions: this.renderStageOptions(this, stageName, stageOptions),
     });
     this.defaultStage = this.restApi.deploymentStage;
+    if (this.restApi.node.tryFindChild('CloudWatchRole')) {
+      acknowledgeNag(this.restApi.node.findChild('CloudWatchRole'), 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'The AWS-managed policy API Gateway\'s account-level role needs to write access and execution logs to CloudWatch Logs.');
+    }
     this.stageEntries.push({ stage: this.defaultStage, options: stageOptions, accessLogGroup: accessLogGroupIn(this) });
     recordStageName(this.defaultStage, stageName);
 

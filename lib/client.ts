@@ -5,7 +5,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import type { IKeyProtectedApi } from './api-contract';
 import { associateKey } from './association';
+import { acknowledgeNag } from './nag';
 import { formatProblem, KeygateError } from './errors';
 import { KeyRotation, KeyRotationRunner } from './lifecycle/key-rotation';
 import { Expiration, KeyExpiry } from './lifecycle/expiration';
@@ -202,7 +204,10 @@ export class Client extends Construct {
   public readonly generations: KeyGeneration[];
   /** The rotation schedule of a rotating client. */
   public readonly rotationSchedule?: secretsmanager.RotationSchedule;
-  /** Notified when a rotation step or a retirement of a rotating client fails. */
+  /**
+   * Notified when a rotation step or a retirement of a rotating client fails: the rotation's
+   * `topic`, else the alert topic of the API of the client's tiers.
+   */
   public readonly rotationAlarmTopic?: sns.ITopic;
   private readonly rotationSecret?: secretsmanager.Secret;
 
@@ -223,7 +228,9 @@ export class Client extends Construct {
       this.rotationSecret = this.createSecret(this, 'rotated on a schedule', props);
       const runner = KeyRotationRunner.of(this);
       this.rotationSchedule = runner.schedule(this.rotationSecret, props.rotation, props.tiers);
-      this.rotationAlarmTopic = runner.alarmTopic;
+      const topics = props.rotation._topics(this, 'rotation', apisOf(props.tiers));
+      for (const topic of topics) runner.notify(topic);
+      this.rotationAlarmTopic = topics[0];
       return;
     }
 
@@ -299,13 +306,14 @@ export class Client extends Construct {
     });
     if (secret) {
       for (const [k, v] of Object.entries(tags)) Tags.of(secret).add(k, v);
+      acknowledgeNag(secret, 'AwsSolutions-SMG4', 'The secret holds the value of one key generation, which API Gateway can\'t change; keys rotate through a new generation (generations), or on a schedule with rotation: KeyRotation.every(...).');
     }
     if (value !== undefined) {
       const claim = { fingerprint: JSON.stringify(Stack.of(this).resolve(value)), scope };
       registryOf(this).values.push(claim);
       scope.node.addValidation({ validate: () => duplicateValueErrors(claim) });
     }
-    if (expiryTags) KeyExpiry.of(this).addKey(apiKey);
+    if (expiryTags) KeyExpiry.of(this).addKey(apiKey, apisOf(props.tiers));
     this.associate(scope, apiKey, props.tiers);
     return { generation, apiKey, secret };
   }
@@ -341,6 +349,11 @@ export class Client extends Construct {
     // APIs may both have a 'Basic'), and short, since the id recurs in every DependsOn.
     for (const tier of tiers) associateKey(scope, `Tier${tier.node.id}${pathHash(tier)}`, key, tier);
   }
+}
+
+/** The APIs of the tiers keygate made among `tiers` (an imported tier names no API). */
+function apisOf(tiers: ITier[]): IKeyProtectedApi[] {
+  return tiers.filter((tier): tier is Tier => tier instanceof Tier).map((tier) => tier.api);
 }
 
 function pathHash(construct: IConstruct): string {

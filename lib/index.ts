@@ -7,6 +7,7 @@ export * from './lifecycle/expiration';
 export * from './lifecycle/key-hygiene';
 export * from './lifecycle/quota-warnings';
 export * from './bulk';
+export { KeygateFunctionLogs } from './function-logs';
 export { KeygateError, KeygateErrors } from './errors';
 export { KeygateAccessLogFormat } from './monitoring/access-log';
 export { Route } from './route';

@@ -26,7 +26,7 @@ describe('expiring clients', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Runtime: 'nodejs24.x',
-      Environment: { Variables: { TOPIC_ARN: { Ref: Match.stringLikeRegexp('^KeygateKeyExpiryTopic') } } },
+      Environment: { Variables: { TOPIC_ARN: { Ref: Match.stringLikeRegexp('^ApiAlertTopic') } } },
     });
     // The job gets exactly the expiring keys' ids, hourly.
     template.hasResourceProperties('AWS::Events::Rule', {

@@ -19,7 +19,7 @@ describe('key hygiene', () => {
         Input: { 'Fn::Join': ['', ['{"usagePlanIds":["', { Ref: Match.stringLikeRegexp('^ApiBasic') }, '"],"days":90,"includeManagedKeys":false}']] },
       })],
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { TOPIC_ARN: { Ref: Match.stringLikeRegexp('^ApiKeyHygieneTopic') } } } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { TOPIC_ARN: { Ref: Match.stringLikeRegexp('^ApiAlertTopic') } } } });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

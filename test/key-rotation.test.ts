@@ -70,18 +70,22 @@ describe('KeyRotation', () => {
     expect(initech.rotationAlarmTopic).toBeDefined();
   });
 
-  test('the rotation Lambda may change keys and the tiers\' plan keys only', () => {
+  test('the rotation Lambda may change keys, the tiers\' plan keys, and only the secrets tagged for its stack', () => {
     const { stack } = rotationApp();
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: ['apigateway:GET', 'apigateway:POST'],
-        Resource: [
-          { 'Fn::Join': ['', Match.arrayWith([':apigateway:', '::/usageplans/', { Ref: Match.stringLikeRegexp('^ApiPremium') }, '/keys'])] },
-          { 'Fn::Join': ['', Match.arrayWith([':apigateway:', '::/usageplans/', { Ref: Match.stringLikeRegexp('^ApiPremium') }, '/keys/*'])] },
-        ],
+        Resource: [{ 'Fn::Join': ['', Match.arrayWith([':apigateway:', '::/usageplans/', { Ref: Match.stringLikeRegexp('^ApiPremium') }, '/keys*'])] }],
       })]) },
     });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        Condition: { StringEquals: { 'secretsmanager:ResourceTag/keygate:rotated-by': 'RotationStack' } },
+      })]) },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Tags: Match.arrayWith([{ Key: 'keygate:rotated-by', Value: 'RotationStack' }]) });
   });
 
   test('a deploy after a rotation changes nothing: no template value depends on the rotated secret', () => {
@@ -128,6 +132,29 @@ describe('KeyRotation', () => {
   });
 });
 
+describe('KeyRotation ordering', () => {
+  test('a schedule that rotates at deploy starts after the stack\'s last UsagePlanKey, also one added after it', () => {
+    // GIVEN a rotating client declared before two stack-owned clients
+    const { stack, api, tier } = smallApi();
+    const rotating = api.addClient('globex', { tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: every90() });
+    api.addClient('acme', { tiers: [tier] });
+    api.addClient('initech', { tiers: [tier] });
+
+    // WHEN
+    const template = Template.fromStack(stack);
+
+    // THEN the UsagePlanKeys form a chain, and the schedule depends on its end (initech's)
+    const associations = template.findResources('AWS::ApiGateway::UsagePlanKey');
+    const last = Object.keys(associations).find((id) => id.startsWith('ApiClientsinitech'));
+    expect(last).toBeDefined();
+    expect(associations[last!].DependsOn).toEqual([expect.stringMatching(/^ApiClientsacme/)]);
+    const scheduleId = stack.getLogicalId(rotating.rotationSchedule!.node.defaultChild as never);
+    expect(template.toJSON().Resources[scheduleId].DependsOn).toEqual(expect.arrayContaining([last]));
+    // …and after the rotation Lambda's permissions, which stand in for aws-cdk's per-secret grants
+    expect(template.toJSON().Resources[scheduleId].DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^KeygateKeyRotationFunctionServiceRoleDefaultPolicy/)]));
+  });
+});
+
 describe('KeyRotation validation', () => {
   test('a rotation period shorter than the overlap', () => {
     const { api, tier } = smallApi();
@@ -140,7 +167,45 @@ describe('KeyRotation validation', () => {
     const { api, tier } = smallApi();
     expect(() => api.addClient('globex', {
       tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(Duration.hours(1), { overlap: Duration.minutes(10) }),
-    })).toThrow(/\[.*\/globex\] rotation\.period: Secrets Manager rotates every 4 hours to 1,000 days \(got "1 hour"\)/);
+    })).toThrow(/\[.*\/globex\] rotation\.period: Secrets Manager rotates every 4 hours to 999 days \(got "1 hour"\)/);
+  });
+
+  test('a rotation period of minutes, which Secrets Manager\'s rate() does not take', () => {
+    const { api, tier } = smallApi();
+    expect(() => api.addClient('globex', {
+      tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(Duration.minutes(250), { overlap: Duration.hours(1) }),
+    })).toThrow(/\[.*\/globex\] rotation\.period: Secrets Manager schedules rotations in whole hours or days \(rate\(N hours\), rate\(N days\)\), not minutes or seconds \(got "4 hours 10 minutes"\)/);
+  });
+
+  test('a rotation period that is not a whole number of seconds', () => {
+    const { api, tier } = smallApi();
+    expect(() => api.addClient('globex', {
+      tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(Duration.seconds(14_400.5), { overlap: Duration.hours(1) }),
+    })).toThrow(/\[.*\/globex\] rotation\.period: must be a whole number of seconds, and then of hours \(got /);
+  });
+
+  test('a rotation period of 14,401 seconds: a KeygateError, not a raw CDK error', () => {
+    const { api, tier } = smallApi();
+    expect(() => api.addClient('globex', {
+      tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(Duration.seconds(14_401), { overlap: Duration.hours(1) }),
+    })).toThrow(/\[.*\/globex\] rotation\.period: Secrets Manager schedules rotations in whole hours or days/);
+  });
+
+  test('a rotation period above Secrets Manager\'s 999 days', () => {
+    const { api, tier } = smallApi();
+    expect(() => api.addClient('globex', {
+      tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(Duration.days(1000)),
+    })).toThrow(/\[.*\/globex\] rotation\.period: Secrets Manager rotates every 4 hours to 999 days \(got "1000 days"\)/);
+  });
+
+  test.each([
+    [Duration.hours(4), 'rate(4 hours)'],
+    [Duration.minutes(300), 'rate(5 hours)'],
+    [Duration.days(999), 'rate(999 days)'],
+  ])('a period of %s synthesizes %s', (period, expression) => {
+    const { stack, api, tier } = smallApi();
+    api.addClient('globex', { tiers: [tier], keyValue: KeyValue.secretsManager(), rotation: KeyRotation.every(period, { overlap: Duration.hours(1) }) });
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: expression } });
   });
 
   test('rotation on a client whose value is generated by API Gateway', () => {

@@ -36,7 +36,7 @@ describe('quota warnings', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 1,
         TreatMissingData: 'ignore',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('^ApiQuotaWarningsTopic') }],
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^ApiAlertTopic') }],
         Metrics: [Match.objectLike({
           Expression: {
             'Fn::Join': ['', [

@@ -59,36 +59,13 @@ export class BulkStack extends Stack {
     // beside the set (they would work side by side on the same tiers otherwise).
     this.customers = this.api.addClientSet('Customers', { clients: exampleClients(props.clients) });
 
-    // cdk-nag AwsSolutions findings that are by design here, each with its reason.
+    // cdk-nag AwsSolutions: the choices this example made about its API, each with its reason
+    // (keygate acknowledges the findings on the resources it makes itself).
     const acknowledgements: Array<[string, string]> = [
       ['AwsSolutions-APIG2', 'Mock integrations; request validation belongs to the backends.'],
       ['AwsSolutions-APIG3', 'Example stack: throttles and quotas come from usage plans; attach a WAF web ACL in production.'],
       ['AwsSolutions-APIG4', 'Clients are identified by API keys and usage plans; the example has no end-user identities.'],
       ['AwsSolutions-COG4', 'No Cognito user pool in this example: API keys identify the clients.'],
-      ...['AWSLambdaBasicExecutionRole', 'AmazonAPIGatewayPushToCloudWatchLogs'].map((policy): [string, string] => [
-        `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
-        'The AWS-managed minimum for Lambda functions that write logs (the reconciler and the CDK Provider framework) and for API Gateway account logging.',
-      ]),
-      ...[
-        '<KeygateClientSetProviderIsComplete414CB16E.Arn>:*',
-        '<KeygateClientSetProviderOnEvent1B383B26.Arn>:*',
-        '<KeygateClientSetProviderframeworkisComplete108B8FE0.Arn>:*',
-        '<KeygateClientSetProviderframeworkonTimeoutA7F6820E.Arn>:*',
-      ].map((resource): [string, string] => [`AwsSolutions-IAM5[Resource::${resource}]`,
-        'The CDK Provider framework invokes its handler functions by version.']),
-      ...[
-        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*',
-        'arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*',
-      ].map((resource): [string, string] => [`AwsSolutions-IAM5[Resource::${resource}]`,
-        'The reconciler tags, updates and deletes keys whose ids exist only at run time (API Gateway\'s key ARNs allow no narrower scope); it only changes keys that carry its own set and resource.']),
-      // Plan associations: scoped to this set's tiers; the key id is known only at run time.
-      ...this.node.findAll().filter((c): c is Tier => c instanceof Tier).map((tier): [string, string] => [
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<${(this.resolve(tier.usagePlanId) as { Ref: string }).Ref}>/keys/*]`,
-        'The reconciler takes keys of the set out of this tier\'s usage plan (DeleteUsagePlanKey); the key ids exist only at run time.',
-      ]),
-      ['AwsSolutions-L1', 'The CDK Provider framework chooses the runtime of its own functions.'],
-      ['AwsSolutions-SF1', 'The Provider framework waiter state machine is internal to CloudFormation custom resource handling; its logs are the Lambda logs.'],
-      ['AwsSolutions-SF2', 'X-Ray tracing of the Provider framework waiter is not needed for the example.'],
     ];
     for (const [ruleId, reason] of acknowledgements) Validations.of(this).acknowledge({ id: `AwsSolutions::${ruleId}`, reason });
   }

@@ -5,9 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { TAG_EXPIRES_AFTER_SECONDS, TAG_EXPIRES_AT } from '../shared/expiry-rule';
-import { markEmulatedLocally, ownerTopic, ScheduledJob, validateInterval } from './scheduled-job';
+import { markEmulatedLocally, ScheduledJob, validateInterval } from './scheduled-job';
 
 /**
  * When a client's key expires (trial and partner keys). An expired key is disabled, not
@@ -69,9 +70,17 @@ export interface KeyExpiryProps {
    * Topic the job tells about each key it disables (subject, and a JSON message with the
    * key's id, name, customer id and expiry; message attributes `keyId`, `customerId` for
    * subscription filter policies).
-   * @default - a new topic, encrypted, TLS only
+   * @default - the alert topic of `api`
    */
   readonly topic?: sns.ITopic;
+
+  /**
+   * The API whose alert topic (`api.alertTopic`: KMS-encrypted, TLS only) the job notifies
+   * when no `topic` is given. The job is one per stack: when expiring clients of several APIs
+   * share a stack, give it a `topic`.
+   * @default - the API of the first expiring client's tiers
+   */
+  readonly api?: IKeyProtectedApi;
 }
 
 const KEY_EXPIRY_ID = 'KeygateKeyExpiry';
@@ -92,8 +101,9 @@ export class KeyExpiry extends Construct {
     return (stack.node.tryFindChild(KEY_EXPIRY_ID) as KeyExpiry | undefined) ?? new KeyExpiry(stack, KEY_EXPIRY_ID);
   }
 
-  /** Where the owner hears about expired keys. */
-  public readonly topic: sns.ITopic;
+  private _topic?: sns.ITopic;
+  /** The API whose alert topic is the default topic, once known. */
+  private topicApi?: IKeyProtectedApi;
   /** The function the schedule runs (its Errors metric shows failed runs). */
   public readonly handler: lambda.IFunction;
   private readonly job: ScheduledJob;
@@ -105,14 +115,14 @@ export class KeyExpiry extends Construct {
     super(scope, id);
     const every = props.schedule ?? Duration.hours(1);
     validateInterval(this, 'schedule', every, Duration.minutes(1), Duration.days(1));
-    this.topic = props.topic ?? ownerTopic(this, 'keygate: expired API keys');
     this.job = new ScheduledJob(this, 'Job', {
       handlerName: 'expire-keys',
       description: 'keygate: disables expired API keys',
       every,
       input: events.RuleTargetInput.fromObject({ keyIds: Lazy.list({ produce: () => this.keyIds }) }),
-      notifies: this.topic,
     });
+    if (props.topic) this.useTopic(props.topic);
+    else if (props.api) this.useTopic(props.api.alertTopic, props.api);
     this.handler = this.job.handler;
     // A deploy that updates a key can set Enabled back to the template's value: check again right after it.
     const stack = Stack.of(this);
@@ -127,13 +137,41 @@ export class KeyExpiry extends Construct {
     this.job.addTrigger(afterStackUpdate);
     // Locally, the gateway applies the expiry rule itself on every request: no schedule, no topic needed.
     const note = 'keygate\'s expiry job: the local gateway refuses expired keys itself';
-    for (const part of [this.job.rule, afterStackUpdate, ...(props.topic ? [] : [this.topic])]) markEmulatedLocally(part, note);
+    for (const part of [this.job.rule, afterStackUpdate]) markEmulatedLocally(part, note);
   }
 
-  /** Puts a key under the job's watch; the job may read and disable it, nothing else. */
-  public addKey(key: apigw.IApiKey): void {
+  /** Where the owner hears about expired keys: the `topic` prop, else the alert topic of the API of the first expiring client. */
+  public get topic(): sns.ITopic {
+    if (!this._topic) throw KeygateError.of(this, 'topic', 'is not known yet: it is the alert topic of the API of the first expiring client; add one, or give KeyExpiry a topic or an api');
+    return this._topic;
+  }
+
+  /**
+   * Puts a key under the job's watch; the job may read and disable it, nothing else. `apis`
+   * are the APIs of the key's tiers: without a `topic`, the job notifies the first one's alert topic.
+   */
+  public addKey(key: apigw.IApiKey, apis: IKeyProtectedApi[] = []): void {
+    this.checkTopicFor(key, apis);
     if (this.keyIds.length === 0) this.job.handler.addToRolePolicy(this.keyAccess);
     this.keyIds.push(key.keyId);
     this.keyAccess.addResources(key.keyArn);
+  }
+
+  private useTopic(topic: sns.ITopic, api?: IKeyProtectedApi): void {
+    this._topic = topic;
+    this.topicApi = api;
+    this.job.notify(topic);
+  }
+
+  /** Without a `topic`, every expiring key must belong to the API whose alert topic the job notifies. */
+  private checkTopicFor(key: apigw.IApiKey, apis: IKeyProtectedApi[]): void {
+    if (!this._topic) {
+      if (apis.length === 0) throw KeygateError.of(key, 'expires', 'the key\'s tiers are all imported, so keygate knows no API whose alert topic the expiry job should notify; create the stack\'s KeyExpiry with a topic first (new KeyExpiry(stack, \'KeygateKeyExpiry\', { topic }))');
+      this.useTopic(apis[0].alertTopic, apis[0]);
+      return;
+    }
+    if (this.topicApi && !apis.includes(this.topicApi)) {
+      throw KeygateError.of(key, 'expires', `the stack's KeyExpiry job notifies the alert topic of ${this.topicApi.node.path}, and this key belongs to another API; when expiring clients of several APIs share a stack, create the stack's KeyExpiry with a topic first (new KeyExpiry(stack, 'KeygateKeyExpiry', { topic }))`);
+    }
   }
 }

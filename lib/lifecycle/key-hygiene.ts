@@ -2,12 +2,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
+import { acknowledgeNag, nagArn } from '../nag';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
-import { ownerTopic, ScheduledJob, validateInterval } from './scheduled-job';
+import { ScheduledJob, validateInterval } from './scheduled-job';
 
 /** Options of `api.addKeyHygiene(options)`. */
 export interface KeyHygieneOptions {
@@ -29,7 +30,7 @@ export interface KeyHygieneOptions {
 
   /**
    * Topic told about each key the job disables.
-   * @default - a new topic, encrypted, TLS only
+   * @default - the API's alert topic (`api.alertTopic`: KMS-encrypted, TLS only)
    */
   readonly topic?: sns.ITopic;
 }
@@ -61,7 +62,7 @@ export class KeyHygiene extends Construct {
     const every = props.schedule ?? Duration.days(1);
     validateInterval(this, 'schedule', every, Duration.hours(1), Duration.days(7));
 
-    this.topic = props.topic ?? ownerTopic(this, 'keygate: unused API keys');
+    this.topic = props.topic ?? props.api.alertTopic;
     this.job = new ScheduledJob(this, 'Job', {
       handlerName: 'disable-unused-keys',
       description: 'keygate: disables unused API keys',
@@ -83,9 +84,7 @@ export class KeyHygiene extends Construct {
     }));
     // Any key of the tiers may turn out unused, also keys made outside this app.
     this.job.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [keysArn('*')] }));
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
-      reason: 'The job disables whichever key of the tiers turns out unused, including keys created outside this app (ops CLI, console), so their ids are unknown at synth.',
-    });
+    acknowledgeNag(this, `AwsSolutions-IAM5[Resource::${nagArn(this, 'apigateway', '/apikeys/*')}]`,
+      'The job disables whichever key of the tiers turns out unused, including keys created outside this app (ops CLI, console), so their ids are unknown at synth.');
   }
 }

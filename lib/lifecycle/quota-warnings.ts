@@ -10,7 +10,7 @@ import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
 import { QUOTA_METRIC_DIMENSIONS, QUOTA_METRIC_NAMESPACE, QUOTA_METRICS } from '../shared/quota-metrics';
-import { ownerTopic, ScheduledJob, validateInterval } from './scheduled-job';
+import { ScheduledJob, validateInterval } from './scheduled-job';
 
 /** Options of `api.addQuotaWarnings(options)`. */
 export interface QuotaWarningsOptions {
@@ -30,7 +30,7 @@ export interface QuotaWarningsOptions {
   /**
    * Topic the alarms notify. Each alarm watches every key and tier of the API as a separate
    * contributor, so a notification names the key (ApiKeyId) and the tier (UsagePlanId).
-   * @default - a new topic, encrypted with a key CloudWatch may use, TLS only
+   * @default - the API's alert topic (`api.alertTopic`: KMS-encrypted with a key CloudWatch may use, TLS only)
    */
   readonly topic?: sns.ITopic;
 }
@@ -90,7 +90,7 @@ export class QuotaWarnings extends Construct {
       reason: 'cloudwatch:PutMetricData supports no resource-level permissions; a condition limits the job to the Keygate/Quota namespace.',
     });
 
-    this.topic = props.topic ?? ownerTopic(this, 'keygate: API keys near their quota', true);
+    this.topic = props.topic ?? props.api.alertTopic;
     const schema = `SCHEMA("${QUOTA_METRIC_NAMESPACE}", ${QUOTA_METRIC_DIMENSIONS.join(', ')})`;
     for (const threshold of thresholds) {
       const alarm = new cloudwatch.Alarm(this, `Threshold${String(threshold).replace('.', '_')}`, {

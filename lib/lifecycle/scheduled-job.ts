@@ -1,12 +1,12 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { CfnResource, Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
+import { keygateLogGroup } from '../function-logs';
+import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE } from '../nag';
 import { bundledHandlerCode } from '../handler-code';
 import { LOCAL_EMULATION_METADATA } from '../shared/local-emulation';
 
@@ -44,9 +44,11 @@ export class ScheduledJob extends Construct {
       memorySize: 256,
       timeout: props.timeout ?? Duration.minutes(5),
       description: props.description,
+      logGroup: keygateLogGroup(this, 'HandlerLogs'),
       environment: props.notifies ? { ...props.environment, TOPIC_ARN: props.notifies.topicArn } : props.environment,
     });
-    props.notifies?.grantPublish(this.handler);
+    if (props.notifies) this.grantPublish(props.notifies);
+    acknowledgeNag(this, LAMBDA_BASIC_EXECUTION_ROLE, LAMBDA_BASIC_EXECUTION_REASON);
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Runs: ${props.description}`,
       schedule: events.Schedule.rate(props.every),
@@ -56,31 +58,25 @@ export class ScheduledJob extends Construct {
 
   private readonly input: events.RuleTargetInput;
 
+  /** Lets the job publish to `topic` (TOPIC_ARN in its environment), for a topic known only after construction. */
+  public notify(topic: sns.ITopic): void {
+    this.handler.addEnvironment('TOPIC_ARN', topic.topicArn);
+    this.grantPublish(topic);
+  }
+
+  /** sns:Publish on `topic`, and use of its KMS key (aws-cdk's grant names `kms:GenerateDataKey*`). */
+  private grantPublish(topic: sns.ITopic): void {
+    topic.grantPublish(this.handler);
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'aws-cdk\'s grantPublish on a KMS-encrypted topic: GenerateDataKey and GenerateDataKeyWithoutPlaintext on the topic\'s own key only, which publishing to it needs.',
+    });
+  }
+
   /** Runs the job also when `rule` matches (with the same input). */
   public addTrigger(rule: events.Rule): void {
     rule.addTarget(new targets.LambdaFunction(this.handler, { event: this.input, retryAttempts: 2 }));
   }
-}
-
-/**
- * The owner's SNS topic of a job: TLS only, encrypted. Lambda functions publish through
- * SNS's AWS-managed key; CloudWatch alarms can't use that key, so a topic that alarms publish
- * to gets a customer managed key (with rotation) that CloudWatch may use.
- */
-export function ownerTopic(scope: Construct, displayName: string, publishedByAlarms = false): sns.Topic {
-  let masterKey: kms.IKey;
-  if (publishedByAlarms) {
-    const key = new kms.Key(scope, 'TopicKey', { enableKeyRotation: true, description: `Encrypts the SNS topic of ${displayName}` });
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-    }));
-    masterKey = key;
-  } else {
-    masterKey = kms.Alias.fromAliasName(scope, 'SnsManagedKey', 'alias/aws/sns');
-  }
-  return new sns.Topic(scope, 'Topic', { displayName, enforceSSL: true, masterKey });
 }
 
 /** A schedule interval: whole minutes, from `min` to `max`. */

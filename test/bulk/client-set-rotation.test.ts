@@ -128,7 +128,7 @@ describe('rotating ClientSet: synth errors', () => {
   test('a period the rotation cannot use names the construct path, property and value', () => {
     const f = bulkFixture();
     expect(() => f.api.addClientSet('Partners', { clients, rotation: KeyRotation.every(Duration.hours(1)) }))
-      .toThrow(/Bulk\/Api\/Clients\/Partners.*rotation\.period.*Secrets Manager rotates every 4 hours to 1,000 days.*1 hour/);
+      .toThrow(/Bulk\/Api\/Clients\/Partners.*rotation\.period.*Secrets Manager rotates every 4 hours to 999 days.*1 hour/);
   });
 
   test('an overlap not shorter than the period', () => {

@@ -73,8 +73,9 @@ beforeAll(async () => {
   const sns = new SNSClient(local());
   const topics = ((await sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn ?? '');
   sns.destroy();
-  expiryTopic = topics.find((t) => t.includes('KeyExpiryTopic')) ?? '';
-  hygieneTopic = topics.find((t) => t.includes('KeyHygieneTopic')) ?? '';
+  // Every job of the API notifies its one alert topic.
+  expiryTopic = topics.find((t) => t.includes('ApiAlertTopic')) ?? '';
+  hygieneTopic = expiryTopic;
   stageUrl = gateway.info.apis[0].stages[0].url.replace(/\/$/, '');
   for (const k of gateway.info.keys) {
     ids[k.name] = k.id;
@@ -116,7 +117,7 @@ test('expiry: the gateway refuses a key past its expiry; the job disables it (no
   expect(report.keys[1].expiresAt).toBe(PARTNER_EXPIRES.toISOString());
   expect(await enabled('trial')).toBe(false);
   expect(await enabled('partner')).toBe(true);
-  expect(noticesOn(expiryTopic)).toEqual([{
+  expect(noticesOn(expiryTopic).filter((n) => n.event === 'keygate.key.expired')).toEqual([{
     subject: 'keygate: API key trial expired and was disabled', event: 'keygate.key.expired', keyId: ids.trial, keyName: 'trial',
     expiresAt: new Date(Math.floor(T0 / 1000) * 1000 + 14 * DAY).toISOString(), disabledAt: new Date(now).toISOString(),
     attributes: { keyId: { dataType: 'String', value: ids.trial } },
@@ -125,7 +126,7 @@ test('expiry: the gateway refuses a key past its expiry; the job disables it (no
   // WHEN it runs again: nothing more to do, no second message
   const again = await expireKeys(jobDeps(), watched);
   expect(again.keys[0].outcome).toBe('expired, already disabled');
-  expect(noticesOn(expiryTopic)).toHaveLength(1);
+  expect(noticesOn(expiryTopic).filter((n) => n.event === 'keygate.key.expired')).toHaveLength(1);
 });
 
 test('unused keys: the CLI lists them across plans; the hygiene job disables only the one no stack owns', async () => {
@@ -153,7 +154,7 @@ test('unused keys: the CLI lists them across plans; the hygiene job disables onl
 
   // THEN only idle is disabled, and the owner heard of it; partner belongs to the stack and stays
   expect(report).toMatchObject({ disabled: [ids.idle], skippedManaged: [ids.partner], failures: [] });
-  expect(noticesOn(hygieneTopic).map((n) => [n.subject, n.keyId])).toEqual([['keygate: API key idle unused for 90 days, disabled', ids.idle]]);
+  expect(noticesOn(hygieneTopic).filter((n) => n.event !== 'keygate.key.expired').map((n) => [n.subject, n.keyId])).toEqual([['keygate: API key idle unused for 90 days, disabled', ids.idle]]);
   expect(await get('idle')).toBe(403);
   expect(await get('partner')).toBe(200);
   expect(await get('steady')).toBe(200);
@@ -274,7 +275,7 @@ test('keygate local --clock +100d runs the jobs that are due at start: an idle k
     expect(second.stdout()).not.toMatch(/Not emulated/);
     // the hygiene job ran and the owner's topic got the notice (logged without the key's value)
     expect(second.stderr()).toMatch(ran);
-    expect(second.stderr()).toMatch(/keygate local: SNS Shop-ApiKeyHygieneTopic[0-9A-F]{8}-[0-9A-Z]{12} got message [0-9a-f-]{36} "keygate: API key idle-cli unused for 90 days, disabled"/);
+    expect(second.stderr()).toMatch(/keygate local: SNS Shop-ApiAlertTopic[0-9A-F]{8}-[0-9A-Z]{12} got message [0-9a-f-]{36} "keygate: API key idle-cli unused for 90 days, disabled"/);
     expect(second.stderr()).not.toContain(idle.value);
     const endpoint2 = /control plane \(AWS SDK endpoint\): (\S+)/.exec(second.stdout())?.[1];
     client = new APIGatewayClient({ endpoint: endpoint2, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
