@@ -25,6 +25,8 @@ import { QuotaCounter } from './apigateway/data-plane/quota';
 import { guardLocalService } from './request-guard';
 import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from './state';
 import { ThrottleRegistry } from './apigateway/data-plane/throttle';
+import { LocalS3, S3Response } from './s3/service';
+import { LocalEventBus } from './events/bus';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */
@@ -126,6 +128,10 @@ export interface LocalGateway {
   readonly sns: LocalSns;
   /** The local CloudWatch: the metric data points received (for tests and tools). */
   readonly cloudwatch: LocalCloudWatch;
+  /** The local S3: the app's buckets (for tests and tools). */
+  readonly s3: LocalS3;
+  /** The local EventBridge default bus: the events the app's jobs put (for tests and tools). */
+  readonly eventBus: LocalEventBus;
   /**
    * The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions, Secrets
    * Manager rotation schedules) and when each runs next, on the gateway's clock.
@@ -157,7 +163,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated, secrets, schedules, topics } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
+  const { model, generated, secrets, schedules, topics, buckets } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
   const templateKeyIds = new Set(model.keys.keys());
   const templatePlans = templatePlanFingerprints(model);
   if (state) applyState(model, state, templateKeyIds, templatePlans);
@@ -192,6 +198,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
   const sns = new LocalSns(topics, { clock, log });
   const cloudwatch = new LocalCloudWatch({ clock, log });
+  // --- usage export (S3 slice, EventBridge PutEvents): objects kept beside the state file ---
+  const s3 = new LocalS3(buckets, { clock, dir: options.statePath ? `${options.statePath}.s3` : undefined });
+  const eventBus = new LocalEventBus({ clock, accountId: model.accountId, region: model.region, log });
+  // --- end usage export ---
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis, sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
@@ -299,14 +309,23 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     if (Dashboard.owns(rawPathAll)) return dashboard.handle(req, res, rawPathAll, rawQuery);
     // The AWS services (API Gateway's control plane, the Secrets Manager, SNS and CloudWatch slices) answer only loopback, same-site, signed calls.
     const refusal = guardLocalService(req.headers);
+    // --- usage export: S3 (REST-XML, path-style) behind the same guard ---
+    if (!refusal && LocalS3.accepts(req.headers)) { sendS3(res, method, s3.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), headers: req.headers, body })); return; }
+    // --- end usage export ---
     let out;
     if (refusal) out = errorResponse(refusal.status, refusal.type, refusal.message);
     else if (method === 'POST' && LocalSecretsManager.accepts(req.headers)) out = await secretsManager.handle({ target: String(req.headers['x-amz-target']), body });
     else if (method === 'POST' && LocalCloudWatch.accepts(req.headers)) out = cloudwatch.handle({ target: String(req.headers['x-amz-target']), contentEncoding: req.headers['content-encoding'], body });
+    else if (method === 'POST' && LocalEventBus.accepts(req.headers)) out = eventBus.handle(String(req.headers['x-amz-target']), body);
     else if (LocalSns.accepts(method, req.headers)) out = sns.handle({ body });
     else out = controlPlane.handle({ method, path: rawPathAll, query: new URLSearchParams(rawQuery), body });
     res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
     res.end(out.body);
+  }
+
+  function sendS3(res: http.ServerResponse, method: string, out: S3Response): void {
+    res.writeHead(out.status, { ...out.headers, 'x-amz-request-id': randomUUID(), 'content-length': String(out.contentLength ?? Buffer.byteLength(out.body)) });
+    res.end(method === 'HEAD' ? undefined : out.body);
   }
 
   try {
@@ -371,6 +390,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     model,
     sns,
     cloudwatch,
+    s3,
+    eventBus,
     get scheduledJobs() {
       return scheduleRunner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },

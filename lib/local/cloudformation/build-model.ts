@@ -27,6 +27,7 @@ import { ScheduledInvocation } from '../events/schedules';
 import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
 import { snsTopicHandler } from '../sns/cfn-topic';
+import { s3BucketHandler } from '../s3/cfn-bucket';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 
 export type { PersistedTemplateValues } from './context';
@@ -43,13 +44,15 @@ export interface BuildResult {
   readonly schedules: ScheduledInvocation[];
   /** The app's SNS topics, for the local SNS. */
   readonly topics: TopicSeed[];
+  /** The app's S3 bucket names, for the local S3. */
+  readonly buckets: string[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
   lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, s3BucketHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -77,7 +80,7 @@ function unsupportedReason(type: string): string {
 /** Builds the model. `persisted` values (from a state file) take precedence over generated ones. */
 export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now()): BuildResult {
   const model = new Model();
-  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [] };
+  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [], buckets: [] };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
   const exportsByName = new Map<string, string>();
@@ -136,7 +139,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     for (const handler of HANDLERS) handler.build(ctx, resolvedOfType(ctx, handler.type));
     collectExports(ctx, exportsByName);
   }
-  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics };
+  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics, buckets: build.buckets };
 }
 
 function skipFalseConditions(ctx: StackContext): void {

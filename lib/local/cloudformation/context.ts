@@ -34,6 +34,8 @@ export interface BuildState {
   readonly schedules: ScheduledInvocation[];
   /** The app's SNS topics, for the local SNS. */
   readonly topics: TopicSeed[];
+  /** The app's S3 bucket names, for the local S3. */
+  readonly buckets: string[];
 }
 
 export interface StackContext extends BuildState {
