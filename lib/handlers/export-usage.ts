@@ -4,13 +4,12 @@
  * `s3://BUCKET/PREFIX/dt=YYYY-MM-DD/part-0.json.gz` (replacing that day's file: a re-run writes
  * the same bytes) and then puts one EventBridge event per day with its totals and location.
  */
-import { gzipSync } from 'zlib';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readUsageRows, rowsByDay } from '../sdk/usage-export';
+import { dayFile, readUsageRows, rowsByDay } from '../sdk/usage-export';
 import {
-  daysBetween, isoDay, summarizeDay, toJsonLines, USAGE_EVENT_DETAIL_TYPE, USAGE_EVENT_SOURCE, UsageDayExportedDetail, UsageExportRow, usageObjectKey,
+  daysBetween, isoDay, summarizeDay, USAGE_EVENT_DETAIL_TYPE, USAGE_EVENT_SOURCE, UsageDayExportedDetail, usageObjectKey,
 } from '../shared/usage-export';
 
 const DAY_MS = 86_400_000;
@@ -38,11 +37,6 @@ export interface ExportUsageDependencies {
 export interface ExportUsageResult {
   readonly exported: UsageDayExportedDetail[];
   readonly getUsageCalls: number;
-}
-
-/** A day's file: gzip of the JSON lines, with no name and mtime 0 in the header (the same rows give the same bytes). */
-export function dayFile(rows: readonly UsageExportRow[]): Buffer {
-  return gzipSync(Buffer.from(toJsonLines(rows), 'utf8'), { level: 9 });
 }
 
 function exportDays(event: ExportUsageEvent, now: number): string[] {

@@ -14,6 +14,7 @@ import { parseDuration, retireKey, RetireResult, rotateKey, RotateResult } from 
 import { burstForUrl, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue } from './smoke';
 import { usageReport, usageToCsv } from './usage';
 import { registerUnusedKeysCommand } from './unused-command';
+import { registerUsageExportCommand } from './usage-export-command';
 
 interface CommonOptions extends ConnectionOptions {
   readonly json?: boolean;
@@ -285,7 +286,7 @@ export function registerOpsCommands(program: Command): void {
       console.log(`deleted ${done.deleted} retired keys of ${opts.set}`);
     }));
 
-  common(program.command('usage'))
+  const usage = common(program.command('usage'))
     .description('Daily use of a key (in each of its plans) or of every key of a plan, against the quota.')
     .argument('[key]', 'key name or id')
     .option('--plan <plan>', 'usage plan name or id')
@@ -314,6 +315,8 @@ export function registerOpsCommands(program: Command): void {
       }
       if (opts.chart && format !== 'json') console.error(`chart written to ${opts.chart}`);
     }));
+
+  registerUsageExportCommand(usage, { run, table, printJson });
 
   common(program.command('smoke'))
     .description('Check a stage as a client would: no key → 403, unknown key → 403, valid key → 2xx, burst above the plan\'s burst → 429. Exit 1 on any failure.')

@@ -4,9 +4,10 @@
  * days (GetUsage's limit), every page of each window (500 keys a page), and turned into one
  * row per key, plan and day (see lib/shared/usage-export.ts for the schema).
  */
+import { gzipSync } from 'zlib';
 import { APIGatewayClient, GetUsageCommand, GetUsagePlanCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { collectPages, listApiKeys, listUsagePlanKeys, listUsagePlans, PAGE_SIZE } from './paginate';
-import { compareUsageRows, dayMs, isIsoDay, isoDay, UsageExportRow, usageWindows } from '../shared/usage-export';
+import { compareUsageRows, dayMs, isIsoDay, isoDay, toJsonLines, UsageExportRow, usageWindows } from '../shared/usage-export';
 
 const DAY_MS = 86_400_000;
 /** GetUsage's longest date range. */
@@ -124,4 +125,9 @@ export function rowsByDay(rows: readonly UsageExportRow[], days: readonly string
   const out = new Map<string, UsageExportRow[]>(days.map((d) => [d, []]));
   for (const r of rows) out.get(r.date)?.push(r);
   return out;
+}
+
+/** A day's file: gzip of the JSON lines, no file name and mtime 0 in the header, so the same rows give the same bytes. */
+export function dayFile(rows: readonly UsageExportRow[]): Buffer {
+  return gzipSync(Buffer.from(toJsonLines(rows), 'utf8'), { level: 9 });
 }
