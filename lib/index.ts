@@ -24,3 +24,4 @@ export { RequestStream } from './usage/request-stream';
 export type { RequestStreamProps } from './usage/request-stream';
 export { UsageQuery } from './usage/usage-query';
 export type { UsageQueryProps, UsageTableSource } from './usage/usage-query';
+export * from './usage/marketplace';
