@@ -27,6 +27,7 @@ import { applyState, readState, snapshotState, StateStore, templatePlanFingerpri
 import { ThrottleRegistry } from './apigateway/data-plane/throttle';
 import { LocalS3, S3Response } from './s3/service';
 import { LocalEventBus } from './events/bus';
+import { LocalFirehose } from './firehose/service';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */
@@ -132,6 +133,8 @@ export interface LocalGateway {
   readonly s3: LocalS3;
   /** The local EventBridge default bus: the events the app's jobs put (for tests and tools). */
   readonly eventBus: LocalEventBus;
+  /** The per-request streams (access log → Firehose → local S3), buffered as Firehose does. */
+  readonly firehose: LocalFirehose;
   /**
    * The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions, Secrets
    * Manager rotation schedules) and when each runs next, on the gateway's clock.
@@ -163,7 +166,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const assembly = loadAssembly(options.assemblyDir);
   const state = options.statePath ? readState(options.statePath) : undefined;
-  const { model, generated, secrets, schedules, topics, buckets } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
+  const { model, generated, secrets, schedules, topics, buckets, streams } = buildModel(assembly, state?.template, options.deployedAt ?? clock());
   const templateKeyIds = new Set(model.keys.keys());
   const templatePlans = templatePlanFingerprints(model);
   if (state) applyState(model, state, templateKeyIds, templatePlans);
@@ -186,22 +189,26 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   store?.saveNow();
 
   const lambdas = new LambdaRunner(log);
+  // --- usage export (S3 slice, EventBridge PutEvents): objects kept beside the state file ---
+  const s3 = new LocalS3(buckets, { clock, dir: options.statePath ? `${options.statePath}.s3` : undefined });
+  const eventBus = new LocalEventBus({ clock, accountId: model.accountId, region: model.region, log });
+  const firehose = new LocalFirehose(streams, { clock, log, put: (b, k, body) => { s3.put(b, k, body, undefined, undefined); } });
+  const accessLog = streams.length === 0 ? options.accessLog : (line: string) => { options.accessLog?.(line); firehose.record(line); };
+  const firehoseTimer = streams.length === 0 ? undefined : setInterval(() => firehose.flushDue(), 1000);
+  firehoseTimer?.unref();
+  // --- end usage export ---
   // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = new ThrottleRegistry();
   const activity = new RequestActivity();
   const observer = options.onRequest;
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
-    accessLog: options.accessLog, accountThrottle: options.accountThrottle,
+    accessLog, accountThrottle: options.accountThrottle,
     onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
   });
   // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
   const sns = new LocalSns(topics, { clock, log });
   const cloudwatch = new LocalCloudWatch({ clock, log });
-  // --- usage export (S3 slice, EventBridge PutEvents): objects kept beside the state file ---
-  const s3 = new LocalS3(buckets, { clock, dir: options.statePath ? `${options.statePath}.s3` : undefined });
-  const eventBus = new LocalEventBus({ clock, accountId: model.accountId, region: model.region, log });
-  // --- end usage export ---
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => port, apis: () => gateway.info.apis, sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const invokeLocally = localAwsInvoker(model, lambdas, () => base, clock);
@@ -392,6 +399,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     cloudwatch,
     s3,
     eventBus,
+    firehose,
     get scheduledJobs() {
       return scheduleRunner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },
@@ -399,6 +407,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      if (firehoseTimer) clearInterval(firehoseTimer);
+      firehose.flushAll();
       store?.flush();
       scheduleRunner.stop();
       lambdas.close();

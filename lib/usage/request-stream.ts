@@ -61,7 +61,7 @@ export class RequestStream extends Construct {
     });
     this.deliveryStream.node.addDependency(role);
     this.subscribe(props.logGroup);
-    markEmulatedLocally(this, 'the per-request stream is not emulated locally: the access log goes to the gateway\'s --access-log output');
+    markEmulatedLocally(this, 'delivered locally: the stage\'s access-log lines go into the local S3 as Firehose writes them (buffer size or interval, whichever first)');
     const bucketId = Stack.of(this).getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${this.prefix}/*]`,

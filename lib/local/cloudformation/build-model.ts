@@ -28,6 +28,8 @@ import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
 import { snsTopicHandler } from '../sns/cfn-topic';
 import { s3BucketHandler } from '../s3/cfn-bucket';
+import { subscriptionFilterHandler } from '../firehose/cfn-subscription-filter';
+import type { FirehoseSeed } from '../firehose/service';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 
 export type { PersistedTemplateValues } from './context';
@@ -46,13 +48,15 @@ export interface BuildResult {
   readonly topics: TopicSeed[];
   /** The app's S3 bucket names, for the local S3. */
   readonly buckets: string[];
+  /** The app's access-log streams into Firehose, for the local Firehose. */
+  readonly streams: FirehoseSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
   lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, s3BucketHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, s3BucketHandler, subscriptionFilterHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -80,7 +84,7 @@ function unsupportedReason(type: string): string {
 /** Builds the model. `persisted` values (from a state file) take precedence over generated ones. */
 export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now()): BuildResult {
   const model = new Model();
-  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [], buckets: [] };
+  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [], buckets: [], streams: [] };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
   const exportsByName = new Map<string, string>();
@@ -139,7 +143,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     for (const handler of HANDLERS) handler.build(ctx, resolvedOfType(ctx, handler.type));
     collectExports(ctx, exportsByName);
   }
-  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics, buckets: build.buckets };
+  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics, buckets: build.buckets, streams: build.streams };
 }
 
 function skipFalseConditions(ctx: StackContext): void {

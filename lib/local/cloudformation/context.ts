@@ -1,5 +1,6 @@
 /** What every resource handler of the model builder works with: one stack, resolved. */
 import { AssemblyStack, CloudAssembly } from './assembly';
+import type { FirehoseSeed } from '../firehose/service';
 import { TemplateResolver } from './intrinsics';
 import { Model, RestApi, Stage } from '../apigateway/model';
 import { ScheduledInvocation } from '../events/schedules';
@@ -36,6 +37,8 @@ export interface BuildState {
   readonly topics: TopicSeed[];
   /** The app's S3 bucket names, for the local S3. */
   readonly buckets: string[];
+  /** The app's access-log subscription filters into Firehose streams, for the local Firehose. */
+  readonly streams: FirehoseSeed[];
 }
 
 export interface StackContext extends BuildState {
