@@ -20,8 +20,4 @@ export { KeygateDashboard } from './monitoring/dashboard';
 export type { KeygateDashboardOptions, KeygateDashboardProps } from './monitoring/dashboard';
 export type { ParsedRoute } from './route';
 export * from './usage/usage-export';
-export { RequestStream } from './usage/request-stream';
-export type { RequestStreamProps } from './usage/request-stream';
-export { UsageQuery } from './usage/usage-query';
-export type { UsageQueryProps, UsageTableSource } from './usage/usage-query';
 export * from './usage/marketplace';

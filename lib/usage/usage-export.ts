@@ -1,4 +1,6 @@
+import * as athena from 'aws-cdk-lib/aws-athena';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -80,10 +82,16 @@ export class UsageExport extends Construct {
   public readonly bucket: s3.Bucket;
   /** The daily job's function (its Errors metric shows failed runs). */
   public readonly handler: lambda.IFunction;
-  /** The Glue database, Athena workgroup, results bucket and named queries. */
-  public readonly query: UsageQuery;
-  /** The per-request stream, when `requestLogGroup` is set. */
-  public readonly requestStream?: RequestStream;
+  /** The Glue database with the `usage_daily` (and `usage_requests`) tables. */
+  public readonly databaseName: string;
+  /** The Athena workgroup of the named queries. */
+  public readonly workGroupName: string;
+  /** Where Athena writes query results. */
+  public readonly resultsBucket: s3.IBucket;
+  /** The named queries, by id (RequestsPerCustomerPerMonth, KeysOverQuota, BillableRequestsPerKeyPerDay). */
+  public readonly namedQueries: { [id: string]: athena.CfnNamedQuery };
+  /** The per-request stream's Firehose delivery stream, when `requestLogGroup` is set. */
+  public readonly deliveryStream?: firehose.CfnDeliveryStream;
 
   constructor(scope: Construct, id: string, props: UsageExportProps) {
     super(scope, id);
@@ -108,14 +116,19 @@ export class UsageExport extends Construct {
     job.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`${USAGE_EXPORT_PREFIX}/*`)] }));
     eventBus.grantPutEventsTo(job.handler);
 
-    if (props.requestLogGroup) this.requestStream = new RequestStream(this, 'RequestStream', { logGroup: props.requestLogGroup, bucket: this.bucket });
-    this.query = new UsageQuery(this, 'Query', {
+    const stream = props.requestLogGroup ? new RequestStream(this, 'RequestStream', { logGroup: props.requestLogGroup, bucket: this.bucket }) : undefined;
+    this.deliveryStream = stream?.deliveryStream;
+    const query = new UsageQuery(this, 'Query', {
       daily: { bucket: this.bucket, prefix: USAGE_EXPORT_PREFIX, columns: USAGE_EXPORT_COLUMNS },
-      requests: this.requestStream ? { bucket: this.bucket, prefix: this.requestStream.prefix, columns: REQUEST_STREAM_COLUMNS } : undefined,
+      requests: stream ? { bucket: this.bucket, prefix: stream.prefix, columns: REQUEST_STREAM_COLUMNS } : undefined,
       quotaAlertPercent: props.quotaAlertPercent ?? 80,
       firstDay: props.firstDay ?? '2024-01-01',
       removalPolicy,
     });
+    this.databaseName = query.databaseName;
+    this.workGroupName = query.workGroupName;
+    this.resultsBucket = query.resultsBucket;
+    this.namedQueries = query.namedQueries;
     acknowledgeNag(this, Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket));
   }
 }
