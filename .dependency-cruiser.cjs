@@ -2,7 +2,7 @@
  * keygate's layers, by where the code runs (CONTRIBUTING.md, "Layers"). `npm test` runs
  * `npm run lint:deps`; a violation fails the run and names its rule.
  */
-const CONSTRUCTS = '^lib/(index|api|api-contract|tier|client|route|validation|association|errors|registry|gateway-responses|handler-code)\\.ts$|^lib/(monitoring|lifecycle|bulk)/';
+const CONSTRUCTS = '^lib/(index|api|api-contract|tier|client|route|validation|association|errors|registry|gateway-responses)\\.ts$|^lib/(common|monitoring|lifecycle|bulk|usage|portal)/';
 const SDK_PACKAGES = '^@aws-sdk/|^@smithy/';
 const CDK_PACKAGES = '^aws-cdk-lib|^constructs$';
 

@@ -24,6 +24,7 @@ import { ClientSetManifest } from '../lib/shared/manifest';
 import { newClients } from '../test/ops/fake-apigw';
 import { BulkFakeGateway } from '../test/bulk/fake-gateway';
 import type { BenchKind } from './stacks';
+import { benchUsageExport, formatUsageExportBench } from './usage-export';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -257,8 +258,9 @@ async function main(): Promise<void> {
     { target: 'plain aws-cdk-lib at N=1,000 fails synth (500-resource cap)', ok: !!plain1k && !plain1k.ok, detail: plain1k?.error ?? '' },
   ];
 
+  const usageExport = await benchUsageExport();
   if (json) {
-    process.stdout.write(`${JSON.stringify({ machine: machine(), loadAverage: os.loadavg(), reps, cfnValidation: CFN_VALIDATION, rows, targets }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), loadAverage: os.loadavg(), reps, cfnValidation: CFN_VALIDATION, rows, targets, usageExport }, null, 2)}\n`);
   } else {
     process.stdout.write(`\nkeygate synth benchmark — ${machine()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; times best of ${reps} runs, memory median, each run in its own process; aws-cdk-lib's CloudFormation validation ${CFN_VALIDATION ? 'on (default)' : 'off (CDK_VALIDATION=false)'}\n\n`);
     process.stdout.write(`${table(rows)}\n\n`);
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
       process.stdout.write(`\nBulk N=10,000 first deploy, calls by operation: ${Object.entries(bulk10k.callsByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}.\n`);
       process.stdout.write('Deleting 10,000 keys (stack delete) takes 10,000 DeleteApiKey calls: ≥ 2,000 s at 5/s, spread over isComplete polls.\n');
     }
+    process.stdout.write(`\n${formatUsageExportBench(usageExport)}\n`);
   }
 }
 

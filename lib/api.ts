@@ -19,7 +19,7 @@ import { KeyHygiene, KeyHygieneOptions } from './lifecycle/key-hygiene';
 import { QUOTA_WARNINGS_CONSTRUCT_ID } from './shared/quota-metrics';
 import { QuotaWarnings, QuotaWarningsOptions } from './lifecycle/quota-warnings';
 import { defaultGatewayResponses } from './gateway-responses';
-import { acknowledgeNag } from './nag';
+import { acknowledgeNag } from './common/nag';
 import { recordStageName, registryOf, stageNameOf } from './registry';
 import { formatRoute, methodSettingsKey, ParsedRoute, parseRoute } from './route';
 import { Tier, TierOptions } from './tier';

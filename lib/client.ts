@@ -7,7 +7,7 @@ import { Annotations, ArnFormat, Resource, SecretValue, Stack, Tags, Token } fro
 import { Construct, IConstruct } from 'constructs';
 import type { IKeyProtectedApi } from './api-contract';
 import { associateKey } from './association';
-import { acknowledgeNag } from './nag';
+import { acknowledgeNag } from './common/nag';
 import { formatProblem, KeygateError } from './errors';
 import { KeyRotation, KeyRotationRunner } from './lifecycle/key-rotation';
 import { Expiration, KeyExpiry } from './lifecycle/expiration';

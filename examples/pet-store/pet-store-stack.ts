@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Annotations, CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Client, DeveloperPortal, Expiration, KeyProtectedApi, KeyRotation, KeyValue, Tier } from '../../lib';
+import { Client, DeveloperPortal, Expiration, KeyProtectedApi, KeyRotation, KeyValue, Tier, UsageExport } from '../../lib';
 
 /**
  * keygate's example: a pet store sold in three tiers to five clients.
@@ -102,6 +102,9 @@ export class PetStoreStack extends Stack {
           : `aws apigateway get-api-key --api-key ${client.apiKey.keyId} --include-value --query value --output text`,
       });
     }
+
+    // Usage you can bill: daily rows per key in S3, Athena over them, every request streamed (docs/usage-and-billing.md).
+    new UsageExport(this, 'Usage', { api: this.api, requestLogGroup: this.api.accessLogGroupOf(this.api.stages[0]) });
 
     // cdk-nag AwsSolutions: the choices this example made about its API, each with its reason.
     // (keygate acknowledges the findings on the resources it makes itself, with its reasons.)

@@ -14,9 +14,9 @@ import { Construct, IConstruct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { keyAssociationProblems } from '../association';
 import { formatProblem, KeygateError } from '../errors';
-import { keygateLogGroup } from '../function-logs';
-import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE, nagArn, nagArnOf, nagRef } from '../nag';
-import { bundledHandlerCode } from '../handler-code';
+import { keygateLogGroup } from '../common/function-logs';
+import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE, nagArn, nagArnOf, nagRef } from '../common/nag';
+import { bundledHandlerCode } from '../common/handler-code';
 import { KeyRotation, KeyRotationRunner } from '../lifecycle/key-rotation';
 import {
   CLIENT_SET_SECRET_RECOVERY_DAYS, clientSetSecretName, clientSetSecretPrefix, MAX_SECRET_TAG_VALUE_LENGTH, SECRET_NAME_PATTERN,

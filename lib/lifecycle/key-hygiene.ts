@@ -6,7 +6,7 @@ import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
-import { acknowledgeNag, nagArn } from '../nag';
+import { acknowledgeNag, nagArn } from '../common/nag';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
 import { ScheduledJob, validateInterval } from './scheduled-job';
 

@@ -5,9 +5,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { CfnResource, Duration, Token, Validations } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { KeygateError } from '../errors';
-import { keygateLogGroup } from '../function-logs';
-import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE } from '../nag';
-import { bundledHandlerCode } from '../handler-code';
+import { keygateLogGroup } from '../common/function-logs';
+import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE } from '../common/nag';
+import { bundledHandlerCode } from '../common/handler-code';
 import { LOCAL_EMULATION_METADATA } from '../shared/local-emulation';
 
 /** What one of keygate's key-lifecycle jobs runs, and how often. */

@@ -73,6 +73,10 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     }
     lines.push('  SNS messages and CloudWatch data points they send are logged below, kept in memory and shown on the dashboard.');
   }
+  if (gw.s3.bucketNames.length > 0) {
+    lines.push('', `S3 buckets (path-style, at the control plane endpoint; docs/usage-and-billing.md): ${gw.s3.bucketNames.join(', ')}`);
+    lines.push(`  objects ${statePath ? `kept as files under ${path.resolve(`${statePath}.s3`)}` : 'in memory (use --state FILE to keep them as files)'}`);
+  }
   if (gw.unsupported.length > 0) {
     lines.push('');
     lines.push(`Not emulated (${gw.unsupported.length}):`);

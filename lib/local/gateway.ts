@@ -13,6 +13,9 @@ import { apiInfos, jobInfos, keyInfos, LocalGatewayInfo } from './server/info';
 import { scheduledJobs, startScheduledJobs } from './server/jobs';
 import { CarriedState, Endpoint, GatewayServices, LocalGatewayOptions, setUpServices } from './server/setup';
 import * as http from 'http';
+import { LocalS3 } from './s3/service';
+import { LocalEventBus } from './events/bus';
+import { LocalFirehose } from './firehose/service';
 import { localPortals } from './cognito/serve';
 import { pointLambdasAtGateway } from './lambda/local-environment';
 import { CustomResourceDeployer, CustomResourceEvent } from './cloudformation/custom-resources';
@@ -37,6 +40,12 @@ export interface LocalGateway {
   readonly sns: LocalSns;
   /** The local CloudWatch: the metric data points received (for tests and tools). */
   readonly cloudwatch: LocalCloudWatch;
+  /** The local S3: the app's buckets (for tests and tools). */
+  readonly s3: LocalS3;
+  /** The local EventBridge default bus: the events the app's jobs put (for tests and tools). */
+  readonly eventBus: LocalEventBus;
+  /** The per-request streams (access log → Firehose → local S3), buffered as Firehose does. */
+  readonly firehose: LocalFirehose;
   /**
    * The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions, Secrets
    * Manager rotation schedules) and when each runs next, on the gateway's clock.
@@ -86,7 +95,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     for (const failure of await services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
   const runner = await startJobs(services, options, clock, log);
-  return localGateway({ options, clock, log, services, server, runner, endpoint, parts });
+  const g: Running = { options, clock, log, services, server, runner, endpoint, parts };
+  // Firehose delivers a buffer when its interval passes, even with no new record.
+  g.firehoseTimer = setInterval(() => g.services.firehose.flushDue(), 1000);
+  g.firehoseTimer.unref();
+  return localGateway(g);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -122,6 +135,7 @@ interface Running {
   runner: ScheduleRunner;
   readonly endpoint: Endpoint;
   readonly parts: Mutable<GatewayServerParts>;
+  firehoseTimer?: NodeJS.Timeout;
 }
 
 /** Serves `next` instead of the running services. */
@@ -136,7 +150,7 @@ async function applyChange(g: Running, assemblyDir: string): Promise<AppliedChan
   before.store?.flush();
   const changes = diffAssemblies(loadAssembly(g.options.assemblyDir), loadAssembly(assemblyDir));
   const carried: CarriedState = {
-    state: before.snapshot(), throttles: before.throttles, functions: before.model.functions, stateMachines: before.stateMachines,
+    state: before.snapshot(), throttles: before.throttles, functions: before.model.functions, stateMachines: before.stateMachines, s3: before.s3,
   };
   const options = { ...g.options, assemblyDir };
   const next = setUpServices(options, g.clock, g.log, g.endpoint, carried);
@@ -154,6 +168,7 @@ async function applyChange(g: Running, assemblyDir: string): Promise<AppliedChan
     throw e;
   }
   g.runner.stop();
+  before.firehose.flushAll();
   before.lambdas.close();
   before.providerFramework.close();
   g.runner = await startJobs(next, options, g.clock, g.log);
@@ -178,6 +193,9 @@ function localGateway(g: Running): LocalGateway {
     get model() { return g.services.model; },
     get sns() { return g.services.sns; },
     get cloudwatch() { return g.services.cloudwatch; },
+    get s3() { return g.services.s3; },
+    get eventBus() { return g.services.eventBus; },
+    get firehose() { return g.services.firehose; },
     get scheduledJobs() {
       return g.runner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },
@@ -186,6 +204,8 @@ function localGateway(g: Running): LocalGateway {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      if (g.firehoseTimer) clearInterval(g.firehoseTimer);
+      g.services.firehose.flushAll();
       g.services.store?.flush();
       g.runner.stop();
       g.services.lambdas.close();

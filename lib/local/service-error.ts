@@ -12,7 +12,10 @@ export type Json = Record<string, unknown>;
 export interface LocalServiceResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: string;
+  /** Text for the JSON and XML protocols; bytes for S3's objects. */
+  readonly body: string | Buffer;
+  /** The Content-Length to send when it isn't the body's (S3's HEAD). */
+  readonly contentLength?: number;
 }
 
 /** An AWS error of any emulated service: its error code (the exception type), message and HTTP status. */

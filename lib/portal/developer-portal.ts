@@ -8,7 +8,7 @@ import { CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'a
 import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
-import { bundledHandlerCode } from '../handler-code';
+import { bundledHandlerCode } from '../common/handler-code';
 import type { ITier } from '../tier';
 import { MAX_API_KEYS } from '../shared/constants';
 import { PORTAL_API_DESCRIPTION_PREFIX } from '../shared/portal';

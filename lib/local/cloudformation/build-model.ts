@@ -28,6 +28,9 @@ import { ScheduledInvocation } from '../events/schedules';
 import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
 import { snsTopicHandler } from '../sns/cfn-topic';
+import { s3BucketHandler } from '../s3/cfn-bucket';
+import { subscriptionFilterHandler } from '../firehose/cfn-subscription-filter';
+import type { FirehoseSeed } from '../firehose/service';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 import { userPoolClientHandler, userPoolGroupHandler, userPoolHandler } from '../cognito/cfn-user-pool';
 
@@ -49,6 +52,10 @@ export interface BuildResult {
   readonly declaredCustomResources: DeclaredCustomResource[];
   /** State machine ARN → definition (the Provider framework's waiter). */
   readonly stateMachines: Map<string, Record<string, unknown>>;
+  /** The app's S3 bucket names, for the local S3. */
+  readonly buckets: string[];
+  /** The app's access-log streams into Firehose, for the local Firehose. */
+  readonly streams: FirehoseSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
@@ -56,7 +63,7 @@ const HANDLERS: readonly ResourceHandler[] = [
   userPoolHandler, userPoolClientHandler, userPoolGroupHandler, // keygate portal: the local Cognito's pools
   lambdaFunctionHandler, stateMachineHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, s3BucketHandler, subscriptionFilterHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -88,7 +95,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   const model = new Model();
   const build: BuildState = {
     asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [],
-    customResources, declaredCustomResources: [], stateMachines: new Map(),
+    customResources, declaredCustomResources: [], stateMachines: new Map(), buckets: [], streams: [],
   };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
@@ -153,7 +160,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   }
   return {
     model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics,
-    declaredCustomResources: build.declaredCustomResources, stateMachines: build.stateMachines,
+    declaredCustomResources: build.declaredCustomResources, stateMachines: build.stateMachines, buckets: build.buckets, streams: build.streams,
   };
 }
 

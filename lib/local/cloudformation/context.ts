@@ -1,5 +1,6 @@
 /** What every resource handler of the model builder works with: one stack, resolved. */
 import { AssemblyStack, CloudAssembly } from './assembly';
+import type { FirehoseSeed } from '../firehose/service';
 import { TemplateResolver } from './intrinsics';
 import { Model, RestApi, Stage } from '../apigateway/model';
 import { ScheduledInvocation } from '../events/schedules';
@@ -76,6 +77,10 @@ export interface BuildState {
   readonly declaredCustomResources: DeclaredCustomResource[];
   /** State machine ARN → its definition (the Provider framework's waiter). */
   readonly stateMachines: Map<string, Obj>;
+  /** The app's S3 bucket names, for the local S3. */
+  readonly buckets: string[];
+  /** The app's access-log subscription filters into Firehose streams, for the local Firehose. */
+  readonly streams: FirehoseSeed[];
 }
 
 export interface StackContext extends BuildState {

@@ -147,8 +147,8 @@ async function handle(parts: GatewayServerParts, req: http.IncomingMessage, res:
   }
   if (Dashboard.owns(path)) return parts.dashboard.handle(req, res, path, query);
   const out = await serveCognito(parts.cognito, method, path, req.headers, body) ?? await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
-  res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
-  res.end(out.body);
+  res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(out.contentLength ?? Buffer.byteLength(out.body)) });
+  res.end(method === 'HEAD' ? undefined : out.body);
 }
 
 /** The AWS services (API Gateway's control plane, the Secrets Manager, SNS and CloudWatch slices) answer only loopback, same-site, signed calls. */

@@ -16,7 +16,9 @@ import { ScheduledInvocation } from '../events/schedules';
 import { localAwsInvoker, LocalAwsInvoker, localLambdaInvoker } from '../lambda/aws-invoker';
 import { CustomResourceRecords, DeclaredCustomResource } from '../cloudformation/context';
 import { ProviderFramework } from '../cloudformation/provider-framework';
-import { LocalS3 } from '../s3/service';
+import { assemblyAssets, LocalS3 } from '../s3/service';
+import { LocalEventBus } from '../events/bus';
+import { FirehoseSeed, LocalFirehose } from '../firehose/service';
 import { LambdaFunction } from '../apigateway/model';
 import { LambdaRunner } from '../lambda/runner';
 import { localCognitoOf } from '../cognito/serve';
@@ -85,6 +87,10 @@ export interface GatewayServices {
   readonly dashboard: Dashboard;
   /** The local Cognito of the app's user pools (developer portals). */
   readonly cognito: LocalCognito;
+  /** The local S3 (the app's buckets, the assembly's assets), EventBridge's default bus and the per-request streams (access log → Firehose → S3). */
+  readonly s3: LocalS3;
+  readonly eventBus: LocalEventBus;
+  readonly firehose: LocalFirehose;
   /** The AWS services besides the stages, in dispatch order (the control plane last: it takes any other path). */
   readonly registry: ServiceRegistry;
   /** Invokes a Lambda function of the app, with the AWS SDK pointed at this gateway. */
@@ -108,6 +114,8 @@ export interface CarriedState {
   /** The previous app's functions and state machines: a removed custom resource's provider runs its Delete. */
   readonly functions: Map<string, LambdaFunction>;
   readonly stateMachines: Map<string, Record<string, unknown>>;
+  /** The local S3: its objects stay across a change. */
+  readonly s3?: LocalS3;
 }
 
 /** The folders of the assembly and its nested assemblies (where S3's asset objects are). */
@@ -143,7 +151,7 @@ function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: 
 }
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint, carried?: CarriedState): GatewayServices {
-  const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow } = loadModel(options, clock, carried?.state);
+  const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow, buckets, streams } = loadModel(options, clock, carried?.state);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
   const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
@@ -167,14 +175,14 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   store?.saveNow();
 
   const cognito = localCognitoOf(model, clock, log);
-  const assetDirs = [...new Set(assemblyDirs(options.assemblyDir))];
+  const { s3, eventBus, firehose, accessLog } = usageExportServices(options, model, clock, log, { buckets, streams, carried: carried?.s3 });
   // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = carried?.throttles ?? new ThrottleRegistry();
   const activity = new RequestActivity();
   const observer = options.onRequest;
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
-    accessLog: options.accessLog, accountThrottle: options.accountThrottle,
+    accessLog, accountThrottle: options.accountThrottle,
     verifyCognitoToken: (arns, token) => cognito.verifyForAuthorizer(arns, token),
     onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
   });
@@ -184,13 +192,30 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => endpoint.port, apis: () => apiInfos(model, base()), sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const registry = new ServiceRegistry()
-    .register(new LocalS3(assetDirs).asService())
+    .register(s3.asService())
+    .register(eventBus.asService())
     .register(secretsManager.asService())
     .register(cloudwatch.asService())
     .register(sns.asService())
     .register(controlPlane.asService());
   return {
-    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, registry, invokeLocally, schedules, throttles, stateMachines,
+    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, registry, invokeLocally, schedules, throttles, stateMachines,
     customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow(secretsManager),
   };
+}
+
+/**
+ * The usage export's services: S3 (the app's buckets, objects kept beside the state file, and
+ * the assembly's assets), EventBridge's default bus, and Firehose fed by the stages' access
+ * logs, delivering into S3 at buffer size or interval.
+ */
+function usageExportServices(options: LocalGatewayOptions, model: Model, clock: () => number, log: (line: string) => void,
+  app: { buckets: string[]; streams: FirehoseSeed[]; carried?: LocalS3 }) {
+  const assets = assemblyAssets([...new Set(assemblyDirs(options.assemblyDir))]);
+  const s3 = app.carried?.withBuckets(app.buckets, assets)
+    ?? new LocalS3(app.buckets, { clock, dir: options.statePath ? `${options.statePath}.s3` : undefined, assets });
+  const eventBus = new LocalEventBus({ clock, accountId: model.accountId, region: model.region, log });
+  const firehose = new LocalFirehose(app.streams, { clock, log, put: (b, k, body) => { s3.put(b, k, body, undefined, undefined); } });
+  const accessLog = app.streams.length === 0 ? options.accessLog : (line: string) => { options.accessLog?.(line); firehose.record(line); };
+  return { s3, eventBus, firehose, accessLog };
 }

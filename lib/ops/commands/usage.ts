@@ -4,12 +4,13 @@ import { OpsClients } from '../client';
 import { UsageError } from '../errors';
 import { UsageReport, usageReport, usageToCsv } from '../usage';
 import { common, CommonOptions, printJson, run, table } from './kit';
+import { registerUsageExportCommand } from './usage-export';
 
 type UsageCommandOptions = CommonOptions & { plan?: string; from?: string; to?: string; format: string; chart?: string };
 
 /** Registers `usage` on the program. */
 export function register(program: Command): void {
-  common(program.command('usage'))
+  const usageCommand = common(program.command('usage'))
     .description('Daily use of a key (in each of its plans) or of every key of a plan, against the quota.')
     .argument('[key]', 'key name or id')
     .option('--plan <plan>', 'usage plan name or id')
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--chart <file.html>', 'also draw daily use against the quota line into a self-contained HTML file (opens offline in any browser)')
     .action((ref: string | undefined, opts: UsageCommandOptions) => run(opts, (connect) => usage(connect, ref, opts)));
+  registerUsageExportCommand(usageCommand);
 }
 
 async function usage(connect: () => OpsClients, ref: string | undefined, opts: UsageCommandOptions): Promise<void> {
