@@ -81,7 +81,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const server = createGatewayServer(parts);
   try {
     endpoint.port = await listen(server, options.port);
-    await deployCustomResources(services, log);
+    if (options.runCustomResources !== false) await deployCustomResources(services, log);
   } catch (e) {
     services.lambdas.close();
     services.providerFramework.close();
@@ -158,7 +158,7 @@ async function applyChange(g: Running, assemblyDir: string): Promise<AppliedChan
   swap(g, next);
   let events: CustomResourceEvent[];
   try {
-    events = await deployCustomResources(next, g.log);
+    events = options.runCustomResources === false ? [] : await deployCustomResources(next, g.log);
   } catch (e) {
     // As CloudFormation rolls the stack back: the app as it was (what the provider wrote stays).
     swap(g, before);

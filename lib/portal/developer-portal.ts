@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../common/handler-code';
+import { keygateLogGroup } from '../common/function-logs';
 import type { ITier } from '../tier';
 import { MAX_API_KEYS } from '../shared/constants';
 import { PORTAL_API_DESCRIPTION_PREFIX } from '../shared/portal';
@@ -153,6 +154,7 @@ export class DeveloperPortal extends Construct {
         API_URL: api.restApi.url,
         API_ROUTES: Lazy.string({ produce: () => JSON.stringify(routesOf(api)) }),
       },
+      logGroup: keygateLogGroup(this, 'HandlerLogs'),
     });
   }
 

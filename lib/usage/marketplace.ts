@@ -7,6 +7,8 @@ import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../common/handler-code';
+import { keygateLogGroup } from '../common/function-logs';
+import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE, nagArn } from '../common/nag';
 import type { ITier } from '../tier';
 
 /** Properties of MarketplaceSubscriptions. */
@@ -51,7 +53,9 @@ export class MarketplaceSubscriptions extends Construct {
       timeout: Duration.minutes(1),
       description: 'keygate: AWS Marketplace subscriptions create and disable API keys',
       environment: { USAGE_PLAN_ID: props.tier.usagePlanId, PRODUCT_CODE: props.productCode },
+      logGroup: keygateLogGroup(this, 'HandlerLogs'),
     });
+    acknowledgeNag(this.handler, LAMBDA_BASIC_EXECUTION_ROLE, LAMBDA_BASIC_EXECUTION_REASON);
     const stack = Stack.of(this);
     const arn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'apigateway', account: '', resource, resourceName, arnFormat: resourceName ? ArnFormat.SLASH_RESOURCE_NAME : ArnFormat.NO_RESOURCE_NAME });
     this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [arn('/apikeys')] }));
@@ -67,7 +71,7 @@ export class MarketplaceSubscriptions extends Construct {
         inlinePolicies: { metering: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['aws-marketplace:BatchMeterUsage', 'aws-marketplace:ResolveCustomer'], resources: ['*'] })] }) },
       });
     }
-    const apigwArn = `arn:<AWS::Partition>:apigateway:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}::`;
+    const apigwArn = nagArn(this, 'apigateway', '');
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'aws-marketplace:BatchMeterUsage and ResolveCustomer have no resource-level permissions (the metering role AWS documents for API Gateway).' },
       { id: `AwsSolutions::AwsSolutions-IAM5[Resource::${apigwArn}/apikeys/*]`, reason: 'The handler enables and disables the keys of the customer a notification names; their ids exist only at run time.' },
@@ -91,6 +95,7 @@ export class MarketplaceSubscriptions extends Construct {
       onUpdate: patch('replace', productCode),
       onDelete: patch('remove'),
       installLatestAwsSdk: false,
+      logGroup: keygateLogGroup(this, 'ProductCodeLogs'),
       policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
         actions: ['apigateway:PATCH'],
         resources: [stack.formatArn({ service: 'apigateway', account: '', resource: '/usageplans', resourceName: tier.usagePlanId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],

@@ -146,7 +146,7 @@ beforeAll(async () => {
   const assemblyDir = path.join(workDir, 'v1');
   clock = new SimClock(START);
   gateway = await startLocalGateway({
-    assemblyDir, port: 0, clock: () => clock.now(), log: () => undefined,
+    assemblyDir, port: 0, runCustomResources: false, clock: () => clock.now(), log: () => undefined,
     // Secrets Manager runs the rotation Lambda's four steps; here in-process on the simulated clock.
     invokeRotation: (_arn, event) => rotationStep(event, deps),
   });

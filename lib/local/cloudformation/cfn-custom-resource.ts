@@ -5,6 +5,7 @@
  * properties when its turn comes; `Ref` and `Fn::GetAtt` of one read what its last event left.
  */
 import { CustomResourceRecords, DeclaredCustomResource, ResourceHandler, StackContext } from './context';
+import { unsupportedProvider } from './provider-framework';
 import { obj, Obj } from './values';
 
 export function isCustomResourceType(type: string): boolean {
@@ -67,6 +68,13 @@ export function declareCustomResources(ctx: StackContext): void {
   for (const [logicalId, raw] of Object.entries(ctx.resources)) {
     const type = String(obj(raw).Type);
     if (!isCustomResourceType(type) || ctx.skipped.has(logicalId)) continue;
+    // Only the Provider framework's custom resources run; others (AwsCustomResource, SNS-backed) are listed as not emulated.
+    const serviceToken = String(ctx.resolver.resolve(obj(obj(raw).Properties).ServiceToken) ?? '');
+    const unsupported = unsupportedProvider(ctx.model.functions.get(serviceToken), serviceToken);
+    if (unsupported) {
+      ctx.report(logicalId, type, unsupported);
+      continue;
+    }
     const declared: DeclaredCustomResource = {
       key: ctx.seed(logicalId), stackName: ctx.stackName, stackId: ctx.stackId, logicalId, type,
       dependsOn: customDependencies(ctx, deps, logicalId),

@@ -70,6 +70,12 @@ export interface LocalGatewayOptions {
    * (keygate's reconciler paces its calls to API Gateway's) take that much less time. Default: 100.
    */
   readonly customResourceClockRate?: number;
+  /**
+   * Run the template's custom resources at start (and on a change), as CloudFormation does.
+   * Off for callers that play CloudFormation themselves (the Provider-framework harness of the
+   * tests). Default: on.
+   */
+  readonly runCustomResources?: boolean;
 }
 
 /** Custom resources run on a clock 100 times as fast as the wall's (see customResourceClockRate). */
