@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expirySummaryLines, parseClockOption } from './apigateway/data-plane/expiry';
 import { LocalGateway, startLocalGateway } from './gateway';
-import { describeRate } from './events/schedules';
+import { describeSchedule } from './events/schedules';
 import { synthesizeApp } from './synth';
 
 interface LocalCliOptions {
@@ -66,7 +66,7 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     lines.push('');
     lines.push(`Scheduled jobs (${jobs.length}), run on the gateway's clock (a job whose time has come runs at once, e.g. with --clock +100d):`);
     for (const { job, nextRunAt } of jobs) {
-      lines.push(`  ${job.description ?? 'runs a Lambda function'} (${job.name}): ${describeRate(job.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
+      lines.push(`  ${job.description ?? 'runs a Lambda function'} (${job.name}): ${describeSchedule(job)}, next ${new Date(nextRunAt).toISOString()}`);
     }
     lines.push('  SNS messages and CloudWatch data points they send are logged below, kept in memory and shown on the dashboard.');
   }

@@ -34,6 +34,8 @@ export interface StateFile {
   readonly template: PersistedTemplateValues;
   /** The local Secrets Manager's secrets: rotated versions survive a restart with the keys they made. */
   readonly secrets?: PersistedSecret[];
+  /** Each scheduled job's last run (ms since the epoch, gateway clock) by name: schedules continue across restarts. */
+  readonly schedules?: Record<string, number>;
 }
 
 /** What a template says about a plan, to notice when the template itself changed it. */
@@ -92,7 +94,7 @@ export function readState(file: string): StateFile | undefined {
     version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
     planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
     template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
-    secrets: s.secrets,
+    secrets: s.secrets, schedules: s.schedules,
   };
 }
 
@@ -192,13 +194,13 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
 
 export function snapshotState(
   model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
-  secrets?: PersistedSecret[],
+  secrets?: PersistedSecret[], schedules?: Record<string, number>,
 ): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
-    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets,
+    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets, schedules,
   };
 }
 
