@@ -6,6 +6,7 @@
  */
 import { Model, UnsupportedItem } from './apigateway/model';
 import { LocalCloudWatch } from './cloudwatch/service';
+import { AlarmEvaluator, AlarmTransition } from './cloudwatch/alarms';
 import { ScheduledJob, ScheduleRun, ScheduleRunner } from './events/schedules';
 import { LocalSns } from './sns/service';
 import { createGatewayServer, listen } from './server/http-server';
@@ -38,6 +39,10 @@ export interface LocalGateway {
   readonly scheduledJobs: { readonly job: ScheduledJob; readonly nextRunAt: number }[];
   /** Runs every scheduled job whose time has come on the gateway's clock (once each), e.g. after a test moved the clock. */
   runDueJobs(): Promise<ScheduleRun[]>;
+  /** The app's CloudWatch alarms and their states. */
+  readonly alarms: AlarmEvaluator;
+  /** Evaluates the alarms now (they also run every minute), publishing the transitions to their SNS actions. */
+  evaluateAlarms(): AlarmTransition[];
   /** Saves the state (if any), stops the server and the Lambda workers. */
   close(): Promise<void>;
 }
@@ -49,6 +54,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const services = setUpServices(options, clock, log, endpoint);
   const server = createGatewayServer({
     model: services.model, dataPlane: services.dataPlane, dashboard: services.dashboard, services: services.registry, log, port: () => endpoint.port,
+    snsLinks: services.sns.subscriptions,
   });
   try {
     endpoint.port = await listen(server, options.port);
@@ -59,8 +65,15 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.rotateOnStart) {
     for (const failure of await services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
+  // HTTP subscriptions of the template get their SubscriptionConfirmation now that the SubscribeURL answers.
+  services.sns.subscriptions?.confirmPending();
   const jobs = scheduledJobs(services.schedules, services.secretsManager, services.invokeLocally);
-  const runner = await startScheduledJobs(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
+  const runner = await startScheduledJobs(jobs, {
+    clock, startedAt: options.deployedAt ?? clock(), log, lastRuns: services.lastRuns,
+    // A job's metrics count at once (the quota warnings' alarms), and its last run is saved.
+    afterRun: () => { services.alarms.evaluate(); services.store?.saveSoon(); },
+  });
+  services.alarms.start();
   return localGateway(options, clock, services, server, runner, endpoint.port);
 }
 
@@ -85,11 +98,15 @@ function localGateway(options: LocalGatewayOptions, clock: () => number, service
       return runner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },
     runDueJobs: () => runner.runDue(),
+    alarms: services.alarms,
+    evaluateAlarms: () => services.alarms.evaluate(),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       store?.flush();
       runner.stop();
+      services.alarms.stop();
+      await services.sns.subscriptions?.idle();
       lambdas.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

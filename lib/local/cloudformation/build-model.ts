@@ -27,6 +27,12 @@ import { ScheduledInvocation } from '../events/schedules';
 import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
 import { snsTopicHandler } from '../sns/cfn-topic';
+import { snsSubscriptionHandler } from '../sns/cfn-subscription';
+import { SubscriptionSeed } from '../sns/subscriptions';
+import { alarmHandler } from '../cloudwatch/cfn-alarm';
+import { AlarmSeed } from '../cloudwatch/alarms';
+import { metricFilterHandler } from '../logs/cfn-metric-filter';
+import { MetricFilterSeed } from '../logs/metric-filters';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 
 export type { PersistedTemplateValues } from './context';
@@ -43,13 +49,19 @@ export interface BuildResult {
   readonly schedules: ScheduledInvocation[];
   /** The app's SNS topics, for the local SNS. */
   readonly topics: TopicSeed[];
+  /** The topics' subscriptions. */
+  readonly subscriptions: SubscriptionSeed[];
+  /** The alarms the local CloudWatch evaluates. */
+  readonly alarms: AlarmSeed[];
+  /** The CloudWatch Logs metric filters (on the stages' access logs). */
+  readonly metricFilters: MetricFilterSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
   lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, snsSubscriptionHandler, metricFilterHandler, alarmHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -58,8 +70,8 @@ const INERT_TYPES = new Set([
   'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
-  // Monitoring (dashboard, alarms, access-log metrics, audit trail, alert topics): it watches the APIs, it doesn't serve them.
-  'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::InsightRule', 'AWS::Logs::MetricFilter',
+  // Monitoring (dashboard, Contributor Insights rules, audit trail): it watches the APIs, it doesn't serve them.
+  'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::InsightRule',
   'AWS::Logs::ResourcePolicy', 'AWS::SNS::TopicPolicy', 'AWS::SecretsManager::ResourcePolicy',
 ]);
 
@@ -77,7 +89,7 @@ function unsupportedReason(type: string): string {
 /** Builds the model. `persisted` values (from a state file) take precedence over generated ones. */
 export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now()): BuildResult {
   const model = new Model();
-  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [] };
+  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [], subscriptions: [], alarms: [], metricFilters: [] };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
   const exportsByName = new Map<string, string>();
@@ -136,7 +148,10 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
     for (const handler of HANDLERS) handler.build(ctx, resolvedOfType(ctx, handler.type));
     collectExports(ctx, exportsByName);
   }
-  return { model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics };
+  return {
+    model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics,
+    subscriptions: build.subscriptions, alarms: build.alarms, metricFilters: build.metricFilters,
+  };
 }
 
 function skipFalseConditions(ctx: StackContext): void {

@@ -14,6 +14,7 @@ import { guardLocalService } from '../request-guard';
 import { LocalServiceError, LocalServiceResponse, restJsonError } from '../service-error';
 import { LocalServiceRequest, ServiceRegistry } from '../services';
 import { parseStagePath } from './info';
+import { SNS_LINK_PREFIX } from '../sns/delivery';
 
 export interface GatewayServerParts {
   readonly model: Model;
@@ -23,6 +24,8 @@ export interface GatewayServerParts {
   readonly log: (line: string) => void;
   /** The port the server listens on (for the data plane's default Host). */
   readonly port: () => number;
+  /** The local SNS's links (signing certificate, SubscribeURL, UnsubscribeURL): unsigned GETs under SNS_LINK_PREFIX. */
+  readonly snsLinks?: { handleLink(path: string, query: string): LocalServiceResponse };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -142,7 +145,9 @@ async function handle(parts: GatewayServerParts, req: http.IncomingMessage, res:
     return;
   }
   if (Dashboard.owns(path)) return parts.dashboard.handle(req, res, path, query);
-  const out = await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
+  const out = parts.snsLinks && (method === 'GET' || method === 'HEAD') && path.startsWith(SNS_LINK_PREFIX)
+    ? parts.snsLinks.handleLink(path, query)
+    : await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
   res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(Buffer.byteLength(out.body)) });
   res.end(out.body);
 }

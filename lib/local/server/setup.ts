@@ -21,6 +21,9 @@ import { LocalSns } from '../sns/service';
 import { ServiceRegistry } from '../services';
 import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from '../state';
 import { apiInfos } from './info';
+import { setUpMonitoring } from './monitoring';
+import { AlarmEvaluator } from '../cloudwatch/alarms';
+import { SnsSigner } from '../sns/signing';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */
@@ -72,8 +75,12 @@ export interface GatewayServices {
   readonly registry: ServiceRegistry;
   /** Invokes a Lambda function of the app, with the AWS SDK pointed at this gateway. */
   readonly invokeLocally: LocalAwsInvoker;
-  /** The app's EventBridge rate rules with a Lambda target. */
+  /** The app's EventBridge rate and cron rules with a Lambda target. */
   readonly schedules: ScheduledInvocation[];
+  /** Each scheduled job's last run by name (from the state file; the runner updates it, the state saves it). */
+  readonly lastRuns: Record<string, number>;
+  /** The app's CloudWatch alarms. */
+  readonly alarms: AlarmEvaluator;
 }
 
 /** Where the gateway listens, once it does (the services need it to call back into the gateway). */
@@ -96,14 +103,15 @@ function loadModel(options: LocalGatewayOptions, clock: () => number) {
     secrets: { ...state?.template.secrets, ...generated.secrets },
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
+  const lastRuns: Record<string, number> = { ...state?.schedules };
   const snapshot = (secrets: LocalSecretsManager): StateStore | undefined => options.statePath
-    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot()))
+    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), lastRuns))
     : undefined;
-  return { ...built, state, quotas, snapshot };
+  return { ...built, state, quotas, snapshot, lastRuns };
 }
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint): GatewayServices {
-  const { model, state, quotas, snapshot, secrets, schedules, topics } = loadModel(options, clock);
+  const { model, state, quotas, snapshot, secrets, schedules, topics, subscriptions, alarms: alarmSeeds, metricFilters, lastRuns } = loadModel(options, clock);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
   const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
@@ -121,14 +129,15 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const throttles = new ThrottleRegistry();
   const activity = new RequestActivity();
   const observer = options.onRequest;
+  // What the app's jobs and alarms publish: kept in memory, logged, delivered to the topics' subscriptions, shown on the dashboard.
+  const sns = new LocalSns(topics, { clock, log, subscriptions, delivery: { signer: new SnsSigner(clock()), baseUrl: base, invokeLambda: invokeLocally } });
+  const cloudwatch = new LocalCloudWatch({ clock, log });
+  const monitoring = setUpMonitoring(model, cloudwatch, sns, { alarms: alarmSeeds, metricFilters }, { clock, log });
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
-    accessLog: options.accessLog, accountThrottle: options.accountThrottle,
-    onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
+    accessLog: options.accessLog, accountThrottle: options.accountThrottle, logEvent: monitoring.logEvent,
+    onRequest: (r: RequestRecord) => { activity.record(r); monitoring.onRequest(r); observer?.(r); },
   });
-  // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
-  const sns = new LocalSns(topics, { clock, log });
-  const cloudwatch = new LocalCloudWatch({ clock, log });
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => endpoint.port, apis: () => apiInfos(model, base()), sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const registry = new ServiceRegistry()
@@ -136,5 +145,5 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     .register(cloudwatch.asService())
     .register(sns.asService())
     .register(controlPlane.asService());
-  return { model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, registry, invokeLocally, schedules };
+  return { model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, registry, invokeLocally, schedules, lastRuns, alarms: monitoring.alarms };
 }
