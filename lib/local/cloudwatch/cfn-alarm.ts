@@ -3,7 +3,8 @@
  * statistic of one metric (Sum, Average, Maximum, Minimum, SampleCount), or Metrics[] with
  * MetricStat, metric math (metric-math.ts) and Metrics Insights queries (metrics-insights.ts).
  * Percentiles, anomaly-detection bands, Contributor Insights rules (INSIGHT_RULE_METRIC) and
- * cross-account metrics are reported as not emulated.
+ * cross-account metrics are listed as not evaluated (with the ignored resources: they watch the
+ * APIs, they don't serve them).
  */
 import { AlarmQuery, AlarmSeed, COMPARISONS, STATISTICS, TreatMissingData } from './alarms';
 import { MathSyntaxError, parseMath } from './metric-math';
@@ -27,7 +28,8 @@ export const alarmHandler: ResourceHandler = {
         }));
       } catch (e) {
         if (!(e instanceof NotEmulated)) throw e;
-        ctx.report(logicalId, this.type, `alarm not evaluated locally: ${e.message}`);
+        // An alarm watches the APIs: one that can't be evaluated is listed, not an error of the app's serving.
+        ctx.model.ignored.push({ stack: ctx.stackName, logicalId, type: this.type, reason: `alarm not evaluated locally: ${e.message}` });
       }
     }
   },

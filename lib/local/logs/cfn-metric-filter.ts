@@ -13,7 +13,7 @@ export const metricFilterHandler: ResourceHandler = {
       }));
       const seed: MetricFilterSeed = { stack: ctx.stackName, logicalId, logGroupName: str(p.LogGroupName) ?? '', filterPattern: str(p.FilterPattern) ?? '', transformations };
       const problem = checkMetricFilter(seed);
-      if (problem) ctx.report(logicalId, this.type, problem);
+      if (problem) ctx.model.ignored.push({ stack: ctx.stackName, logicalId, type: this.type, reason: `metric filter not applied locally: ${problem}` });
       else ctx.metricFilters.push(seed);
     }
   },
