@@ -152,7 +152,8 @@ export class AlarmEvaluator {
 /** The state an alarm should be in now, with the reason. */
 export function evaluateAlarm(status: AlarmStatus, points: readonly MetricDataPoint[], now: number): { state: AlarmState; reason: string; contributors: string[] } {
   const seed = status.seed;
-  const windows: Window[] = Array.from({ length: seed.evaluationPeriods }, (_v, k) => [now - (k + 1) * seed.periodSec * 1000, now - k * seed.periodSec * 1000] as const);
+  // The newest period is open-ended: a data point stamped just after now (a Lambda's clock runs on while a test's clock stands still) counts.
+  const windows: Window[] = Array.from({ length: seed.evaluationPeriods }, (_v, k) => [now - (k + 1) * seed.periodSec * 1000, k === 0 ? Number.POSITIVE_INFINITY : now - k * seed.periodSec * 1000] as const);
   const series = seriesValues(seed, points, windows);
   if (series.size === 0) series.set('', windows.map(() => undefined));
   const results = [...series].map(([key, values]) => ({ key, ...stateOf(seed, values, status.state) }));

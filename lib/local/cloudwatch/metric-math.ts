@@ -19,7 +19,7 @@ export type MathNode =
 
 const FUNCTIONS: Record<string, [number, number]> = { IF: [2, 3], FILL: [2, 2], ABS: [1, 1], CEIL: [1, 1], FLOOR: [1, 1], MIN: [1, 9], MAX: [1, 9] };
 const PRECEDENCE: Record<string, number> = { '||': 1, OR: 1, '&&': 2, AND: 2, '==': 3, '!=': 3, '<': 3, '<=': 3, '>': 3, '>=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '^': 6 };
-const TOKEN = /\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\|\||&&|==|!=|<=|>=|[-+*/^(),<>!])/y;
+const TOKEN = /\s*('[^']*'|"[^"]*"|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\|\||&&|==|!=|<=|>=|[-+*/^(),<>!])/y;
 
 export function parseMath(expression: string): MathNode {
   const tokens: string[] = [];
@@ -40,12 +40,16 @@ export function parseMath(expression: string): MathNode {
     if (t === '(') { const inner = binary(0); expect(')'); return inner; }
     if (t === '-' || t === '!' || t.toUpperCase() === 'NOT') return { kind: 'unary', op: t === '-' ? '-' : '!', arg: primary() };
     if (/^\d/.test(t)) return { kind: 'num', value: Number(t) };
+    if (/^['"]/.test(t)) throw new MathSyntaxError(`a string (${t}) outside a function keygate local emulates, in ${expression}`);
     if (peek() === '(') {
       const fn = t.toUpperCase();
       if (!FUNCTIONS[fn]) throw new MathSyntaxError(`${t}() is not emulated by keygate local's metric math`);
       i++;
       const args: MathNode[] = [];
-      if (peek() !== ')') for (args.push(binary(0)); peek() === ','; i++) args.push(binary(0));
+      if (peek() !== ')') {
+        args.push(binary(0));
+        while (peek() === ',') { i++; args.push(binary(0)); }
+      }
       expect(')');
       const [min, max] = FUNCTIONS[fn];
       if (args.length < min || args.length > max) throw new MathSyntaxError(`${fn} takes ${min === max ? min : `${min}-${max}`} arguments in ${expression}`);
