@@ -180,11 +180,12 @@ function synthCronApp(marks: string): string {
 }
 
 describe('schedules of a running gateway', () => {
-  const marks = path.join(tmpDir('cron-marks'), 'runs.txt');
+  let marks: string;
   let asm: string;
   const count = (name: string): number => (fs.existsSync(marks) ? fs.readFileSync(marks, 'utf8').split('\n').filter((l) => l.startsWith(name)).length : 0);
 
-  beforeAll(() => {
+  beforeEach(() => {
+    marks = path.join(tmpDir('cron-marks'), 'runs.txt');
     asm = synthCronApp(marks);
   }, 60_000);
 
