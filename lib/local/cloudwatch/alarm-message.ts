@@ -4,7 +4,7 @@
  * the actions, and the Trigger: the metric, or the Metrics of a math or query alarm) and its
  * subject, `ALARM: "name" in US East (N. Virginia)`.
  */
-import type { AlarmSeed, AlarmState, AlarmTransition } from './alarms';
+import type { AlarmSeed, AlarmState, AlarmTransition } from './alarm-model';
 
 const REGION_NAMES: Record<string, string> = {
   'us-east-1': 'US East (N. Virginia)', 'us-east-2': 'US East (Ohio)', 'us-west-1': 'US West (N. California)', 'us-west-2': 'US West (Oregon)',

@@ -11,12 +11,12 @@
  * publishes CloudWatch's alarm message to the new state's actions (SNS topics).
  */
 import { alarmMessage, alarmSubject } from './alarm-message';
-import { evaluateMath, MathNode } from './metric-math';
+import { AlarmQuery, AlarmSeed, AlarmState, AlarmStatus, AlarmTransition } from './alarm-model';
+import { evaluateMath } from './metric-math';
 import { aggregate, contributor, InsightsQuery, selects } from './metrics-insights';
-import { MetricDataPoint } from './service';
 
-export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+export type { AlarmQuery, AlarmSeed, AlarmState, AlarmStatus, AlarmTransition, TreatMissingData } from './alarm-model';
+import { MetricDataPoint } from './service';
 
 export const COMPARISONS: Record<string, (v: number, t: number) => boolean> = {
   GreaterThanOrEqualToThreshold: (v, t) => v >= t,
@@ -25,55 +25,6 @@ export const COMPARISONS: Record<string, (v: number, t: number) => boolean> = {
   LessThanOrEqualToThreshold: (v, t) => v <= t,
 };
 export const STATISTICS = new Set(['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount']);
-
-/** One metric of an alarm: a statistic of a metric, or an expression (math or a Metrics Insights query). */
-export interface AlarmQuery {
-  readonly id: string;
-  readonly returnData: boolean;
-  readonly label?: string;
-  readonly stat?: { readonly namespace: string; readonly metricName: string; readonly dimensions: Record<string, string>; readonly stat: string; readonly periodSec: number };
-  readonly expression?: { readonly text: string; readonly math?: MathNode; readonly insights?: InsightsQuery; readonly periodSec?: number };
-}
-
-/** An AWS::CloudWatch::Alarm the evaluator can run. */
-export interface AlarmSeed {
-  readonly stack: string;
-  readonly logicalId: string;
-  readonly name: string;
-  readonly arn: string;
-  readonly description?: string;
-  readonly comparison: string;
-  readonly threshold: number;
-  readonly evaluationPeriods: number;
-  readonly datapointsToAlarm: number;
-  readonly treatMissingData: TreatMissingData;
-  readonly periodSec: number;
-  readonly queries: readonly AlarmQuery[];
-  readonly actionsEnabled: boolean;
-  readonly alarmActions: readonly string[];
-  readonly okActions: readonly string[];
-  readonly insufficientDataActions: readonly string[];
-}
-
-/** An alarm's current state. */
-export interface AlarmStatus {
-  readonly seed: AlarmSeed;
-  state: AlarmState;
-  reason: string;
-  /** When the state last changed (gateway clock). */
-  updatedAt: number;
-  /** The contributors in ALARM (Metrics Insights alarms), e.g. `ApiKeyId=abc UsagePlanId=xyz`. */
-  contributors: string[];
-}
-
-/** One state change. */
-export interface AlarmTransition {
-  readonly alarm: string;
-  readonly from: AlarmState;
-  readonly to: AlarmState;
-  readonly at: number;
-  readonly reason: string;
-}
 
 export interface AlarmEvaluatorOptions {
   readonly clock: () => number;

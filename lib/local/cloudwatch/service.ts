@@ -12,7 +12,7 @@ import { gunzipSync } from 'zlib';
 import { parseJsonObject } from '../json-body';
 import { Json, LocalServiceError, LocalServiceResponse, queryCompatibleJsonError } from '../service-error';
 import { amzTarget, LocalService } from '../services';
-import type { AlarmEvaluator } from './alarms';
+import type { AlarmStatus } from './alarm-model';
 
 /** One data point CloudWatch received. */
 export interface MetricDataPoint {
@@ -91,7 +91,7 @@ export class LocalCloudWatch {
   private readonly minutes = new Map<string, { -readonly [K in keyof MetricDataPoint]: MetricDataPoint[K] }>();
   private total = 0;
   /** The app's alarms, once the gateway set them up. */
-  alarms?: AlarmEvaluator;
+  alarms?: { readonly alarms: readonly AlarmStatus[] };
 
   constructor(private readonly opts: LocalCloudWatchOptions) {}
 
@@ -181,7 +181,7 @@ function json(body: Json): CloudWatchResponse {
 }
 
 /** A MetricAlarm as DescribeAlarms returns it (times in epoch seconds, as JSON 1.0 sends them). */
-function describeAlarm(a: AlarmEvaluator['alarms'][number]): Json {
+function describeAlarm(a: AlarmStatus): Json {
   const s = a.seed;
   const single = s.queries.length === 1 ? s.queries[0].stat : undefined;
   const dims = (d: Record<string, string>): Json[] => Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
