@@ -115,6 +115,11 @@ describe('alarms of the example app', () => {
       expect(note!.body.UnsubscribeURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_sns\/unsubscribe\?/);
       expect(await verifyEnvelope(note!.body)).toBe(true);
       expect(await verifyEnvelope({ ...note!.body, Message: note!.body.Message + ' ' })).toBe(false);
+      // AND the dashboard shows the alarm first, in ALARM, and the deliveries
+      const token = new URL(gw.info.dashboard).searchParams.get('token')!;
+      const dash = await (await fetch(`${base}/_keygate/dashboard/state.json?token=${token}`)).json() as { alarms: { name: string; state: string }[]; deliveries: { protocol: string; delivered: boolean }[] };
+      expect(dash.alarms[0]).toMatchObject({ name: expect.stringContaining('QuotaWarningsThreshold80'), state: 'ALARM' });
+      expect(dash.deliveries.filter((d) => d.delivered).map((d) => d.protocol)).toEqual(expect.arrayContaining(['email', 'http']));
       const message = JSON.parse(note!.body.Message) as Record<string, unknown>;
       expect(message).toMatchObject({
         NewStateValue: 'ALARM', OldStateValue: 'INSUFFICIENT_DATA', Region: 'US East (N. Virginia)', AWSAccountId: gw.model.accountId,
