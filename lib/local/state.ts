@@ -200,7 +200,9 @@ export function snapshotState(
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
-    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets, schedules,
+    templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets,
+    // Only once a job ran: a file without scheduled runs stays as it was.
+    ...(schedules && Object.keys(schedules).length > 0 ? { schedules } : {}),
   };
 }
 
