@@ -12,6 +12,10 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { LocalGateway, startLocalGateway, synthesizeApp } from '../../lib/local';
 import { stringToSign } from '../../lib/local/sns/signing';
 import { REPO_ROOT } from '../support/run-cli';
+import { AlarmSeed, AlarmStatus, evaluateAlarm } from '../../lib/local/cloudwatch/alarms';
+import { MetricDataPoint } from '../../lib/local/cloudwatch/service';
+import { evaluateMath, parseMath } from '../../lib/local/cloudwatch/metric-math';
+import { compileFilterPattern } from '../../lib/local/logs/filter-pattern';
 
 process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = '1';
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
@@ -144,4 +148,56 @@ describe('alarms of the example app', () => {
     expect(t).toMatchObject({ from: 'OK', to: 'ALARM' });
     expect(t.reason).toMatch(/^Threshold Crossed: 2 out of the last 3 datapoints \[100, 16\.6667\]/);
   }, 60_000);
+});
+
+describe('alarm evaluation, piece by piece', () => {
+  const T = Date.UTC(2026, 11, 1, 12);
+  const seed = (over: Partial<AlarmSeed>): AlarmSeed => ({
+    stack: 'S', logicalId: 'A', name: 'a', arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:a', comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 10, evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: 'missing', periodSec: 60, actionsEnabled: true,
+    alarmActions: [], okActions: [], insufficientDataActions: [],
+    queries: [{ id: 'm1', returnData: true, stat: { namespace: 'N', metricName: 'M', dimensions: { D: 'x' }, stat: 'Sum', periodSec: 60 } }], ...over,
+  });
+  const point = (minutesAgo: number, value: number, dimensions: Record<string, string> = { D: 'x' }): MetricDataPoint => ({
+    namespace: 'N', metricName: 'M', dimensions, timestamp: T - minutesAgo * 60_000 + 1000, value, unit: 'Count',
+  });
+  const state = (s: AlarmSeed, points: MetricDataPoint[], current: AlarmStatus['state'] = 'OK'): string =>
+    evaluateAlarm({ seed: s, state: current, reason: '', updatedAt: 0, contributors: [] }, points, T).state;
+
+  test('M of N on sums of the periods; only the alarm\'s exact dimensions count', () => {
+    expect(state(seed({}), [point(1, 6), point(1, 5), point(2, 12)])).toBe('ALARM');
+    expect(state(seed({}), [point(1, 11), point(2, 3), point(3, 2)])).toBe('OK');
+    expect(state(seed({}), [point(1, 11), point(2, 11, { D: 'x', E: 'y' })])).toBe('OK');
+    expect(state(seed({ queries: [{ id: 'm1', returnData: true, stat: { namespace: 'N', metricName: 'M', dimensions: { D: 'x' }, stat: 'Average', periodSec: 60 } }] }), [point(1, 6), point(1, 20), point(2, 10)])).toBe('ALARM');
+  });
+
+  test('missing data: all missing by TreatMissingData; among present points, breaching counts them, missing and ignore skip them', () => {
+    expect(['missing', 'notBreaching', 'breaching', 'ignore'].map((t) => state(seed({ treatMissingData: t as AlarmSeed['treatMissingData'] }), [], 'ALARM')))
+      .toEqual(['INSUFFICIENT_DATA', 'OK', 'ALARM', 'ALARM']);
+    expect(state(seed({ treatMissingData: 'breaching' }), [point(1, 11)])).toBe('ALARM');
+    expect(state(seed({ treatMissingData: 'notBreaching' }), [point(1, 11)])).toBe('OK');
+    expect(state(seed({ treatMissingData: 'missing' }), [point(1, 11)])).toBe('OK');
+  });
+
+  test('metric math as keygate\'s rate alarms write it: IF, FILL, arithmetic; missing stays missing; division by zero is missing', () => {
+    const env = (v: Record<string, number | undefined>) => (id: string): number | undefined => v[id];
+    const rate = parseMath('IF(requests >= 20, 100 * (FILL(throttled, 0) + FILL(overQuota, 0)) / requests, 0)');
+    expect(evaluateMath(rate, env({ requests: 40, throttled: 4 }))).toBe(10);
+    expect(evaluateMath(rate, env({ requests: 19, throttled: 19 }))).toBe(0);
+    expect(evaluateMath(rate, env({}))).toBeUndefined();
+    expect(evaluateMath(parseMath('a / b'), env({ a: 1, b: 0 }))).toBeUndefined();
+    expect(evaluateMath(parseMath('2 ^ 3 ^ 2 - -1'), env({}))).toBe(513);
+    expect(() => parseMath("SEARCH('{AWS/ApiGateway} Count', 'Sum', 300)")).toThrow(/SEARCH\(\) is not emulated/);
+  });
+
+  test('access-log filter patterns: JSON comparisons, || and &&, wildcards, IS NULL, NOT EXISTS; term patterns', () => {
+    const p = compileFilterPattern('{ ($.errorResponseType = "ACCESS_DENIED") || ($.errorResponseType = "AUTHORIZER_*") }');
+    expect(['ACCESS_DENIED', 'AUTHORIZER_FAILURE', 'THROTTLED'].map((t) => p.matches(JSON.stringify({ errorResponseType: t })))).toEqual([true, true, false]);
+    expect(p.matches('not json')).toBe(false);
+    const n = compileFilterPattern('{ $.status >= 500 && $.latency < 1000.5 && $.key IS NULL && $.gone NOT EXISTS }');
+    expect(n.matches('{"status":"502","latency":12,"key":null}')).toBe(true);
+    expect(n.matches('{"status":502,"latency":12,"key":null,"gone":1}')).toBe(false);
+    expect(compileFilterPattern('ERROR -DEBUG "two words"').matches('ERROR: two words')).toBe(true);
+    expect(() => compileFilterPattern('[ip, user, status=5*]')).toThrow(/space-delimited/);
+  });
 });

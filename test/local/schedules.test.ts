@@ -237,6 +237,10 @@ describe('schedules of a running gateway', () => {
       const [retry] = (await gw.runDueJobs()).filter((r) => r.job.startsWith('CronStack/Hourly'));
       expect(retry).toMatchObject({ attempt: 2, result: { ok: true } });
       expect(count('flaky')).toBe(2);
+      // Each attempt counts in AWS/Lambda (what an alarm on the function's Errors reads).
+      const lambdaPoints = gw.cloudwatch.allDataPoints().filter((p) => p.namespace === 'AWS/Lambda' && p.dimensions.FunctionName.includes('Flaky'));
+      const sum = (name: string): number => lambdaPoints.filter((p) => p.metricName === name).reduce((n, p) => n + (p.statistics?.sum ?? 0), 0);
+      expect([sum('Invocations'), sum('Errors')]).toEqual([2, 1]);
     } finally {
       await gw.close();
     }

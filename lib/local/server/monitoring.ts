@@ -1,13 +1,16 @@
 /**
  * The gateway's monitoring, wired: the data plane's requests become API Gateway's metrics
  * (AWS/ApiGateway Count, 4XXError, 5XXError, Latency by ApiName and by ApiName and Stage), the
- * stages' access-log lines go through the app's metric filters, and the app's alarms evaluate
+ * stages' access-log lines go through the app's metric filters, the invocations of the app's
+ * functions by its schedules, rotations and subscriptions count as AWS/Lambda Invocations and
+ * Errors (by FunctionName), and the app's alarms evaluate
  * what the local CloudWatch holds and publish to the local SNS.
  */
 import { RequestRecord } from '../apigateway/data-plane';
 import { Model } from '../apigateway/model';
 import { AlarmEvaluator, AlarmSeed } from '../cloudwatch/alarms';
 import { LocalCloudWatch } from '../cloudwatch/service';
+import { LocalAwsInvoker } from '../lambda/aws-invoker';
 import { MetricFilters, MetricFilterSeed } from '../logs/metric-filters';
 import { LocalSns } from '../sns/service';
 
@@ -41,5 +44,22 @@ export function setUpMonitoring(model: Model, cloudwatch: LocalCloudWatch, sns: 
         put('Latency', r.latencyMs, 'Milliseconds');
       }
     },
+  };
+}
+
+/** An invoker that counts AWS/Lambda Invocations and Errors (what keygate's rotation alarm watches). */
+export function withLambdaMetrics(invoke: LocalAwsInvoker, cloudwatch: LocalCloudWatch, clock: () => number): LocalAwsInvoker {
+  return async (arn, event) => {
+    const dimensions = { FunctionName: arn.slice(arn.lastIndexOf(':') + 1) };
+    const put = (metricName: string, value: number): void => cloudwatch.record({ namespace: 'AWS/Lambda', metricName, dimensions, value, unit: 'Count', timestamp: clock() });
+    put('Invocations', 1);
+    try {
+      const result = await invoke(arn, event);
+      put('Errors', 0);
+      return result;
+    } catch (e) {
+      put('Errors', 1);
+      throw e;
+    }
   };
 }

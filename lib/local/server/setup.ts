@@ -21,7 +21,7 @@ import { LocalSns } from '../sns/service';
 import { ServiceRegistry } from '../services';
 import { applyState, readState, snapshotState, StateStore, templatePlanFingerprints } from '../state';
 import { apiInfos } from './info';
-import { setUpMonitoring } from './monitoring';
+import { setUpMonitoring, withLambdaMetrics } from './monitoring';
 import { AlarmEvaluator } from '../cloudwatch/alarms';
 import { SnsSigner } from '../sns/signing';
 
@@ -114,7 +114,8 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const { model, state, quotas, snapshot, secrets, schedules, topics, subscriptions, alarms: alarmSeeds, metricFilters, lastRuns } = loadModel(options, clock);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
-  const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
+  const cloudwatch = new LocalCloudWatch({ clock, log });
+  const invokeLocally = withLambdaMetrics(localAwsInvoker(model, lambdas, base, clock), cloudwatch, clock);
   // The local Secrets Manager: the app's secrets, with the versions a previous run saved (rotated values).
   const secretsManager: LocalSecretsManager = new LocalSecretsManager(secrets, {
     clock, region: model.region, accountId: model.accountId,
@@ -131,7 +132,6 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const observer = options.onRequest;
   // What the app's jobs and alarms publish: kept in memory, logged, delivered to the topics' subscriptions, shown on the dashboard.
   const sns = new LocalSns(topics, { clock, log, subscriptions, delivery: { signer: new SnsSigner(clock()), baseUrl: base, invokeLambda: invokeLocally } });
-  const cloudwatch = new LocalCloudWatch({ clock, log });
   const monitoring = setUpMonitoring(model, cloudwatch, sns, { alarms: alarmSeeds, metricFilters }, { clock, log });
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
