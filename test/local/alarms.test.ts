@@ -109,7 +109,10 @@ describe('alarms of the example app', () => {
       const mail = lines.find((l) => l.startsWith('keygate local: SNS email to api-owner@example.com: "ALARM: '));
       // (SNS subjects stop at 100 characters: CloudWatch's `ALARM: "name" in US East (N. Virginia)` is cut short)
       expect(mail).toMatch(/^keygate local: SNS email to api-owner@example\.com: "ALARM: "KeygatePetStore-PetStoreQuotaWarningsThreshold80\w+-\w+" in US East/);
-      expect(mail).toContain('"NewStateValue":"ALARM"');
+      // (CloudWatch's text for email: the JSON goes to the other protocols)
+      expect(mail).toContain('You are receiving this email because your Amazon CloudWatch Alarm "KeygatePetStore-PetStoreQuotaWarningsThreshold80');
+      expect(mail).toContain('has entered the ALARM state, because "Threshold Crossed: 1 out of the last 1 datapoints [80]');
+      expect(mail).toContain('- State Change:               INSUFFICIENT_DATA -> ALARM');
 
       // AND the subscriber got the Notification: CloudWatch's alarm JSON, signed with the local certificate
       const note = sub.received.find((r) => r.headers['x-amz-sns-message-type'] === 'Notification' && r.body.Subject?.startsWith('ALARM'));

@@ -128,6 +128,15 @@ describe('SNS delivery', () => {
     expect(kinds).toEqual(expect.arrayContaining([['http', true], ['email', true], ['sms', true], ['lambda', true], ['http', false]]));
   }, 60_000);
 
+  test('a JSON message structure: each protocol gets its own text, the rest the default', async () => {
+    received.length = 0;
+    await client.send(new PublishCommand({ TopicArn: topicArn, MessageStructure: 'json', Message: JSON.stringify({ default: '{"level":"high"}', email: 'Hello, a human', sms: 'short' }) }));
+    await gw.sns.subscriptions?.idle();
+    expect(received.map((r) => r.body.Message)).toEqual(['{"level":"high"}']);
+    expect(lines).toContain('keygate local: SNS email to ops@example.com: Hello, a human');
+    expect(lines).toContain('keygate local: SNS sms to +15555550100: short');
+  }, 60_000);
+
   test('Subscribe through the SDK: a new loopback endpoint is confirmed by its SubscribeURL; UnsubscribeURL ends it', async () => {
     received.length = 0;
     const second = `${endpoint}/second`;

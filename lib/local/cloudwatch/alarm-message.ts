@@ -2,7 +2,8 @@
  * The message CloudWatch publishes to an alarm's SNS actions on a state change: its JSON
  * (AlarmName, NewStateValue, NewStateReason, StateChangeTime, Region, AlarmArn, OldStateValue,
  * the actions, and the Trigger: the metric, or the Metrics of a math or query alarm) and its
- * subject, `ALARM: "name" in US East (N. Virginia)`.
+ * subject, `ALARM: "name" in US East (N. Virginia)`. Email subscribers get CloudWatch's text
+ * version instead (CloudWatch publishes a JSON message structure), SMS a one-line one.
  */
 import type { AlarmSeed, AlarmState, AlarmTransition } from './alarm-model';
 
@@ -63,4 +64,22 @@ export function alarmMessage(seed: AlarmSeed, t: AlarmTransition, where: { regio
     OKActions: seed.okActions, AlarmActions: seed.alarmActions, InsufficientDataActions: seed.insufficientDataActions,
     Trigger: trigger(seed),
   };
+}
+
+/** The texts CloudWatch sends email and SMS subscribers (the JSON goes to every other protocol). */
+export function alarmTexts(seed: AlarmSeed, t: AlarmTransition, where: { region: string; accountId: string }): { email: string; sms: string } {
+  const when = new Date(t.at).toUTCString().replace('GMT', 'UTC');
+  const email = [
+    `You are receiving this email because your Amazon CloudWatch Alarm "${seed.name}" in the ${regionName(where.region)} region has entered the ${t.to} state, because "${t.reason}" at "${when}".`,
+    '',
+    'Alarm Details:',
+    `- Name:                       ${seed.name}`,
+    `- Description:                ${seed.description ?? ''}`,
+    `- State Change:               ${t.from} -> ${t.to}`,
+    `- Reason for State Change:    ${t.reason}`,
+    `- Timestamp:                  ${when}`,
+    `- AWS Account:                ${where.accountId}`,
+    `- Alarm Arn:                  ${seed.arn}`,
+  ].join('\n');
+  return { email, sms: `${t.to}: "${seed.name}" in ${regionName(where.region)}` };
 }

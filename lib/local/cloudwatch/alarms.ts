@@ -10,7 +10,7 @@
  * breaching under those two treatments and is skipped under missing and ignore. A transition
  * publishes CloudWatch's alarm message to the new state's actions (SNS topics).
  */
-import { alarmMessage, alarmSubject } from './alarm-message';
+import { alarmMessage, alarmSubject, alarmTexts } from './alarm-message';
 import { AlarmQuery, AlarmSeed, AlarmState, AlarmStatus, AlarmTransition } from './alarm-model';
 import { evaluateMath } from './metric-math';
 import { aggregate, contributor, InsightsQuery, selects } from './metrics-insights';
@@ -34,7 +34,7 @@ export interface AlarmEvaluatorOptions {
   /** The data points to evaluate (the local CloudWatch's). */
   readonly points: () => readonly MetricDataPoint[];
   /** Publishes to an SNS topic of the app; undefined if there is no such topic. */
-  readonly publish: (topicArn: string, subject: string, message: string) => string | undefined;
+  readonly publish: (topicArn: string, subject: string, message: string, byProtocol: Record<string, string>) => string | undefined;
 }
 
 interface Samples { count: number; sum: number; min: number; max: number }
@@ -92,9 +92,11 @@ export class AlarmEvaluator {
     this.opts.log(`keygate local: alarm ${seed.name}: ${t.from} -> ${t.to} (${t.reason})`);
     if (!seed.actionsEnabled) return;
     const actions = t.to === 'ALARM' ? seed.alarmActions : t.to === 'OK' ? seed.okActions : seed.insufficientDataActions;
-    const message = JSON.stringify(alarmMessage(seed, t, { region: this.opts.region, accountId: this.opts.accountId }));
+    const where = { region: this.opts.region, accountId: this.opts.accountId };
+    const message = JSON.stringify(alarmMessage(seed, t, where));
+    const texts = alarmTexts(seed, t, where);
     for (const arn of actions) {
-      const id = arn.startsWith('arn:aws:sns:') ? this.opts.publish(arn, alarmSubject(seed.name, t.to, this.opts.region), message) : undefined;
+      const id = arn.startsWith('arn:aws:sns:') ? this.opts.publish(arn, alarmSubject(seed.name, t.to, this.opts.region), message, texts) : undefined;
       if (id === undefined) this.opts.log(`keygate local: alarm ${seed.name}: action ${arn} not run (only the app's SNS topics are emulated)`);
     }
   }

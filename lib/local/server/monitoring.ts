@@ -27,7 +27,7 @@ export function setUpMonitoring(model: Model, cloudwatch: LocalCloudWatch, sns: 
   const alarms = new AlarmEvaluator(seeds.alarms, {
     clock: opts.clock, log: opts.log, region: model.region, accountId: model.accountId,
     points: () => cloudwatch.allDataPoints(),
-    publish: (arn, subject, message) => sns.publishFromService(arn, subject, message),
+    publish: (arn, subject, message, byProtocol) => sns.publishFromService(arn, subject, message, byProtocol),
   });
   cloudwatch.alarms = alarms;
   return {

@@ -34,6 +34,13 @@ export interface OutgoingMessage {
   readonly message: string;
   readonly attributes: Record<string, { readonly dataType: string; readonly value: string }>;
   readonly timestamp: string;
+  /** A JSON message structure's texts by protocol (`email`, `sms`, `http`…); `message` is its `default`. */
+  readonly byProtocol?: Record<string, string>;
+}
+
+/** The text a subscription of this protocol gets. */
+export function textFor(m: OutgoingMessage, protocol: string): string {
+  return m.byProtocol?.[protocol] ?? m.message;
 }
 
 /** What a delivery did, kept for the dashboard and tests. */
@@ -89,7 +96,7 @@ export function links(base: string, sub: Pick<Subscription, 'arn' | 'token' | 't
 export function notificationEnvelope(m: OutgoingMessage, sub: Subscription, opts: DeliveryOptions): Record<string, unknown> {
   const link = links(opts.baseUrl(), sub);
   const fields: Record<string, string | undefined> = {
-    Type: 'Notification', MessageId: m.messageId, TopicArn: m.topicArn, Subject: m.subject, Message: m.message, Timestamp: m.timestamp,
+    Type: 'Notification', MessageId: m.messageId, TopicArn: m.topicArn, Subject: m.subject, Message: textFor(m, sub.protocol), Timestamp: m.timestamp,
   };
   const envelope: Record<string, unknown> = {
     ...fields, SignatureVersion: '1', Signature: opts.signer.signEnvelope(fields), SigningCertURL: link.cert, UnsubscribeURL: link.unsubscribe,
@@ -141,7 +148,7 @@ export function lambdaEvent(m: OutgoingMessage, sub: Subscription, opts: Deliver
     Records: [{
       EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: sub.arn,
       Sns: {
-        Type: 'Notification', MessageId: m.messageId, TopicArn: m.topicArn, Subject: m.subject ?? null, Message: m.message, Timestamp: m.timestamp,
+        Type: 'Notification', MessageId: m.messageId, TopicArn: m.topicArn, Subject: m.subject ?? null, Message: textFor(m, 'lambda'), Timestamp: m.timestamp,
         SignatureVersion: '1', Signature: envelope.Signature, SigningCertUrl: envelope.SigningCertURL, UnsubscribeUrl: envelope.UnsubscribeURL,
         MessageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, a]) => [k, { Type: a.dataType, Value: a.value }])),
       },

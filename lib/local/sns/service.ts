@@ -86,11 +86,11 @@ export class LocalSns {
     }
   }
 
-  /** Publishes as an AWS service does (CloudWatch alarm actions): no API validation beyond the topic. */
-  publishFromService(topicArn: string, subject: string | undefined, message: string): string | undefined {
+  /** Publishes as an AWS service does (CloudWatch alarm actions): no API validation beyond the topic; `byProtocol` as a JSON message structure. */
+  publishFromService(topicArn: string, subject: string | undefined, message: string, byProtocol?: Record<string, string>): string | undefined {
     const topic = this.topics.get(topicArn);
     if (!topic) return undefined;
-    return this.keep(topic, topicArn, subject, message, {});
+    return this.keep(topic, topicArn, subject, message, {}, byProtocol && { ...byProtocol, default: message });
   }
 
   /** The messages kept, oldest first. */
@@ -137,6 +137,7 @@ export class LocalSns {
     if (subject !== undefined && (subject === '' || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))) {
       throw invalidParameter('Subject');
     }
+    let byProtocol: Record<string, string> | undefined;
     if (params.get('MessageStructure') === 'json') {
       let structured: unknown;
       try {
@@ -147,6 +148,7 @@ export class LocalSns {
       if (typeof structured !== 'object' || structured === null || typeof (structured as Record<string, unknown>).default !== 'string') {
         throw invalidParameter('Message Structure - No default entry in JSON message body');
       }
+      byProtocol = Object.fromEntries(Object.entries(structured).filter((e): e is [string, string] => typeof e[1] === 'string'));
     }
     const attributes = messageAttributes(params);
     const size = Buffer.byteLength(message) + Object.entries(attributes).reduce((n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.dataType) + Buffer.byteLength(a.value), 0);
@@ -154,10 +156,11 @@ export class LocalSns {
     const topic = this.topics.get(topicArn);
     if (!topic) throw new LocalServiceError('NotFound', 'Topic does not exist', 404);
     if (topic.fifo && !params.get('MessageGroupId')) throw invalidParameter('The MessageGroupId parameter is required for FIFO topics');
-    return this.keep(topic, topicArn, subject, message, attributes);
+    return this.keep(topic, topicArn, subject, message, attributes, byProtocol);
   }
 
-  private keep(topic: TopicSeed, topicArn: string, subject: string | undefined, message: string, attributes: PublishedMessage['attributes']): string {
+  /** Keeps, logs and delivers a message; `byProtocol` is a JSON message structure (each protocol its text, `default` for the rest). */
+  private keep(topic: TopicSeed, topicArn: string, subject: string | undefined, message: string, attributes: PublishedMessage['attributes'], byProtocol?: Record<string, string>): string {
     const messageId = randomUUID();
     const publishedAt = this.opts.clock();
     this.kept.push({ messageId, topicArn, subject, message, attributes, publishedAt });
@@ -165,7 +168,7 @@ export class LocalSns {
     this.total++;
     // The subject and size only: a message body may carry anything.
     this.opts.log?.(`keygate local: SNS ${topic.name} got message ${messageId}${subject ? ` "${subject}"` : ''} (${Buffer.byteLength(message)} bytes)`);
-    this.subscriptions?.deliver({ messageId, topicArn, subject, message, attributes, timestamp: new Date(publishedAt).toISOString() });
+    this.subscriptions?.deliver({ messageId, topicArn, subject, message: byProtocol?.default ?? message, byProtocol, attributes, timestamp: new Date(publishedAt).toISOString() });
     return messageId;
   }
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'crypto';
 import {
-  confirmationEnvelope, DeliveryOptions, DeliveryRecord, isLoopbackUrl, lambdaEvent, notificationEnvelope, OutgoingMessage, postEnvelope, SNS_LINK_PREFIX, Subscription,
+  confirmationEnvelope, DeliveryOptions, textFor, DeliveryRecord, isLoopbackUrl, lambdaEvent, notificationEnvelope, OutgoingMessage, postEnvelope, SNS_LINK_PREFIX, Subscription,
 } from './delivery';
 import { LocalServiceResponse, xmlText as xml } from '../service-error';
 
@@ -124,7 +124,7 @@ export class SnsSubscriptions {
   private async deliverOne(m: OutgoingMessage, sub: Subscription): Promise<void> {
     const base = { protocol: sub.protocol, endpoint: sub.endpoint, subscriptionArn: sub.arn, messageId: m.messageId, subject: m.subject };
     if (PRINTED.has(sub.protocol)) {
-      const message = sub.protocol === 'email-json' ? JSON.stringify(notificationEnvelope(m, sub, this.opts)) : m.message;
+      const message = sub.protocol === 'email-json' ? JSON.stringify(notificationEnvelope(m, sub, this.opts)) : textFor(m, sub.protocol);
       this.opts.log(`keygate local: SNS ${sub.protocol} to ${sub.endpoint}: ${m.subject ? `"${m.subject}" ` : ''}${oneLine(message)}`);
       this.record({ ...base, message, delivered: true, detail: 'printed' });
       return;
@@ -136,7 +136,7 @@ export class SnsSubscriptions {
     }
     if ((sub.protocol === 'http' || sub.protocol === 'https') && isLoopbackUrl(sub.endpoint)) {
       const envelope = notificationEnvelope(m, sub, this.opts);
-      const status = await postEnvelope(sub.endpoint, 'Notification', sub.rawMessageDelivery ? m.message : JSON.stringify(envelope), {
+      const status = await postEnvelope(sub.endpoint, 'Notification', sub.rawMessageDelivery ? textFor(m, sub.protocol) : JSON.stringify(envelope), {
         'x-amz-sns-message-id': m.messageId, 'x-amz-sns-topic-arn': m.topicArn, 'x-amz-sns-subscription-arn': sub.arn,
         ...(sub.rawMessageDelivery ? { 'x-amz-sns-rawdelivery': 'true' } : {}),
       });
