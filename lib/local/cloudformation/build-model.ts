@@ -33,6 +33,8 @@ import { alarmHandler } from '../cloudwatch/cfn-alarm';
 import { AlarmSeed } from '../cloudwatch/alarms';
 import { metricFilterHandler } from '../logs/cfn-metric-filter';
 import { MetricFilterSeed } from '../logs/metric-filters';
+import { InsightRuleSeed } from '../logs/insight-rules';
+import { insightRuleHandler } from '../cloudwatch/cfn-insight-rule';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 
 export type { PersistedTemplateValues } from './context';
@@ -55,13 +57,15 @@ export interface BuildResult {
   readonly alarms: AlarmSeed[];
   /** The CloudWatch Logs metric filters (on the stages' access logs). */
   readonly metricFilters: MetricFilterSeed[];
+  /** The Contributor Insights rules (on the stages' access logs). */
+  readonly insightRules: InsightRuleSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
 const HANDLERS: readonly ResourceHandler[] = [
   lambdaFunctionHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, snsSubscriptionHandler, metricFilterHandler, alarmHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, snsSubscriptionHandler, metricFilterHandler, insightRuleHandler, alarmHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -70,8 +74,8 @@ const INERT_TYPES = new Set([
   'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
-  // Monitoring (dashboard, Contributor Insights rules, audit trail): it watches the APIs, it doesn't serve them.
-  'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::InsightRule',
+  // Monitoring (dashboard, audit trail): it watches the APIs, it doesn't serve them.
+  'AWS::CloudWatch::Dashboard',
   'AWS::Logs::ResourcePolicy', 'AWS::SNS::TopicPolicy', 'AWS::SecretsManager::ResourcePolicy',
 ]);
 
@@ -89,7 +93,7 @@ function unsupportedReason(type: string): string {
 /** Builds the model. `persisted` values (from a state file) take precedence over generated ones. */
 export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValues, now: number = Date.now()): BuildResult {
   const model = new Model();
-  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [], subscriptions: [], alarms: [], metricFilters: [] };
+  const build: BuildState = { asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [], subscriptions: [], alarms: [], metricFilters: [], insightRules: [] };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
   const exportsByName = new Map<string, string>();
@@ -150,7 +154,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   }
   return {
     model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics,
-    subscriptions: build.subscriptions, alarms: build.alarms, metricFilters: build.metricFilters,
+    subscriptions: build.subscriptions, alarms: build.alarms, metricFilters: build.metricFilters, insightRules: build.insightRules,
   };
 }
 

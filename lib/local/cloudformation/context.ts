@@ -8,6 +8,7 @@ import { TopicSeed } from '../sns/service';
 import { SubscriptionSeed } from '../sns/subscriptions';
 import { AlarmSeed } from '../cloudwatch/alarms';
 import { MetricFilterSeed } from '../logs/metric-filters';
+import { InsightRuleSeed } from '../logs/insight-rules';
 import { Obj } from './values';
 
 /** Values kept from a previous run (from the state file), so keys, secrets and ids stay the same. */
@@ -50,6 +51,8 @@ export interface BuildState {
   readonly alarms: AlarmSeed[];
   /** The app's CloudWatch Logs metric filters. */
   readonly metricFilters: MetricFilterSeed[];
+  /** The app's Contributor Insights rules on log groups. */
+  readonly insightRules: InsightRuleSeed[];
 }
 
 export interface StackContext extends BuildState {

@@ -35,9 +35,12 @@ export interface AlarmEvaluatorOptions {
   readonly points: () => readonly MetricDataPoint[];
   /** Publishes to an SNS topic of the app; undefined if there is no such topic. */
   readonly publish: (topicArn: string, subject: string, message: string, byProtocol: Record<string, string>) => string | undefined;
+  /** A Contributor Insights rule's metric over [from, to) (INSIGHT_RULE_METRIC). */
+  readonly insight?: InsightWindowMetric;
 }
 
 interface Samples { count: number; sum: number; min: number; max: number }
+export type InsightWindowMetric = (rule: string, metric: string, from: number, to: number) => number | undefined;
 type Window = readonly [from: number, to: number];
 
 /** How often the evaluator runs on its own (CloudWatch evaluates alarms every minute). */
@@ -62,7 +65,7 @@ export class AlarmEvaluator {
     const points = this.opts.points();
     const out: AlarmTransition[] = [];
     for (const status of this.statuses.values()) {
-      const next = evaluateAlarm(status, points, now);
+      const next = evaluateAlarm(status, points, now, this.opts.insight);
       if (next.state === status.state) {
         status.contributors = next.contributors;
         continue;
@@ -103,11 +106,11 @@ export class AlarmEvaluator {
 }
 
 /** The state an alarm should be in now, with the reason. */
-export function evaluateAlarm(status: AlarmStatus, points: readonly MetricDataPoint[], now: number): { state: AlarmState; reason: string; contributors: string[] } {
+export function evaluateAlarm(status: AlarmStatus, points: readonly MetricDataPoint[], now: number, insight?: InsightWindowMetric): { state: AlarmState; reason: string; contributors: string[] } {
   const seed = status.seed;
   // The newest period is open-ended: a data point stamped just after now (a Lambda's clock runs on while a test's clock stands still) counts.
   const windows: Window[] = Array.from({ length: seed.evaluationPeriods }, (_v, k) => [now - (k + 1) * seed.periodSec * 1000, k === 0 ? Number.POSITIVE_INFINITY : now - k * seed.periodSec * 1000] as const);
-  const series = seriesValues(seed, points, windows);
+  const series = seriesValues(seed, points, windows, insight);
   if (series.size === 0) series.set('', windows.map(() => undefined));
   const results = [...series].map(([key, values]) => ({ key, ...stateOf(seed, values, status.state) }));
   const inAlarm = results.filter((r) => r.state === 'ALARM');
@@ -118,7 +121,7 @@ export function evaluateAlarm(status: AlarmStatus, points: readonly MetricDataPo
 }
 
 /** The alarm's values per series (one, or one per Metrics Insights contributor) and period, newest first. */
-function seriesValues(seed: AlarmSeed, points: readonly MetricDataPoint[], windows: Window[]): Map<string, (number | undefined)[]> {
+function seriesValues(seed: AlarmSeed, points: readonly MetricDataPoint[], windows: Window[], insight?: InsightWindowMetric): Map<string, (number | undefined)[]> {
   const returned = seed.queries.find((q) => q.returnData) ?? seed.queries[0];
   const insights = returned.expression?.insights;
   if (insights) {
@@ -131,10 +134,10 @@ function seriesValues(seed: AlarmSeed, points: readonly MetricDataPoint[], windo
     });
     return out;
   }
-  return new Map([['', windows.map((w) => queryValue(seed, returned, points, w, new Set()))]]);
+  return new Map([['', windows.map((w) => queryValue(seed, returned, points, w, new Set(), insight))]]);
 }
 
-function queryValue(seed: AlarmSeed, q: AlarmQuery, points: readonly MetricDataPoint[], w: Window, seen: Set<string>): number | undefined {
+function queryValue(seed: AlarmSeed, q: AlarmQuery, points: readonly MetricDataPoint[], w: Window, seen: Set<string>, insight?: InsightWindowMetric): number | undefined {
   if (q.stat) {
     const s = samples(points.filter((p) => p.namespace === q.stat?.namespace && p.metricName === q.stat.metricName && sameDimensions(p.dimensions, q.stat.dimensions)), w);
     return s && statistic(q.stat.stat, s);
@@ -144,8 +147,8 @@ function queryValue(seed: AlarmSeed, q: AlarmQuery, points: readonly MetricDataP
   const inner = new Set(seen).add(q.id);
   return evaluateMath(math, (id) => {
     const ref = seed.queries.find((other) => other.id === id);
-    return ref ? queryValue(seed, ref, points, w, inner) : undefined;
-  });
+    return ref ? queryValue(seed, ref, points, w, inner, insight) : undefined;
+  }, (rule, metric) => insight?.(rule, metric, w[0], w[1]));
 }
 
 function insightsValues(q: InsightsQuery, points: readonly MetricDataPoint[], w: Window): Map<string, number> {

@@ -46,7 +46,8 @@ function alarmSeed(p: Obj, id: Pick<AlarmSeed, 'stack' | 'logicalId' | 'name' | 
   const queries = Array.isArray(p.Metrics) ? p.Metrics.map((m) => metricQuery(obj(m))) : [singleMetric(p)];
   if (queries.filter((q) => q.returnData).length !== 1) throw new NotEmulated('exactly one metric must return data');
   const returned = queries.find((q) => q.returnData) as AlarmQuery;
-  const periodSec = num(p.Period) ?? returned.stat?.periodSec ?? returned.expression?.periodSec ?? queries.find((q) => q.stat)?.stat?.periodSec ?? 60;
+  const periodOf = (q: AlarmQuery): number | undefined => q.stat?.periodSec ?? q.expression?.periodSec;
+  const periodSec = num(p.Period) ?? periodOf(returned) ?? queries.map(periodOf).find((x) => x !== undefined) ?? 60;
   if (returned.expression?.insights === undefined && queries.some((q) => q.expression?.insights)) throw new NotEmulated('a Metrics Insights query inside metric math');
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.map((a) => String(a)) : []);
   return {

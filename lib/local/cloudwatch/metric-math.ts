@@ -1,7 +1,8 @@
 /**
  * The metric math of CloudWatch alarms, evaluated one period at a time: numbers, metric ids,
  * `+ - * / ^`, comparisons (`< <= > >= == !=`, 1 or 0), `AND`/`&&`, `OR`/`||`, `NOT`, and the
- * functions IF, FILL (with a number), ABS, CEIL, FLOOR, MIN and MAX of scalars. A missing data point
+ * functions IF, FILL (with a number), ABS, CEIL, FLOOR, MIN and MAX of scalars, and
+ * INSIGHT_RULE_METRIC('rule', 'metric') (the local Contributor Insights rules). A missing data point
  * stays missing through arithmetic (FILL replaces it), as in CloudWatch. Anything else
  * (INSIGHT_RULE_METRIC, SEARCH, ANOMALY_DETECTION_BAND, RATE, METRICS()…) is refused with
  * MathSyntaxError, so the alarm is listed as not emulated rather than evaluated wrongly.
@@ -15,7 +16,11 @@ export type MathNode =
   | { kind: 'id'; id: string }
   | { kind: 'unary'; op: string; arg: MathNode }
   | { kind: 'binary'; op: string; left: MathNode; right: MathNode }
-  | { kind: 'call'; fn: string; args: MathNode[] };
+  | { kind: 'call'; fn: string; args: MathNode[] }
+  | { kind: 'insight'; rule: string; metric: string };
+
+/** A Contributor Insights rule's metric for the period being evaluated. */
+export type InsightMetric = (rule: string, metric: string) => number | undefined;
 
 const FUNCTIONS: Record<string, [number, number]> = { IF: [2, 3], FILL: [2, 2], ABS: [1, 1], CEIL: [1, 1], FLOOR: [1, 1], MIN: [1, 9], MAX: [1, 9] };
 const PRECEDENCE: Record<string, number> = { '||': 1, OR: 1, '&&': 2, AND: 2, '==': 3, '!=': 3, '<': 3, '<=': 3, '>': 3, '>=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '^': 6 };
@@ -43,6 +48,13 @@ export function parseMath(expression: string): MathNode {
     if (/^['"]/.test(t)) throw new MathSyntaxError(`a string (${t}) outside a function keygate local emulates, in ${expression}`);
     if (peek() === '(') {
       const fn = t.toUpperCase();
+      if (fn === 'INSIGHT_RULE_METRIC') {
+        const [open, rule, comma, metric] = tokens.slice(i, i + 4);
+        if (open !== '(' || comma !== ',' || !/^'.*'$/.test(rule ?? '') || !/^'.*'$/.test(metric ?? '')) throw new MathSyntaxError(`INSIGHT_RULE_METRIC takes ('rule', 'metric') in ${expression}`);
+        i += 4;
+        expect(')');
+        return { kind: 'insight', rule: rule.slice(1, -1), metric: metric.slice(1, -1) };
+      }
       if (!FUNCTIONS[fn]) throw new MathSyntaxError(`${t}() is not emulated by keygate local's metric math`);
       i++;
       const args: MathNode[] = [];
@@ -77,7 +89,7 @@ export function parseMath(expression: string): MathNode {
 export function referencedIds(node: MathNode): string[] {
   switch (node.kind) {
     case 'id': return [node.id];
-    case 'num': return [];
+    case 'num': case 'insight': return [];
     case 'unary': return referencedIds(node.arg);
     case 'binary': return [...referencedIds(node.left), ...referencedIds(node.right)];
     default: return node.args.flatMap(referencedIds);
@@ -85,17 +97,18 @@ export function referencedIds(node: MathNode): string[] {
 }
 
 /** The value for one period; undefined = no data point. */
-export function evaluateMath(node: MathNode, value: (id: string) => number | undefined): number | undefined {
+export function evaluateMath(node: MathNode, value: (id: string) => number | undefined, insight?: InsightMetric): number | undefined {
   switch (node.kind) {
     case 'num': return node.value;
+    case 'insight': return insight?.(node.rule, node.metric);
     case 'id': return value(node.id);
     case 'unary': {
-      const v = evaluateMath(node.arg, value);
+      const v = evaluateMath(node.arg, value, insight);
       if (v === undefined) return undefined;
       return node.op === '-' ? -v : v === 0 ? 1 : 0;
     }
-    case 'binary': return binaryOp(node.op, evaluateMath(node.left, value), evaluateMath(node.right, value));
-    default: return call(node.fn, node.args, value);
+    case 'binary': return binaryOp(node.op, evaluateMath(node.left, value, insight), evaluateMath(node.right, value, insight));
+    default: return call(node.fn, node.args, value, insight);
   }
 }
 
@@ -120,8 +133,8 @@ function binaryOp(op: string, a: number | undefined, b: number | undefined): num
   }
 }
 
-function call(fn: string, args: MathNode[], value: (id: string) => number | undefined): number | undefined {
-  const v = (n: number): number | undefined => evaluateMath(args[n], value);
+function call(fn: string, args: MathNode[], value: (id: string) => number | undefined, insight?: InsightMetric): number | undefined {
+  const v = (n: number): number | undefined => evaluateMath(args[n], value, insight);
   switch (fn) {
     case 'IF': {
       const c = v(0);

@@ -12,6 +12,7 @@ import { AlarmEvaluator, AlarmSeed } from '../cloudwatch/alarms';
 import { LocalCloudWatch } from '../cloudwatch/service';
 import { LocalAwsInvoker } from '../lambda/aws-invoker';
 import { MetricFilters, MetricFilterSeed } from '../logs/metric-filters';
+import { InsightRules, InsightRuleSeed } from '../logs/insight-rules';
 import { LocalSns } from '../sns/service';
 
 export interface Monitoring {
@@ -22,17 +23,19 @@ export interface Monitoring {
   readonly onRequest: (record: RequestRecord) => void;
 }
 
-export function setUpMonitoring(model: Model, cloudwatch: LocalCloudWatch, sns: LocalSns, seeds: { alarms: AlarmSeed[]; metricFilters: MetricFilterSeed[] }, opts: { clock: () => number; log: (line: string) => void }): Monitoring {
+export function setUpMonitoring(model: Model, cloudwatch: LocalCloudWatch, sns: LocalSns, seeds: { alarms: AlarmSeed[]; metricFilters: MetricFilterSeed[]; insightRules: InsightRuleSeed[] }, opts: { clock: () => number; log: (line: string) => void }): Monitoring {
   const filters = new MetricFilters(seeds.metricFilters, (p) => cloudwatch.record(p));
+  const rules = new InsightRules(seeds.insightRules);
   const alarms = new AlarmEvaluator(seeds.alarms, {
     clock: opts.clock, log: opts.log, region: model.region, accountId: model.accountId,
     points: () => cloudwatch.allDataPoints(),
     publish: (arn, subject, message, byProtocol) => sns.publishFromService(arn, subject, message, byProtocol),
+    insight: (rule, metric, from, to) => rules.metric(rule, metric, from, to),
   });
   cloudwatch.alarms = alarms;
   return {
     alarms,
-    logEvent: (group, line, time) => filters.apply(group, line, time),
+    logEvent: (group, line, time) => { filters.apply(group, line, time); rules.apply(group, line, time); },
     onRequest: (r) => {
       const apiName = model.apis.get(r.apiId)?.name;
       if (apiName === undefined) return;

@@ -111,7 +111,7 @@ function loadModel(options: LocalGatewayOptions, clock: () => number) {
 }
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint): GatewayServices {
-  const { model, state, quotas, snapshot, secrets, schedules, topics, subscriptions, alarms: alarmSeeds, metricFilters, lastRuns } = loadModel(options, clock);
+  const { model, state, quotas, snapshot, secrets, schedules, topics, subscriptions, alarms: alarmSeeds, metricFilters, insightRules, lastRuns } = loadModel(options, clock);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
   const cloudwatch = new LocalCloudWatch({ clock, log });
@@ -132,7 +132,7 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const observer = options.onRequest;
   // What the app's jobs and alarms publish: kept in memory, logged, delivered to the topics' subscriptions, shown on the dashboard.
   const sns = new LocalSns(topics, { clock, log, subscriptions, delivery: { signer: new SnsSigner(clock()), baseUrl: base, invokeLambda: invokeLocally } });
-  const monitoring = setUpMonitoring(model, cloudwatch, sns, { alarms: alarmSeeds, metricFilters }, { clock, log });
+  const monitoring = setUpMonitoring(model, cloudwatch, sns, { alarms: alarmSeeds, metricFilters, insightRules }, { clock, log });
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
     accessLog: options.accessLog, accountThrottle: options.accountThrottle, logEvent: monitoring.logEvent,
