@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Annotations, CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Client, DeveloperPortal, Expiration, KeyProtectedApi, KeyRotation, KeyValue, Tier, UsageExport } from '../../lib';
@@ -15,6 +16,8 @@ import { Client, DeveloperPortal, Expiration, KeyProtectedApi, KeyRotation, KeyV
  * - Clients acme (Basic), globex (Premium, value in Secrets Manager), initech (Free), soylent
  *   (Premium), whose key Secrets Manager rotates every 90 days with a 7-day overlap, and
  *   trial (Free), a two-week trial key that the stack's expiry job disables when it ends.
+ * - Monitoring: alarms (5XX and 429 rates, quota warnings at 80 % and 100 % of a key's quota)
+ *   on one alert topic, which mails the owner (`keygate local` prints the mail).
  */
 export class PetStoreStack extends Stack {
   public readonly api: KeyProtectedApi;
@@ -80,6 +83,8 @@ export class PetStoreStack extends Stack {
     this.api.addDashboard();
     this.api.addAlarms();
     this.api.addAuditTrail();
+    this.api.addQuotaWarnings();
+    this.api.alertTopic.addSubscription(new subscriptions.EmailSubscription('api-owner@example.com'));
 
     // Self-service: developers sign up in the portal and get a key for Free or Basic at once,
     // for Premium once an admin approves. `npm start` prints its local URL.

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expirySummaryLines, parseClockOption } from './apigateway/data-plane/expiry';
 import { LocalGateway, startLocalGateway } from './gateway';
-import { describeRate } from './events/schedules';
+import { describeSchedule } from './events/schedules';
 import { synthesizeApp } from './synth';
 import { watchApp } from './watch';
 
@@ -69,13 +69,19 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     lines.push('');
     lines.push(`Scheduled jobs (${jobs.length}), run on the gateway's clock (a job whose time has come runs at once, e.g. with --clock +100d):`);
     for (const { job, nextRunAt } of jobs) {
-      lines.push(`  ${job.description ?? 'runs a Lambda function'} (${job.name}): ${describeRate(job.rateMs)}, next ${new Date(nextRunAt).toISOString()}`);
+      lines.push(`  ${job.description ?? 'runs a Lambda function'} (${job.name}): ${describeSchedule(job)}, next ${new Date(nextRunAt).toISOString()}`);
     }
     lines.push('  SNS messages and CloudWatch data points they send are logged below, kept in memory and shown on the dashboard.');
   }
   if (gw.s3.bucketNames.length > 0) {
     lines.push('', `S3 buckets (path-style, at the control plane endpoint; docs/usage-and-billing.md): ${gw.s3.bucketNames.join(', ')}`);
     lines.push(`  objects ${statePath ? `kept as files under ${path.resolve(`${statePath}.s3`)}` : 'in memory (use --state FILE to keep them as files)'}`);
+  }
+  const alarms = gw.alarms.alarms;
+  if (alarms.length > 0) {
+    lines.push('');
+    lines.push(`Alarms (${alarms.length}), evaluated every minute; a state change notifies the alarm's SNS topics (email and SMS subscriptions are printed below):`);
+    for (const a of alarms) lines.push(`  ${a.seed.name}: ${a.state}`);
   }
   if (gw.unsupported.length > 0) {
     lines.push('');
@@ -120,13 +126,19 @@ Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g
                It answers only loopback Host names, refuses cross-site browser requests, and
                requires a SigV4 Authorization header (any credentials; SDKs and the AWS CLI sign).
                The same endpoint serves slices of Secrets Manager (rotation), SNS (Publish,
-               ListTopics) and CloudWatch (PutMetricData), under the same rules.
+               ListTopics, Subscribe…) and CloudWatch (PutMetricData, DescribeAlarms), under the
+               same rules.
 
-Scheduled jobs: the app's EventBridge rate(...) rules that invoke its Lambda functions (keygate's
-               expiry, hygiene and quota jobs, the rotation retire rule) and Secrets Manager
-               rate(...) rotation schedules run on the gateway's clock (with --clock +100d, the
-               jobs that are due run at start); what they publish to SNS and CloudWatch is
-               logged on stderr (never a key value), kept in memory and shown on the dashboard.
+Scheduled jobs: the app's EventBridge rate(...) and cron(...) rules that invoke its Lambda functions
+               (keygate's expiry, hygiene and quota jobs, the rotation retire rule) and Secrets
+               Manager rate(...) rotation schedules run on the gateway's clock (with --clock +100d,
+               the jobs that are due run at start); a failed run is retried (EventBridge's policy);
+               with --state they continue from their last run. What they publish to SNS and
+               CloudWatch is logged on stderr (never a key value) and shown on the dashboard.
+
+Alarms:        the app's CloudWatch alarms are evaluated on the gateway's clock; a state change is
+               published to their SNS topics and delivered: email and SMS printed on stderr,
+               loopback HTTP endpoints get SNS's signed envelope, Lambda subscriptions invoked.
 
 Dashboard:     the printed dashboard URL (loopback only; it carries a token that changes on every start)
 

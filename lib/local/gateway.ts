@@ -6,6 +6,7 @@
  */
 import { Model, UnsupportedItem } from './apigateway/model';
 import { LocalCloudWatch } from './cloudwatch/service';
+import { AlarmEvaluator, AlarmTransition } from './cloudwatch/alarms';
 import { ScheduledJob, ScheduleRun, ScheduleRunner } from './events/schedules';
 import { LocalSns } from './sns/service';
 import { createGatewayServer, listen } from './server/http-server';
@@ -60,6 +61,10 @@ export interface LocalGateway {
    * serving as it was (CustomResourceFailure is thrown).
    */
   apply(assemblyDir: string): Promise<AppliedChange>;
+  /** The app's CloudWatch alarms and their states. */
+  readonly alarms: AlarmEvaluator;
+  /** Evaluates the alarms now (they also run every minute), publishing the transitions to their SNS actions. */
+  evaluateAlarms(): AlarmTransition[];
   /** Saves the state (if any), stops the server and the Lambda workers. */
   close(): Promise<void>;
 }
@@ -77,6 +82,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const services = setUpServices(options, clock, log, endpoint);
   const parts: Mutable<GatewayServerParts> = {
     model: services.model, dataPlane: services.dataPlane, dashboard: services.dashboard, cognito: services.cognito, services: services.registry, log, port: () => endpoint.port,
+    snsLinks: services.sns.subscriptions,
   };
   const server = createGatewayServer(parts);
   try {
@@ -104,9 +110,18 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function startJobs(services: GatewayServices, options: LocalGatewayOptions, clock: () => number, log: (line: string) => void): Promise<ScheduleRunner> {
+/** The app's scheduled jobs (from their last runs in the state) and its alarms, once the gateway listens. */
+async function startJobs(services: GatewayServices, options: LocalGatewayOptions, clock: () => number, log: (line: string) => void): Promise<ScheduleRunner> {
+  // HTTP subscriptions of the template get their SubscriptionConfirmation now that the SubscribeURL answers.
+  services.sns.subscriptions?.confirmPending();
   const jobs = scheduledJobs(services.schedules, services.secretsManager, services.invokeLocally);
-  return startScheduledJobs(jobs, { clock, startedAt: options.deployedAt ?? clock(), log });
+  const runner = await startScheduledJobs(jobs, {
+    clock, startedAt: options.deployedAt ?? clock(), log, lastRuns: services.lastRuns,
+    // A job's metrics count at once (the quota warnings' alarms), and its last run is saved.
+    afterRun: () => { services.alarms.evaluate(); services.store?.saveSoon(); },
+  });
+  services.alarms.start();
+  return runner;
 }
 
 /**
@@ -141,7 +156,7 @@ interface Running {
 /** Serves `next` instead of the running services. */
 function swap(g: Running, next: GatewayServices): void {
   g.services = next;
-  Object.assign(g.parts, { model: next.model, dataPlane: next.dataPlane, dashboard: next.dashboard, cognito: next.cognito, services: next.registry });
+  Object.assign(g.parts, { model: next.model, dataPlane: next.dataPlane, dashboard: next.dashboard, cognito: next.cognito, services: next.registry, snsLinks: next.sns.subscriptions });
 }
 
 /** A stack update: the new app's services with the running state carried over, then its custom resources. */
@@ -168,6 +183,8 @@ async function applyChange(g: Running, assemblyDir: string): Promise<AppliedChan
     throw e;
   }
   g.runner.stop();
+  before.alarms.stop();
+  await before.sns.subscriptions?.idle();
   before.firehose.flushAll();
   before.lambdas.close();
   before.providerFramework.close();
@@ -201,6 +218,8 @@ function localGateway(g: Running): LocalGateway {
     },
     runDueJobs: () => g.runner.runDue(),
     apply: (assemblyDir) => applyChange(g, assemblyDir),
+    get alarms() { return g.services.alarms; },
+    evaluateAlarms: () => g.services.alarms.evaluate(),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
@@ -208,6 +227,8 @@ function localGateway(g: Running): LocalGateway {
       g.services.firehose.flushAll();
       g.services.store?.flush();
       g.runner.stop();
+      g.services.alarms.stop();
+      await g.services.sns.subscriptions?.idle();
       g.services.lambdas.close();
       g.services.providerFramework.close();
       await new Promise<void>((resolve) => {

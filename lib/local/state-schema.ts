@@ -133,6 +133,8 @@ export const STATE_SCHEMA = {
     },
     /** The local Secrets Manager's secrets with their versions (rotated values survive a restart). */
     secrets: { type: 'array', items: secret },
+    /** Each scheduled job's last run by name (schedules continue across restarts). */
+    schedules: { type: 'object', additionalProperties: timestamp },
     template: {
       type: 'object',
       properties: {

@@ -37,6 +37,8 @@ export interface StateFile {
   readonly secrets?: PersistedSecret[];
   /** `stack/logicalId` → the custom resource as its last event left it (an app change sends Update or Delete). */
   readonly customResources?: CustomResourceRecords;
+  /** Each scheduled job's last run (ms since the epoch, gateway clock) by name: schedules continue across restarts. */
+  readonly schedules?: Record<string, number>;
 }
 
 /** What a template says about a plan, to notice when the template itself changed it. */
@@ -95,7 +97,7 @@ export function readState(file: string): StateFile | undefined {
     version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
     planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
     template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
-    secrets: s.secrets, customResources: s.customResources,
+    secrets: s.secrets, customResources: s.customResources, schedules: s.schedules,
   };
 }
 
@@ -195,13 +197,15 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
 
 export function snapshotState(
   model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
-  secrets?: PersistedSecret[], customResources?: CustomResourceRecords,
+  secrets?: PersistedSecret[], customResources?: CustomResourceRecords, schedules?: Record<string, number>,
 ): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
   return {
     version: STATE_VERSION, savedAt: new Date().toISOString(), keys: [...model.keys.values()],
     templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets, customResources,
+    // Only once a job ran: a file without scheduled runs stays as it was.
+    ...(schedules && Object.keys(schedules).length > 0 ? { schedules } : {}),
   };
 }
 

@@ -107,7 +107,7 @@ test.each([
   expect(() => new UsageExport(stack, 'Usage', { api, ...bad })).toThrow(message);
 });
 
-test.each([[undefined], [{ account: '123456789012', region: 'eu-west-1' }]])('cdk-nag AwsSolutions (env %j): nothing left on the usage export (keygate acknowledges its own functions' basic role); acknowledgements have reasons', (env) => {
+test.each([[undefined], [{ account: '123456789012', region: 'eu-west-1' }]])('cdk-nag AwsSolutions (env %j): nothing left on the usage export (keygate acknowledges the basic role of its own functions); acknowledgements have reasons', (env) => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-usage-nag-'));
   try {
     const a = new App({ outdir });

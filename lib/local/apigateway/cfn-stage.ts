@@ -32,6 +32,7 @@ export const stageHandler: ResourceHandler = {
         methodSettings: methodSettingsOf(p.MethodSettings, {}), variables: strMap(p.Variables),
         createdDate: ctx.now, tags: { ...strMap(tagsToMap(p.Tags)), ...ctx.tagsFor(logicalId) }, logicalId,
         accessLogFormat: str(obj(p.AccessLogSetting).Format),
+        accessLogGroup: /:log-group:([^:]+)/.exec(str(obj(p.AccessLogSetting).DestinationArn) ?? '')?.[1],
       }, logicalId);
     }
   },

@@ -98,6 +98,8 @@ export interface Stage {
   readonly logicalId?: string;
   /** AccessLogSetting.Format, if the stage has access logging. */
   readonly accessLogFormat?: string;
+  /** The CloudWatch Logs group of the access log (from its DestinationArn), for the metric filters on it. */
+  readonly accessLogGroup?: string;
 }
 
 export interface RestApi {

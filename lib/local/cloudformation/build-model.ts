@@ -31,6 +31,14 @@ import { snsTopicHandler } from '../sns/cfn-topic';
 import { s3BucketHandler } from '../s3/cfn-bucket';
 import { subscriptionFilterHandler } from '../firehose/cfn-subscription-filter';
 import type { FirehoseSeed } from '../firehose/service';
+import { snsSubscriptionHandler } from '../sns/cfn-subscription';
+import { SubscriptionSeed } from '../sns/subscriptions';
+import { alarmHandler } from '../cloudwatch/cfn-alarm';
+import { AlarmSeed } from '../cloudwatch/alarms';
+import { metricFilterHandler } from '../logs/cfn-metric-filter';
+import { MetricFilterSeed } from '../logs/metric-filters';
+import { InsightRuleSeed } from '../logs/insight-rules';
+import { insightRuleHandler } from '../cloudwatch/cfn-insight-rule';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 import { userPoolClientHandler, userPoolGroupHandler, userPoolHandler } from '../cognito/cfn-user-pool';
 
@@ -56,6 +64,14 @@ export interface BuildResult {
   readonly buckets: string[];
   /** The app's access-log streams into Firehose, for the local Firehose. */
   readonly streams: FirehoseSeed[];
+  /** The topics' subscriptions. */
+  readonly subscriptions: SubscriptionSeed[];
+  /** The alarms the local CloudWatch evaluates. */
+  readonly alarms: AlarmSeed[];
+  /** The CloudWatch Logs metric filters (on the stages' access logs). */
+  readonly metricFilters: MetricFilterSeed[];
+  /** The Contributor Insights rules (on the stages' access logs). */
+  readonly insightRules: InsightRuleSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
@@ -63,7 +79,7 @@ const HANDLERS: readonly ResourceHandler[] = [
   userPoolHandler, userPoolClientHandler, userPoolGroupHandler, // keygate portal: the local Cognito's pools
   lambdaFunctionHandler, stateMachineHandler, restApiHandler, resourceHandler, authorizerHandler, methodHandler, gatewayResponseHandler,
   deploymentHandler, stageHandler, usagePlanHandler, apiKeyHandler, usagePlanKeyHandler,
-  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, s3BucketHandler, subscriptionFilterHandler,
+  rotationScheduleHandler, secretSeedHandler, eventsRuleHandler, snsTopicHandler, s3BucketHandler, subscriptionFilterHandler, snsSubscriptionHandler, metricFilterHandler, insightRuleHandler, alarmHandler,
 ];
 
 /** Resource types that have no effect on the served APIs. */
@@ -72,8 +88,8 @@ const INERT_TYPES = new Set([
   'AWS::ApiGateway::Account', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::Model',
   'AWS::ApiGateway::DocumentationPart', 'AWS::ApiGateway::DocumentationVersion', 'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::SSM::Parameter', 'AWS::KMS::Key', 'AWS::KMS::Alias',
-  // Monitoring (dashboard, alarms, access-log metrics, audit trail, alert topics): it watches the APIs, it doesn't serve them.
-  'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::InsightRule', 'AWS::Logs::MetricFilter',
+  // Monitoring (dashboard, audit trail): it watches the APIs, it doesn't serve them.
+  'AWS::CloudWatch::Dashboard',
   'AWS::Logs::ResourcePolicy', 'AWS::SNS::TopicPolicy', 'AWS::SecretsManager::ResourcePolicy',
 ]);
 
@@ -95,7 +111,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   const model = new Model();
   const build: BuildState = {
     asm, model, now, persisted, generated: { keyValues: {}, secrets: {}, physicalIds: {} }, rotations: new Map(), secretSeeds: [], schedules: [], topics: [],
-    customResources, declaredCustomResources: [], stateMachines: new Map(), buckets: [], streams: [],
+    customResources, declaredCustomResources: [], stateMachines: new Map(), buckets: [], streams: [], subscriptions: [], alarms: [], metricFilters: [], insightRules: [],
   };
   const refMemo = new Map<string, string>();
   const secrets = new SecretCatalog(build, refMemo);
@@ -161,6 +177,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
   return {
     model, generated: build.generated, secrets: build.secretSeeds, schedules: build.schedules, topics: build.topics,
     declaredCustomResources: build.declaredCustomResources, stateMachines: build.stateMachines, buckets: build.buckets, streams: build.streams,
+    subscriptions: build.subscriptions, alarms: build.alarms, metricFilters: build.metricFilters, insightRules: build.insightRules,
   };
 }
 

@@ -6,6 +6,10 @@ import { Model, RestApi, Stage } from '../apigateway/model';
 import { ScheduledInvocation } from '../events/schedules';
 import { SecretSeed } from '../secrets-manager/service';
 import { TopicSeed } from '../sns/service';
+import { SubscriptionSeed } from '../sns/subscriptions';
+import { AlarmSeed } from '../cloudwatch/alarms';
+import { MetricFilterSeed } from '../logs/metric-filters';
+import { InsightRuleSeed } from '../logs/insight-rules';
 import { Obj } from './values';
 
 /** Values kept from a previous run (from the state file), so keys, secrets and ids stay the same. */
@@ -67,7 +71,7 @@ export interface BuildState {
   readonly rotations: Map<string, SecretSeed['rotation']>;
   /** The app's secrets, for the local Secrets Manager. */
   readonly secretSeeds: SecretSeed[];
-  /** Lambda targets of the app's `rate(...)` schedule rules. */
+  /** Lambda targets of the app's `rate(...)` and `cron(...)` schedule rules. */
   readonly schedules: ScheduledInvocation[];
   /** The app's SNS topics, for the local SNS. */
   readonly topics: TopicSeed[];
@@ -81,6 +85,14 @@ export interface BuildState {
   readonly buckets: string[];
   /** The app's access-log subscription filters into Firehose streams, for the local Firehose. */
   readonly streams: FirehoseSeed[];
+  /** The topics' subscriptions (AWS::SNS::Subscription, a topic's Subscription). */
+  readonly subscriptions: SubscriptionSeed[];
+  /** The app's CloudWatch alarms that the local CloudWatch evaluates. */
+  readonly alarms: AlarmSeed[];
+  /** The app's CloudWatch Logs metric filters. */
+  readonly metricFilters: MetricFilterSeed[];
+  /** The app's Contributor Insights rules on log groups. */
+  readonly insightRules: InsightRuleSeed[];
 }
 
 export interface StackContext extends BuildState {

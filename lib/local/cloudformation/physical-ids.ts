@@ -57,6 +57,12 @@ export function physicalId(ctx: StackContext, memo: Map<string, string>, logical
       case 'AWS::Cognito::UserPool':
         v = `${ctx.model.region}_${stableId(seed, 9)}`;
         break;
+      case 'AWS::Logs::LogGroup':
+        v = str(resolveOr(props.LogGroupName)) ?? `${ctx.stackName}-${logicalId}-${stableId(seed, 12)}`;
+        break;
+      case 'AWS::CloudWatch::Alarm':
+        v = str(resolveOr(props.AlarmName)) ?? `${ctx.stackName}-${logicalId}-${stableId(seed, 12).toUpperCase()}`;
+        break;
       default:
         v = type.startsWith('AWS::ApiGateway::') ? stableId(seed, 6) : `${ctx.stackName}-${logicalId}-${stableId(seed, 12)}`;
     }
@@ -89,6 +95,8 @@ export function attribute(ctx: StackContext, logicalId: string, attr: string): u
     case 'AWS::IAM::Role.RoleId': return `AROA${stableId(ctx.seed(logicalId), 17).toUpperCase()}`;
     case 'AWS::Cognito::UserPool.Arn': return `arn:aws:cognito-idp:${region}:${account}:userpool/${id}`;
     case 'AWS::Cognito::UserPool.ProviderName': return `cognito-idp.${region}.amazonaws.com/${id}`;
+    case 'AWS::Logs::LogGroup.Arn': return `arn:aws:logs:${region}:${account}:log-group:${id}:*`;
+    case 'AWS::CloudWatch::Alarm.Arn': return `arn:aws:cloudwatch:${region}:${account}:alarm:${id}`;
     case 'AWS::Cognito::UserPool.ProviderURL': return `https://cognito-idp.${region}.amazonaws.com/${id}`;
   }
   if (attr === 'Arn') {

@@ -3,13 +3,16 @@
  * Gateway control plane for the real `@aws-sdk/client-cloudwatch` (JSON 1.0 in AWS query
  * compatible mode: `POST /` with `X-Amz-Target: GraniteServiceVersion20100801.<Action>`;
  * errors carry the query error code in `x-amzn-query-error`). PutMetricData validates like
- * CloudWatch and keeps the data points in memory (the newest MAX_KEPT_DATA_POINTS); there
- * are no alarms, statistics or dashboards locally.
+ * CloudWatch and keeps the data points in memory (the newest MAX_KEPT_DATA_POINTS). The data
+ * points the gateway itself makes (API Gateway's metrics, the access logs' metric filters) are
+ * kept as one-minute statistic sets. The app's alarms (alarms.ts) evaluate both; DescribeAlarms
+ * answers with their states.
  */
 import { gunzipSync } from 'zlib';
 import { parseJsonObject } from '../json-body';
 import { Json, LocalServiceError, LocalServiceResponse, queryCompatibleJsonError } from '../service-error';
 import { amzTarget, LocalService } from '../services';
+import type { AlarmStatus } from './alarm-model';
 
 /** One data point CloudWatch received. */
 export interface MetricDataPoint {
@@ -84,9 +87,35 @@ export class LocalCloudWatch {
   }
 
   private readonly kept: MetricDataPoint[] = [];
+  /** The gateway's own data points, one statistic set per metric and minute. */
+  private readonly minutes = new Map<string, { -readonly [K in keyof MetricDataPoint]: MetricDataPoint[K] }>();
   private total = 0;
+  /** The app's alarms, once the gateway set them up. */
+  alarms?: { readonly alarms: readonly AlarmStatus[] };
 
   constructor(private readonly opts: LocalCloudWatchOptions) {}
+
+  /** Every data point the alarms read: PutMetricData's and the gateway's own. */
+  allDataPoints(): readonly MetricDataPoint[] {
+    return this.minutes.size === 0 ? this.kept : [...this.kept, ...this.minutes.values()];
+  }
+
+  /** A data point the gateway itself produced (API Gateway's metrics, a metric filter), merged into its minute. */
+  record(p: { namespace: string; metricName: string; dimensions: Record<string, string>; value: number; unit: string; timestamp: number }): void {
+    const minute = Math.floor(p.timestamp / 60_000) * 60_000;
+    const key = JSON.stringify([p.namespace, p.metricName, Object.entries(p.dimensions).sort(), minute]);
+    const s = this.minutes.get(key);
+    if (s?.statistics) {
+      const st = s.statistics;
+      s.statistics = { sampleCount: st.sampleCount + 1, sum: st.sum + p.value, minimum: Math.min(st.minimum, p.value), maximum: Math.max(st.maximum, p.value) };
+      return;
+    }
+    this.minutes.set(key, {
+      namespace: p.namespace, metricName: p.metricName, dimensions: p.dimensions, timestamp: minute, unit: p.unit,
+      statistics: { sampleCount: 1, sum: p.value, minimum: p.value, maximum: p.value },
+    });
+    if (this.minutes.size > MAX_KEPT_DATA_POINTS) this.minutes.delete(this.minutes.keys().next().value as string);
+  }
 
   /** The data points kept, oldest first. */
   get dataPoints(): readonly MetricDataPoint[] {
@@ -102,15 +131,26 @@ export class LocalCloudWatch {
     try {
       const body = parseJsonObject(decoded(req), (message) => cloudWatchError('SerializationException', 'SerializationException', message));
       const action = req.target.slice(TARGET_PREFIX.length);
+      if (action === 'DescribeAlarms') return json(this.describeAlarms(body));
       if (action !== 'PutMetricData') {
-        throw cloudWatchError('InvalidAction', 'UnknownOperationException', `keygate local does not implement monitoring ${action} (it serves PutMetricData)`);
+        throw cloudWatchError('InvalidAction', 'UnknownOperationException', `keygate local does not implement monitoring ${action} (it serves PutMetricData and DescribeAlarms)`);
       }
       this.putMetricData(body);
-      return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: '{}' };
+      return json({});
     } catch (e) {
       if (!(e instanceof LocalServiceError)) throw e;
       return queryCompatibleJsonError(e, 'com.amazonaws.cloudwatch');
     }
+  }
+
+  /** DescribeAlarms: the app's metric alarms (AlarmNames, AlarmNamePrefix, StateValue filters; no paging: an app has few alarms). */
+  private describeAlarms(body: Json): Json {
+    const names = Array.isArray(body.AlarmNames) ? (body.AlarmNames as string[]) : undefined;
+    const prefix = typeof body.AlarmNamePrefix === 'string' ? body.AlarmNamePrefix : undefined;
+    if (names && prefix !== undefined) throw cloudWatchError('InvalidParameterCombination', 'InvalidParameterCombinationException', 'AlarmNames and AlarmNamePrefix are mutually exclusive.');
+    const state = typeof body.StateValue === 'string' ? body.StateValue : undefined;
+    const alarms = (this.alarms?.alarms ?? []).filter((a) => (!names || names.includes(a.seed.name)) && (prefix === undefined || a.seed.name.startsWith(prefix)) && (!state || a.state === state));
+    return { MetricAlarms: alarms.map(describeAlarm), CompositeAlarms: [] };
   }
 
   /** Validates the whole call first: a bad datum stores nothing, as in CloudWatch. */
@@ -134,6 +174,31 @@ export class LocalCloudWatch {
     const names = [...new Set(points.map((p) => p.metricName))];
     this.opts.log?.(`keygate local: CloudWatch ${namespace} got ${points.length} data point${points.length === 1 ? '' : 's'} (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`);
   }
+}
+
+function json(body: Json): CloudWatchResponse {
+  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(body) };
+}
+
+/** A MetricAlarm as DescribeAlarms returns it (times in epoch seconds, as JSON 1.0 sends them). */
+function describeAlarm(a: AlarmStatus): Json {
+  const s = a.seed;
+  const single = s.queries.length === 1 ? s.queries[0].stat : undefined;
+  const dims = (d: Record<string, string>): Json[] => Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
+  return {
+    AlarmName: s.name, AlarmArn: s.arn, AlarmDescription: s.description, ActionsEnabled: s.actionsEnabled,
+    OKActions: s.okActions, AlarmActions: s.alarmActions, InsufficientDataActions: s.insufficientDataActions,
+    StateValue: a.state, StateReason: a.reason, StateUpdatedTimestamp: a.updatedAt / 1000, StateTransitionedTimestamp: a.updatedAt / 1000,
+    EvaluationPeriods: s.evaluationPeriods, DatapointsToAlarm: s.datapointsToAlarm, Threshold: s.threshold, ComparisonOperator: s.comparison, TreatMissingData: s.treatMissingData,
+    ...(single
+      ? { MetricName: single.metricName, Namespace: single.namespace, Statistic: single.stat, Dimensions: dims(single.dimensions), Period: single.periodSec }
+      : {
+        Metrics: s.queries.map((q) => ({
+          Id: q.id, ReturnData: q.returnData, Label: q.label,
+          ...(q.stat ? { MetricStat: { Metric: { Namespace: q.stat.namespace, MetricName: q.stat.metricName, Dimensions: dims(q.stat.dimensions) }, Period: q.stat.periodSec, Stat: q.stat.stat } } : { Expression: q.expression?.text, Period: q.expression?.periodSec }),
+        })),
+      }),
+  };
 }
 
 /** The body, gunzipped if the SDK compressed it (at most PutMetricData's 1 MB once inflated). */

@@ -46,8 +46,19 @@ export const PAGE_HTML = `<!doctype html>
     </table>
   </section>
   <section>
+    <h2>Alarms and notifications</h2>
+    <table data-testid="alarms">
+      <thead><tr><th>Alarm</th><th>State</th><th>Since (UTC)</th><th>Reason</th></tr></thead>
+      <tbody id="alarms"></tbody>
+    </table>
+    <table data-testid="deliveries">
+      <thead><tr><th>Time (UTC)</th><th>Protocol</th><th>Endpoint</th><th>Subject</th><th>Delivered</th></tr></thead>
+      <tbody id="deliveries"></tbody>
+    </table>
+  </section>
+  <section>
     <h2>Scheduled jobs: local SNS and CloudWatch</h2>
-    <p class="note">What the app's jobs published (newest first; message bodies are not shown). Nothing is delivered or alarmed on locally.</p>
+    <p class="note">What the app's jobs and alarms published (newest first; message bodies are not shown).</p>
     <table data-testid="messages">
       <thead><tr><th>Time (UTC)</th><th>Topic</th><th>Subject</th><th>Size</th></tr></thead>
       <tbody id="messages"></tbody>
@@ -65,6 +76,7 @@ export const PAGE_HTML = `<!doctype html>
 export const PAGE_CSS = `
 :root { --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --line: #d0d7de; --muted: #57606a; }
 * { box-sizing: border-box; }
+td.bad { color: var(--bad); font-weight: 600; } td.ok { color: var(--ok); } td.warn { color: var(--warn); }
 body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; background: #f6f8fa; }
 header { display: flex; gap: 1.5rem; align-items: baseline; padding: .75rem 1.25rem; background: #24292f; color: #fff; }
 header h1 { margin: 0; font-size: 1.2rem; }
@@ -198,6 +210,23 @@ export const PAGE_SCRIPT = `'use strict';
     });
   }
 
+  function alarmRows(list) {
+    if (list.length === 0) return [el('tr', null, el('td', { colspan: 4, class: 'empty' }, 'The app has no alarms evaluated locally.'))];
+    return list.map(function (a) {
+      return el('tr', { 'data-alarm': a.name }, el('td', { class: 'mono' }, a.name),
+        el('td', { 'data-field': 'state', class: a.state === 'ALARM' ? 'bad' : a.state === 'OK' ? 'ok' : 'warn' }, a.state),
+        el('td', { class: 'mono' }, clock(a.since)), el('td', null, a.reason));
+    });
+  }
+
+  function deliveryRows(list) {
+    if (list.length === 0) return [el('tr', null, el('td', { colspan: 5, class: 'empty' }, 'Nothing delivered yet.'))];
+    return list.map(function (d) {
+      return el('tr', null, el('td', { class: 'mono' }, clock(d.time)), el('td', null, d.protocol), el('td', { class: 'mono' }, d.endpoint),
+        el('td', { 'data-field': 'subject' }, d.subject || '—'), el('td', { 'data-field': 'delivered' }, (d.delivered ? 'yes' : 'no') + (d.detail ? ' (' + d.detail + ')' : '')));
+    });
+  }
+
   function render(s) {
     var names = {};
     s.keys.forEach(function (k) { names[k.id] = k.name; });
@@ -209,6 +238,8 @@ export const PAGE_SCRIPT = `'use strict';
     fill('feed', feedRows(s.feed, names));
     fill('messages', messageRows(s.messages));
     fill('data-points', dataPointRows(s.dataPoints));
+    fill('alarms', alarmRows(s.alarms));
+    fill('deliveries', deliveryRows(s.deliveries));
     document.getElementById('totals').textContent = num(s.requests) + ' requests since start';
   }
 

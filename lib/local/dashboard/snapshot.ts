@@ -26,6 +26,25 @@ export interface DashboardMessage {
   readonly bytes: number;
 }
 
+/** An alarm of the app and where it stands. */
+export interface DashboardAlarm {
+  readonly name: string;
+  readonly state: string;
+  readonly reason: string;
+  /** When the state last changed. */
+  readonly since: number;
+}
+
+/** A delivery of the local SNS (or its refusal): where, never the body. */
+export interface DashboardDelivery {
+  readonly time: number;
+  readonly protocol: string;
+  readonly endpoint: string;
+  readonly subject?: string;
+  readonly delivered: boolean;
+  readonly detail?: string;
+}
+
 export interface DashboardDataPoint {
   readonly time: number;
   readonly namespace: string;
@@ -75,6 +94,10 @@ export interface DashboardSnapshot {
   /** What the scheduled jobs sent to the local SNS and CloudWatch, newest first. */
   readonly messages: DashboardMessage[];
   readonly dataPoints: DashboardDataPoint[];
+  /** The app's CloudWatch alarms, ALARM first. */
+  readonly alarms: DashboardAlarm[];
+  /** The latest SNS deliveries, newest first. */
+  readonly deliveries: DashboardDelivery[];
 }
 
 export interface SnapshotSources {
@@ -119,8 +142,14 @@ export function takeSnapshot(src: SnapshotSources, now: number): DashboardSnapsh
     time: d.timestamp, namespace: d.namespace, metricName: d.metricName, dimensions: d.dimensions, unit: d.unit,
     value: d.value ?? d.statistics?.sum ?? (d.values ? d.values.values.reduce((sum, v, i) => sum + v * (d.values?.counts[i] ?? 1), 0) : 0),
   }));
+  const order: Record<string, number> = { ALARM: 0, INSUFFICIENT_DATA: 1, OK: 2 };
+  const alarms = [...(src.cloudwatch?.alarms?.alarms ?? [])].sort((a, b) => order[a.state] - order[b.state] || a.seed.name.localeCompare(b.seed.name))
+    .map((a): DashboardAlarm => ({ name: a.seed.name, state: a.state, reason: a.reason, since: a.updatedAt }));
+  const deliveries = (src.sns?.subscriptions?.deliveries ?? []).slice(-SERVICE_ROWS).reverse().map((d): DashboardDelivery => ({
+    time: d.at, protocol: d.protocol, endpoint: d.endpoint, subject: d.subject, delivered: d.delivered, detail: d.detail,
+  }));
   return {
-    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(), messages, dataPoints,
+    now, requests: activity.requests, apis, keys, feed: activity.feed.latest(), messages, dataPoints, alarms, deliveries,
     top: { requests: activity.top('requests', TOP_ROWS), throttled: activity.top('throttled', TOP_ROWS), forbidden: activity.top('forbidden', TOP_ROWS) },
   };
 }

@@ -16,6 +16,7 @@ import { LocalServiceRequest, ServiceRegistry } from '../services';
 import { parseStagePath } from './info';
 import { serveCognito } from '../cognito/serve';
 import { LocalCognito } from '../cognito/service';
+import { SNS_LINK_PREFIX } from '../sns/delivery';
 
 export interface GatewayServerParts {
   readonly model: Model;
@@ -27,6 +28,8 @@ export interface GatewayServerParts {
   readonly log: (line: string) => void;
   /** The port the server listens on (for the data plane's default Host). */
   readonly port: () => number;
+  /** The local SNS's links (signing certificate, SubscribeURL, UnsubscribeURL): unsigned GETs under SNS_LINK_PREFIX. */
+  readonly snsLinks?: { handleLink(path: string, query: string): LocalServiceResponse };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -146,7 +149,9 @@ async function handle(parts: GatewayServerParts, req: http.IncomingMessage, res:
     return;
   }
   if (Dashboard.owns(path)) return parts.dashboard.handle(req, res, path, query);
-  const out = await serveCognito(parts.cognito, method, path, req.headers, body) ?? await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
+  const out = parts.snsLinks && (method === 'GET' || method === 'HEAD') && path.startsWith(SNS_LINK_PREFIX)
+    ? parts.snsLinks.handleLink(path, query)
+    : await serveCognito(parts.cognito, method, path, req.headers, body) ?? await serveAwsService(parts.services, { method, path, query, headers: req.headers, body });
   res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': randomUUID(), 'content-length': String(out.contentLength ?? Buffer.byteLength(out.body)) });
   res.end(method === 'HEAD' ? undefined : out.body);
 }

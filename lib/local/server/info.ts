@@ -5,7 +5,7 @@
  */
 import { Model } from '../apigateway/model';
 import { describeExpiry } from '../apigateway/data-plane/expiry';
-import { describeRate, ScheduleRunner } from '../events/schedules';
+import { describeSchedule, ScheduleRunner } from '../events/schedules';
 
 export interface LocalStageInfo {
   readonly name: string;
@@ -91,6 +91,6 @@ export function keyInfos(model: Model, now: number, showValues: boolean | undefi
 
 export function jobInfos(runner: ScheduleRunner): LocalScheduledJobInfo[] {
   return runner.nextRuns().map(({ job, at }) => ({
-    name: job.name, ...(job.description ? { description: job.description } : {}), every: describeRate(job.rateMs), nextRunAt: new Date(at).toISOString(),
+    name: job.name, ...(job.description ? { description: job.description } : {}), every: describeSchedule(job), nextRunAt: new Date(at).toISOString(),
   }));
 }

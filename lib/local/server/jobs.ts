@@ -1,15 +1,16 @@
 /**
  * The gateway's scheduled jobs: the app's EventBridge rate rules with a Lambda target, and the
- * rotation schedules of its secrets, started on the gateway's clock.
+ * rotation schedules of its secrets, started on the gateway's clock (and continued from the
+ * state file's last runs).
  */
-import { rateMs, ScheduledInvocation, ScheduledJob, ScheduleRunner } from '../events/schedules';
+import { rateMs, ScheduledInvocation, ScheduledJob, ScheduleRunner, ScheduleRunnerOptions } from '../events/schedules';
 import { LocalAwsInvoker } from '../lambda/aws-invoker';
 import { LocalSecretsManager } from '../secrets-manager/service';
 
 export function scheduledJobs(schedules: ScheduledInvocation[], secretsManager: LocalSecretsManager, invoke: LocalAwsInvoker): ScheduledJob[] {
   return [
     ...schedules.map((s): ScheduledJob => ({
-      name: `${s.stack}/${s.ruleLogicalId}`, description: s.description?.replace(/^Runs: /, ''), rateMs: s.rateMs,
+      name: `${s.stack}/${s.ruleLogicalId}`, description: s.description?.replace(/^Runs: /, ''), rateMs: s.rateMs, cron: s.cron, retry: s.retry,
       run: () => invoke(s.lambdaArn, s.event),
     })),
     ...secretsManager.rotationSchedules().flatMap((r): ScheduledJob[] => {
@@ -28,7 +29,7 @@ export function scheduledJobs(schedules: ScheduledInvocation[], secretsManager: 
  * rotation): with a clock moved ahead (--clock +100d), the jobs that are due run at once,
  * before the gateway reports itself started, so its summary shows their effect.
  */
-export async function startScheduledJobs(jobs: ScheduledJob[], opts: { clock: () => number; startedAt: number; log: (line: string) => void }): Promise<ScheduleRunner> {
+export async function startScheduledJobs(jobs: ScheduledJob[], opts: ScheduleRunnerOptions): Promise<ScheduleRunner> {
   const runner = new ScheduleRunner(jobs, opts);
   await runner.start();
   return runner;

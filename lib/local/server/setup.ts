@@ -29,6 +29,9 @@ import { LocalSns } from '../sns/service';
 import { ServiceRegistry } from '../services';
 import { applyState, readState, snapshotState, StateFile, StateStore, templatePlanFingerprints } from '../state';
 import { apiInfos } from './info';
+import { setUpMonitoring, withLambdaMetrics } from './monitoring';
+import { AlarmEvaluator } from '../cloudwatch/alarms';
+import { SnsSigner } from '../sns/signing';
 
 export interface LocalGatewayOptions {
   /** A cloud assembly directory (a `cdk.out` folder). */
@@ -101,8 +104,12 @@ export interface GatewayServices {
   readonly registry: ServiceRegistry;
   /** Invokes a Lambda function of the app, with the AWS SDK pointed at this gateway. */
   readonly invokeLocally: LocalAwsInvoker;
-  /** The app's EventBridge rate rules with a Lambda target. */
+  /** The app's EventBridge rate and cron rules with a Lambda target. */
   readonly schedules: ScheduledInvocation[];
+  /** Each scheduled job's last run by name (from the state file; the runner updates it, the state saves it). */
+  readonly lastRuns: Record<string, number>;
+  /** The app's CloudWatch alarms. */
+  readonly alarms: AlarmEvaluator;
   /** The template's custom resources, and the ones that ran (updated in place as they run; saved with the state). */
   readonly customResources: { readonly declared: DeclaredCustomResource[]; readonly records: CustomResourceRecords };
   /** The Provider framework's runtime, for the custom resources. */
@@ -150,17 +157,20 @@ function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: 
     secrets: { ...state?.template.secrets, ...generated.secrets },
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
+  const lastRuns: Record<string, number> = { ...state?.schedules };
   const snapshot = (secrets: LocalSecretsManager): StateStore | undefined => options.statePath
-    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records))
+    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns))
     : undefined;
-  return { ...built, state, quotas, snapshot, records, snapshotNow: (secrets: LocalSecretsManager) => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records) };
+  return { ...built, state, quotas, snapshot, records, lastRuns, snapshotNow: (secrets: LocalSecretsManager) => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns) };
 }
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint, carried?: CarriedState): GatewayServices {
-  const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow, buckets, streams } = loadModel(options, clock, carried?.state);
+  const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow, buckets, streams,
+    subscriptions, alarms: alarmSeeds, metricFilters, insightRules, lastRuns } = loadModel(options, clock, carried?.state);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
-  const invokeLocally = localAwsInvoker(model, lambdas, base, clock);
+  const cloudwatch = new LocalCloudWatch({ clock, log });
+  const invokeLocally = withLambdaMetrics(localAwsInvoker(model, lambdas, base, clock), cloudwatch, clock);
   const previousFunctions = carried?.functions ?? new Map();
   const providerFramework = new ProviderFramework({
     invoke: localLambdaInvoker({ functions: new Map([...previousFunctions, ...model.functions]) }, lambdas, base, clock),
@@ -186,15 +196,15 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const throttles = carried?.throttles ?? new ThrottleRegistry();
   const activity = new RequestActivity();
   const observer = options.onRequest;
+  // What the app's jobs and alarms publish: kept in memory, logged, delivered to the topics' subscriptions, shown on the dashboard.
+  const sns = new LocalSns(topics, { clock, log, subscriptions, delivery: { signer: new SnsSigner(clock()), baseUrl: base, invokeLambda: invokeLocally } });
+  const monitoring = setUpMonitoring(model, cloudwatch, sns, { alarms: alarmSeeds, metricFilters, insightRules }, { clock, log });
   const dataPlane = createDataPlane(model, {
     clock, lambdas, quotas, throttles, onCounted: store ? () => store.saveSoon() : undefined, log,
-    accessLog, accountThrottle: options.accountThrottle,
+    accessLog, accountThrottle: options.accountThrottle, logEvent: monitoring.logEvent,
     verifyCognitoToken: (arns, token) => cognito.verifyForAuthorizer(arns, token),
-    onRequest: observer ? (r: RequestRecord) => { activity.record(r); observer(r); } : (r: RequestRecord) => activity.record(r),
+    onRequest: (r: RequestRecord) => { activity.record(r); monitoring.onRequest(r); observer?.(r); },
   });
-  // What the app's jobs publish: kept in memory, logged, shown on the dashboard.
-  const sns = new LocalSns(topics, { clock, log });
-  const cloudwatch = new LocalCloudWatch({ clock, log });
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => endpoint.port, apis: () => apiInfos(model, base()), sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
   const registry = new ServiceRegistry()
@@ -205,7 +215,7 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     .register(sns.asService())
     .register(controlPlane.asService());
   return {
-    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, registry, invokeLocally, schedules, throttles, stateMachines,
+    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, registry, invokeLocally, schedules, throttles, stateMachines, lastRuns, alarms: monitoring.alarms,
     customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow(secretsManager),
   };
 }

@@ -2,12 +2,16 @@
  * The slice of Amazon SNS that keygate's lifecycle jobs need, served beside the API Gateway
  * control plane for the real `@aws-sdk/client-sns` (AWS query protocol: `POST /` with a
  * form-encoded `Action=…&Version=2010-03-31` body, XML answers). The app's topics
- * (AWS::SNS::Topic) are there from the start; Publish validates like SNS and keeps the
- * messages in memory (the newest MAX_KEPT_MESSAGES), since nothing delivers them locally.
+ * (AWS::SNS::Topic) are there from the start with their subscriptions; Publish validates like
+ * SNS, keeps the messages in memory (the newest MAX_KEPT_MESSAGES) and delivers them to the
+ * topic's subscriptions (subscriptions.ts). Subscribe, ConfirmSubscription, Unsubscribe and
+ * ListSubscriptionsByTopic manage subscriptions.
  */
 import { randomUUID } from 'crypto';
 import { LocalServiceError, LocalServiceResponse, queryXmlError, xmlText as xml } from '../service-error';
 import { LocalService } from '../services';
+import { DeliveryOptions } from './delivery';
+import { PROTOCOLS, SnsSubscriptions, SubscriptionSeed } from './subscriptions';
 
 /** A topic of the cloud assembly, as the model builder found it. */
 export interface TopicSeed {
@@ -35,8 +39,12 @@ export type SnsResponse = LocalServiceResponse;
 
 export interface LocalSnsOptions {
   readonly clock: () => number;
-  /** Told about each message (a summary line, never the message body). */
+  /** Told about each message (a summary line) and each delivery (email and SMS: the message). */
   readonly log?: (line: string) => void;
+  /** How messages are delivered (signing key, the gateway's URL, Lambda); without it, nothing is delivered. */
+  readonly delivery?: Omit<DeliveryOptions, 'clock' | 'log'>;
+  /** The template's subscriptions. */
+  readonly subscriptions?: SubscriptionSeed[];
 }
 
 /** How many published messages the slice keeps (the oldest go first). */
@@ -66,8 +74,23 @@ export class LocalSns {
   private readonly kept: PublishedMessage[] = [];
   private total = 0;
 
+  /** The topics' subscriptions and what was delivered to them. */
+  readonly subscriptions?: SnsSubscriptions;
+
   constructor(topics: TopicSeed[], private readonly opts: LocalSnsOptions) {
     for (const t of topics) this.topics.set(t.arn, t);
+    if (opts.delivery) {
+      const subs = new SnsSubscriptions({ ...opts.delivery, clock: opts.clock, log: opts.log ?? (() => undefined) });
+      for (const seed of opts.subscriptions ?? []) if (this.topics.has(seed.topicArn)) subs.add(seed, false);
+      this.subscriptions = subs;
+    }
+  }
+
+  /** Publishes as an AWS service does (CloudWatch alarm actions): no API validation beyond the topic; `byProtocol` as a JSON message structure. */
+  publishFromService(topicArn: string, subject: string | undefined, message: string, byProtocol?: Record<string, string>): string | undefined {
+    const topic = this.topics.get(topicArn);
+    if (!topic) return undefined;
+    return this.keep(topic, topicArn, subject, message, {}, byProtocol && { ...byProtocol, default: message });
   }
 
   /** The messages kept, oldest first. */
@@ -88,8 +111,12 @@ export class LocalSns {
       if (params.get('Version') !== API_VERSION) throw invalidParameter(`Version (keygate local serves ${API_VERSION})`);
       switch (action) {
         case 'Publish': return ok(action, `<MessageId>${this.publish(params)}</MessageId>`, requestId);
+        case 'Subscribe': return ok(action, `<SubscriptionArn>${xml(this.subscribe(params))}</SubscriptionArn>`, requestId);
+        case 'ConfirmSubscription': return ok(action, `<SubscriptionArn>${xml(this.confirmSubscription(params))}</SubscriptionArn>`, requestId);
+        case 'Unsubscribe': this.subscriptionsOrFail().unsubscribe(params.get('SubscriptionArn') ?? ''); return ok(action, '', requestId);
+        case 'ListSubscriptionsByTopic': return ok(action, this.listSubscriptions(params), requestId);
         case 'ListTopics': return ok(action, `<Topics>${[...this.topics.keys()].map((arn) => `<member><TopicArn>${xml(arn)}</TopicArn></member>`).join('')}</Topics>`, requestId);
-        default: throw new LocalServiceError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service (keygate local serves Publish and ListTopics).`);
+        default: throw new LocalServiceError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service (keygate local serves Publish, ListTopics, Subscribe, ConfirmSubscription, Unsubscribe and ListSubscriptionsByTopic).`);
       }
     } catch (e) {
       if (e instanceof LocalServiceError) return queryXmlError(e, XMLNS, requestId);
@@ -110,6 +137,7 @@ export class LocalSns {
     if (subject !== undefined && (subject === '' || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))) {
       throw invalidParameter('Subject');
     }
+    let byProtocol: Record<string, string> | undefined;
     if (params.get('MessageStructure') === 'json') {
       let structured: unknown;
       try {
@@ -120,6 +148,7 @@ export class LocalSns {
       if (typeof structured !== 'object' || structured === null || typeof (structured as Record<string, unknown>).default !== 'string') {
         throw invalidParameter('Message Structure - No default entry in JSON message body');
       }
+      byProtocol = Object.fromEntries(Object.entries(structured).filter((e): e is [string, string] => typeof e[1] === 'string'));
     }
     const attributes = messageAttributes(params);
     const size = Buffer.byteLength(message) + Object.entries(attributes).reduce((n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.dataType) + Buffer.byteLength(a.value), 0);
@@ -127,13 +156,57 @@ export class LocalSns {
     const topic = this.topics.get(topicArn);
     if (!topic) throw new LocalServiceError('NotFound', 'Topic does not exist', 404);
     if (topic.fifo && !params.get('MessageGroupId')) throw invalidParameter('The MessageGroupId parameter is required for FIFO topics');
+    return this.keep(topic, topicArn, subject, message, attributes, byProtocol);
+  }
+
+  /** Keeps, logs and delivers a message; `byProtocol` is a JSON message structure (each protocol its text, `default` for the rest). */
+  private keep(topic: TopicSeed, topicArn: string, subject: string | undefined, message: string, attributes: PublishedMessage['attributes'], byProtocol?: Record<string, string>): string {
     const messageId = randomUUID();
-    this.kept.push({ messageId, topicArn, subject, message, attributes, publishedAt: this.opts.clock() });
+    const publishedAt = this.opts.clock();
+    this.kept.push({ messageId, topicArn, subject, message, attributes, publishedAt });
     if (this.kept.length > MAX_KEPT_MESSAGES) this.kept.shift();
     this.total++;
     // The subject and size only: a message body may carry anything.
     this.opts.log?.(`keygate local: SNS ${topic.name} got message ${messageId}${subject ? ` "${subject}"` : ''} (${Buffer.byteLength(message)} bytes)`);
+    this.subscriptions?.deliver({ messageId, topicArn, subject, message: byProtocol?.default ?? message, byProtocol, attributes, timestamp: new Date(publishedAt).toISOString() });
     return messageId;
+  }
+
+  private subscriptionsOrFail(): SnsSubscriptions {
+    if (!this.subscriptions) throw new LocalServiceError('InvalidAction', 'this local SNS delivers nothing');
+    return this.subscriptions;
+  }
+
+  private topicOf(params: URLSearchParams): string {
+    const topicArn = params.get('TopicArn') ?? '';
+    if (!TOPIC_ARN.test(topicArn)) throw invalidParameter('TopicArn');
+    if (!this.topics.has(topicArn)) throw new LocalServiceError('NotFound', 'Topic does not exist', 404);
+    return topicArn;
+  }
+
+  /** Subscribe: an HTTP endpoint gets a SubscriptionConfirmation; answers `pending confirmation` unless ReturnSubscriptionArn. */
+  private subscribe(params: URLSearchParams): string {
+    const topicArn = this.topicOf(params);
+    const protocol = (params.get('Protocol') ?? '').toLowerCase();
+    if (!PROTOCOLS.has(protocol)) throw invalidParameter(`Invalid protocol type: ${protocol}`);
+    const endpoint = params.get('Endpoint') ?? '';
+    if (endpoint === '') throw invalidParameter('Endpoint');
+    if ((protocol === 'http' || protocol === 'https') && !endpoint.startsWith(`${protocol}://`)) throw invalidParameter(`Endpoint must match the specified protocol`);
+    const raw = attributeEntries(params).RawMessageDelivery === 'true';
+    const sub = this.subscriptionsOrFail().add({ topicArn, protocol, endpoint, rawMessageDelivery: raw }, true);
+    return sub.confirmed || params.get('ReturnSubscriptionArn') === 'true' ? sub.arn : 'pending confirmation';
+  }
+
+  private confirmSubscription(params: URLSearchParams): string {
+    const sub = this.subscriptionsOrFail().confirm(this.topicOf(params), params.get('Token') ?? '');
+    if (!sub) throw invalidParameter('Invalid token');
+    return sub.arn;
+  }
+
+  private listSubscriptions(params: URLSearchParams): string {
+    const members = this.subscriptionsOrFail().list(this.topicOf(params)).map((s) => `<member><TopicArn>${xml(s.topicArn)}</TopicArn><Protocol>${xml(s.protocol)}</Protocol>`
+      + `<SubscriptionArn>${s.confirmed ? xml(s.arn) : 'PendingConfirmation'}</SubscriptionArn><Owner>${xml(s.topicArn.split(':')[4])}</Owner><Endpoint>${xml(s.endpoint)}</Endpoint></member>`);
+    return `<Subscriptions>${members.join('')}</Subscriptions>`;
   }
 }
 
@@ -155,6 +228,13 @@ function messageAttributes(params: URLSearchParams): PublishedMessage['attribute
     out[name] = { dataType, value };
   }
   if (Object.keys(out).length > MAX_ATTRIBUTES) throw new LocalServiceError('ParameterValueInvalid', `Number of message attributes [${Object.keys(out).length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
+  return out;
+}
+
+/** `Attributes.entry.N.key` / `.value` → a map (Subscribe's attributes). */
+function attributeEntries(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let n = 1; params.has(`Attributes.entry.${n}.key`); n++) out[params.get(`Attributes.entry.${n}.key`) ?? ''] = params.get(`Attributes.entry.${n}.value`) ?? '';
   return out;
 }
 

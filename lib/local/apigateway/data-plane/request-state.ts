@@ -42,6 +42,8 @@ export interface DataPlaneOptions {
   readonly log?: (line: string) => void;
   /** Receives one line per request of stages with an access log format (rendered with `$context`). */
   readonly accessLog?: (line: string) => void;
+  /** Receives each access-log line with its log group (the stage's DestinationArn), for the metric filters on it. */
+  readonly logEvent?: (logGroup: string, line: string, time: number) => void;
   /** Called once per finished request. */
   readonly onRequest?: (record: RequestRecord) => void;
   /** The account-level throttle (default: API Gateway's 10,000 rps, burst 5,000). */

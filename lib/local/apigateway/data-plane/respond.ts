@@ -20,8 +20,13 @@ export function respond(st: RequestState, env: DataPlaneEnv): DataPlaneResponse 
   }
   out.headers['x-amzn-requestid'] = st.requestId;
   out.headers['x-amz-apigw-id'] = st.context.extendedRequestId as string;
-  const { accessLog, onRequest } = env.options;
-  if (accessLog !== undefined && st.stage?.accessLogFormat !== undefined) writeAccessLog(st, env, out, error, accessLog, st.stage.accessLogFormat);
+  const { accessLog, logEvent, onRequest } = env.options;
+  const group = st.stage?.accessLogGroup;
+  if ((accessLog !== undefined || (logEvent !== undefined && group !== undefined)) && st.stage?.accessLogFormat !== undefined) {
+    const line = accessLogLine(st, env, out, error, st.stage.accessLogFormat);
+    accessLog?.(line);
+    if (group !== undefined) logEvent?.(group, line, st.now);
+  }
   if (onRequest !== undefined) {
     try {
       onRequest({
@@ -38,8 +43,8 @@ export function respond(st: RequestState, env: DataPlaneEnv): DataPlaneResponse 
 }
 
 /** `$context.error` is the gateway response's (absent when the integration answered: API Gateway then writes `-`). */
-function writeAccessLog(st: RequestState, env: DataPlaneEnv, r: DataPlaneResponse, error: RenderedResponse['error'] | undefined, accessLog: (line: string) => void, format: string): void {
+function accessLogLine(st: RequestState, env: DataPlaneEnv, r: DataPlaneResponse, error: RenderedResponse['error'] | undefined, format: string): string {
   const length = typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
   const ctx = { ...st.context, status: r.status, responseLength: length, responseLatency: env.options.clock() - st.now, error };
-  accessLog(renderAccessLogLine(format, ctx));
+  return renderAccessLogLine(format, ctx);
 }
