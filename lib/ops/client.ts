@@ -34,14 +34,13 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
   }
 }
 
-function hasAmbientCredentials(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
-}
-
 /**
  * Builds the API Gateway and Secrets Manager clients from --region/--profile/--endpoint:
  * adaptive retry (client-side backoff on 429 TooManyRequests) and the control-plane limiter.
- * Against a loopback endpoint without configured credentials, placeholder credentials are used.
+ * --endpoint moves every client the CLI builds (the local gateway serves API Gateway and
+ * Secrets Manager on one port). Against a loopback endpoint the placeholder credentials are
+ * always used: ambient credentials are neither sent to it nor resolved (an SSO or
+ * assume-role profile would call AWS), and --profile is refused.
  */
 export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): OpsClients {
   if (options.endpoint !== undefined) {
@@ -54,16 +53,19 @@ export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv
   const local = options.endpoint !== undefined && isLoopbackEndpoint(options.endpoint);
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
   if (!region) throw new UsageError('No AWS region: pass --region REGION or set AWS_REGION.');
-  const useLocalCredentials = local && !options.profile && !hasAmbientCredentials(env);
+  if (local && options.profile) {
+    throw new UsageError(`--profile ${options.profile} with the local --endpoint ${options.endpoint}: the local gateway takes no credentials; drop --profile (a profile may call AWS to resolve its credentials).`);
+  }
   const common = {
     region,
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     ...(options.profile ? { profile: options.profile } : {}),
-    ...(useLocalCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...(local ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   };
   const apigw = applyControlPlaneLimits(
-    new APIGatewayClient({ ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }),
+    new APIGatewayClient(common),
     new ControlPlaneLimiter(),
   );
   const secrets = new SecretsManagerClient(common);
