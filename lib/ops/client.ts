@@ -2,6 +2,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { applyControlPlaneLimits, ControlPlaneLimiter } from '../sdk/rate-limit';
 import { UsageError } from './errors';
+import type { HandlerExecutionContext, InitializeHandler } from '@smithy/types';
 
 export interface ConnectionOptions {
   readonly region?: string;
@@ -22,8 +23,35 @@ export interface OpsClients {
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
 
+const NAME_OPERATION = { step: 'initialize', name: 'keygateNameOperation' } as const;
+
+/** Tags a failed call's error with its operation (`GetUsage`), so a message can name it. */
+const nameOperation = <I extends object, O extends object>(next: InitializeHandler<I, O>, context: HandlerExecutionContext): InitializeHandler<I, O> => async (args) => {
+  try {
+    return await next(args);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && context.commandName) {
+      (err as { $operation?: string }).$operation = String(context.commandName).replace(/Command$/, '');
+    }
+    throw err;
+  }
+};
+
 /** Placeholder credentials for a loopback endpoint (the local gateway does not check signatures). */
 const LOCAL_CREDENTIALS = { accessKeyId: 'keygatelocal', secretAccessKey: 'keygatelocal' };
+
+/**
+ * A stage URL (where clients call the API: `https://ID.execute-api.REGION.amazonaws.com/prod`,
+ * the local gateway's `…/restapis/ID/prod/_user_request_`), not an API Gateway control plane.
+ */
+export function isStageUrl(endpoint: string): boolean {
+  try {
+    const url = new URL(endpoint);
+    return /\.execute-api\.[a-z0-9-]+\.amazonaws\.com/i.test(url.hostname) || /\/_user_request_\b|^\/restapis\//.test(url.pathname);
+  } catch {
+    return false;
+  }
+}
 
 export function isLoopbackEndpoint(endpoint: string): boolean {
   try {
@@ -50,6 +78,10 @@ export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv
       throw new UsageError(`--endpoint ${options.endpoint} is not a URL (expected e.g. http://127.0.0.1:4566).`);
     }
   }
+  if (options.endpoint !== undefined && isStageUrl(options.endpoint)) {
+    throw new UsageError(`--endpoint ${options.endpoint} is a stage URL (where clients call the API), not the API Gateway control plane: `
+      + 'drop --endpoint for AWS, or pass the local gateway\'s control-plane URL (`keygate local` prints it as "control plane"), e.g. http://127.0.0.1:4566.');
+  }
   const local = options.endpoint !== undefined && isLoopbackEndpoint(options.endpoint);
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
   if (!region) throw new UsageError('No AWS region: pass --region REGION or set AWS_REGION.');
@@ -69,6 +101,8 @@ export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv
     new ControlPlaneLimiter(),
   );
   const secrets = new SecretsManagerClient(common);
+  apigw.middlewareStack.add(nameOperation, NAME_OPERATION);
+  secrets.middlewareStack.add(nameOperation, NAME_OPERATION);
   return {
     apigw,
     secrets,
