@@ -14,3 +14,9 @@ export function packAndInstall(work: string): InstalledPackage;
 export function measure(app: string, peers: string[]): Footprint;
 export const LIMIT_MB: number;
 export const MB: number;
+export const README: string;
+/** The README's wording of the figures: `**X.XX MB** (tarball Y.YY MB)`. */
+export function figuresText(bytes: number, packedBytes: number): string;
+/** The figures between README's `<!-- footprint -->` markers. */
+export function readmeFigures(text: string): string;
+export function withReadmeFigures(text: string, figures: string): string;

@@ -6,7 +6,12 @@
  * beyond those peers. Fails above the limit (5 MB, or --max-mb N).
  *
  *   npm run build && npm run footprint        # prints the figure and the largest packages
+ *   npm run footprint -- --write-readme      # also writes the figures into README.md
  *   node scripts/footprint.js --json
+ *
+ * The README's figures stand between `<!-- footprint -->` and `<!-- /footprint -->`:
+ * `--write-readme` writes them, and test/package.test.ts fails when they differ from what
+ * this script measures.
  */
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -83,6 +88,27 @@ function measure(app, peers) {
   return { bytes: packages.reduce((sum, p) => sum + p.bytes, 0), packages };
 }
 
+const README = path.join(ROOT, 'README.md');
+const FIGURES = /<!-- footprint -->([\s\S]*?)<!-- \/footprint -->/;
+
+/** The README's wording of the figures: installed bytes beyond the peers and the tarball, in MB. */
+function figuresText(bytes, packedBytes) {
+  return `**${(bytes / MB).toFixed(2)} MB** (tarball ${(packedBytes / MB).toFixed(2)} MB)`;
+}
+
+/** The figures written between the markers of `text` (throws when the markers are missing). */
+function readmeFigures(text) {
+  const m = FIGURES.exec(text);
+  if (!m) throw new Error('README.md has no <!-- footprint --> … <!-- /footprint --> markers');
+  return m[1];
+}
+
+/** `text` with `figures` between the markers. */
+function withReadmeFigures(text, figures) {
+  readmeFigures(text);
+  return text.replace(FIGURES, `<!-- footprint -->${figures}<!-- /footprint -->`);
+}
+
 function main() {
   const args = process.argv.slice(2);
   const maxFlag = args.indexOf('--max-mb');
@@ -98,6 +124,11 @@ function main() {
       console.log(`keygate's runtime footprint beyond ${installed.peers.join(' and ')}: ${mb.toFixed(2)} MB (limit ${limitMb} MB; tarball ${(installed.packedBytes / MB).toFixed(2)} MB)`);
       for (const p of result.packages) console.log(`  ${(p.bytes / MB).toFixed(2).padStart(6)} MB  ${p.name}`);
     }
+    if (args.includes('--write-readme')) {
+      const figures = figuresText(result.bytes, installed.packedBytes);
+      fs.writeFileSync(README, withReadmeFigures(fs.readFileSync(README, 'utf8'), figures));
+      console.log(`README.md: ${figures}`);
+    }
     if (mb > limitMb) {
       console.error(`footprint: ${mb.toFixed(2)} MB is above the ${limitMb} MB limit`);
       process.exitCode = 1;
@@ -107,5 +138,5 @@ function main() {
   }
 }
 
-module.exports = { packAndInstall, measure, LIMIT_MB, MB };
+module.exports = { packAndInstall, measure, LIMIT_MB, MB, README, figuresText, readmeFigures, withReadmeFigures };
 if (require.main === module) main();

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { LIMIT_MB, MB, measure, packAndInstall } from '../scripts/footprint';
+import { figuresText, LIMIT_MB, MB, measure, packAndInstall, readmeFigures } from '../scripts/footprint';
 
 /*
  * What a user does: build, pack, install the tarball into a fresh CDK app, import the
@@ -130,6 +130,8 @@ describe('the npm package', () => {
       // THEN: the runtime footprint beyond the peers is within the README's limit
       const footprint = measure(app, installed.peers);
       expect(footprint.bytes).toBeLessThanOrEqual(LIMIT_MB * MB);
+      // THEN: the README states what was measured (fix: npm run footprint -- --write-readme)
+      expect(readmeFigures(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'))).toBe(figuresText(footprint.bytes, installed.packedBytes));
       expect(footprint.packages.map((p) => p.name)).toEqual(['keygate']);
       expect(fs.readdirSync(path.join(app, 'node_modules', 'keygate', 'node_modules'))).toEqual(['csv-parse']);
 

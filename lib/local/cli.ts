@@ -6,6 +6,8 @@ import { LocalGateway, startLocalGateway } from './gateway';
 import { describeSchedule } from './events/schedules';
 import { synthesizeApp } from './synth';
 import { watchApp } from './watch';
+import { keyedTryLines } from './try-lines'; // [issue 19 item 14]
+import { removeOnFailure } from './start-cleanup'; // [issue 19 item 13]
 
 interface LocalCliOptions {
   readonly app?: string;
@@ -101,13 +103,9 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
     lines.push('Try:');
     if (pub) lines.push(`  curl -i '${stage.url}${pub.r.path === '/' ? '/' : pub.r.path}'`);
     if (keyed) {
+      // [issue 19 item 14] lines that work when pasted: KEY is set before curl uses it.
       const key = info.keys.find((k) => k.enabled && !k.expired && k.usagePlans.length > 0);
-      const value = key?.value ?? '$KEY';
-      lines.push(`  curl -i -H "x-api-key: ${value}" '${stage.url}${keyed.r.path.replace(/\{[^}]+\}/g, '1')}'`);
-      if (!key?.value && key) {
-        lines.push(`  # key values are secrets and not shown: restart with --show-values, or ask the control plane:`);
-        lines.push(`  #   aws apigateway get-api-key --api-key ${key.id} --include-value --endpoint-url ${info.controlPlane}`);
-      }
+      lines.push(...keyedTryLines(key, `${stage.url}${keyed.r.path.replace(/\{[^}]+\}/g, '1')}`, info.controlPlane));
     }
   }
   lines.push('');
@@ -176,10 +174,11 @@ async function runLocal(opts: LocalCliOptions): Promise<void> {
   }
   const deployedAt = Date.now();
   const clockOffsetMs = opts.clock ? parseClockOption(opts.clock, deployedAt) : 0;
-  const gw = await startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits, rotateOnStart: true,
+  // [issue 19 item 13] a failed start (port taken, bad app) removes the folder it synthesized.
+  const gw = await removeOnFailure(synthesized ? assemblyDir : undefined, () => startLocalGateway({ assemblyDir, port: opts.port, statePath: opts.state, showValues: opts.showValues, controlPlaneLimits: opts.controlPlaneLimits, rotateOnStart: true,
     ...(clockOffsetMs !== 0 ? { clock: () => Date.now() + clockOffsetMs, deployedAt } : {}),
     // Human mode: stages with access logging print their access log lines to stderr.
-    accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) });
+    accessLog: opts.json ? undefined : (line) => process.stderr.write(`[access] ${line}\n`) }));
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -53,14 +53,33 @@ function explain(err: unknown, ctx: ClientContext): OpsError {
       + 'Another tool or a CloudFormation deployment may be using the control-plane quota: wait a minute and re-run; the commands are safe to re-run.');
   }
   if (isNotFound(err)) {
-    return new UsageError(`Not found: ${msg}. Check the name or id (\`keygate keys list\`) and the ${where}: keys and usage plans are per region.`);
+    const op = (err as { $operation?: string }).$operation;
+    const status = e.$metadata?.httpStatusCode;
+    const from = status || op ? ` (${[status ? `HTTP ${status}` : '', op ? `from ${op}` : ''].filter(Boolean).join(' ')})` : '';
+    return new UsageError(`Not found${from}: ${msg}. Check the name or id (\`keygate keys list\`) and the ${where}: keys and usage plans are per region.`);
   }
   if (isBadRequest(err)) {
     return new UsageError(`API Gateway rejected the request: ${msg}`);
   }
+  const tls = tlsMismatch(err, ctx);
+  if (tls) return new UsageError(tls);
   const unreachable = unreachableCode(err);
   if (unreachable) {
     return new OpsError(`Cannot reach API Gateway at ${where} (${unreachable}). Check --endpoint / --region and your network.`);
   }
   return new OpsError(e.name && e.name !== 'Error' ? `${e.name}: ${msg}` : msg);
+}
+
+/**
+ * An https:// endpoint that answers plain HTTP (the local gateway serves http://): OpenSSL's
+ * "wrong version number" or a TLS protocol error, said as what to change.
+ */
+function tlsMismatch(err: unknown, ctx: ClientContext): string | undefined {
+  if (!ctx.endpoint?.startsWith('https://')) return undefined;
+  const e = asAwsError(err);
+  const code = `${e.code ?? ''} ${asAwsError(e.cause).code ?? ''}`;
+  const text = `${e.message ?? ''} ${asAwsError(e.cause).message ?? ''}`;
+  if (!/EPROTO|ERR_SSL_|ECONNRESET/.test(code) && !/wrong version number|SSL routines|EPROTO/i.test(text)) return undefined;
+  return `--endpoint ${ctx.endpoint} uses https://, but the server there does not speak TLS (the local gateway serves plain HTTP): `
+    + `use ${ctx.endpoint.replace(/^https:/, 'http:')}.`;
 }

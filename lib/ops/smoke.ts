@@ -1,4 +1,4 @@
-import { APIGatewayClient, ApiKey, UsagePlan } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, ApiKey, GetResourcesCommand, Resource, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { randomBytes } from 'crypto';
 import { UsageError } from './errors';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
@@ -49,16 +49,64 @@ export function parseRoute(route: string): { method: string; path: string } {
   return { method: split.httpMethod, path: split.path };
 }
 
-/** apiId and stage of an execute-api URL, if it is one. */
+/**
+ * apiId and stage of a stage URL, if it names them: an execute-api URL
+ * (`https://ID.execute-api.REGION.amazonaws.com/STAGE`) or the local gateway's
+ * (`http://127.0.0.1:PORT/restapis/ID/STAGE/_user_request_`).
+ */
 export function parseStageUrl(url: string): { apiId: string; stage: string } | undefined {
   try {
     const u = new URL(url);
+    const local = /^\/restapis\/([^/]+)\/([^/]+)\/_user_request_(?:\/|$)/.exec(u.pathname);
+    if (local) return { apiId: local[1], stage: local[2] };
     const m = /^([a-z0-9]+)\.execute-api\./.exec(u.hostname);
     const stage = u.pathname.split('/').filter(Boolean)[0];
     return m && stage ? { apiId: m[1], stage } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** True when the URL goes below a stage (`…/prod/pets`, `…/_user_request_/pets`): a full URL. */
+function namesRoute(url: string): boolean {
+  try {
+    const u = new URL(url);
+    const local = /^\/restapis\/[^/]+\/[^/]+\/_user_request_(\/.*)?$/.exec(u.pathname);
+    if (local) return (local[1] ?? '').replace(/\/+$/, '') !== '';
+    return /\.execute-api\./.test(u.hostname) && u.pathname.split('/').filter(Boolean).length > 1;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The route `keygate smoke` checks when no --route is given: the shortest GET without path
+ * parameters that requires an API key, read from the API's resources (GetResources through
+ * the control plane). A URL that names no API id, or an API without such a route, is a
+ * UsageError that says to pass --route.
+ */
+export async function pickSmokeRoute(client: APIGatewayClient, url: string): Promise<string | undefined> {
+  if (namesRoute(url)) return undefined; // a full URL: GET it as it is
+  const stage = parseStageUrl(url);
+  if (!stage) {
+    throw new UsageError(`${url} names no API id (expected https://ID.execute-api.REGION.amazonaws.com/STAGE, or the local gateway's stage URL), `
+      + 'so keygate cannot find a route that needs a key: pass --route \'GET /path\' (a GET that requires an API key).');
+  }
+  const resources: Resource[] = [];
+  let position: string | undefined;
+  do {
+    const page = await client.send(new GetResourcesCommand({ restApiId: stage.apiId, embed: ['methods'], limit: 500, position }));
+    resources.push(...(page.items ?? []));
+    position = page.position;
+  } while (position);
+  const keyed = resources
+    .filter((r) => r.path && !r.path.includes('{') && r.resourceMethods?.GET?.apiKeyRequired === true)
+    .map((r) => r.path!)
+    .sort((a, b) => a.length - b.length || a.localeCompare(b));
+  if (keyed.length === 0) {
+    throw new UsageError(`API ${stage.apiId} has no GET route without path parameters that requires an API key: pass --route 'METHOD /path'.`);
+  }
+  return `GET ${keyed[0]}`;
 }
 
 /** Picks the plan that governs `url` among the key's plans and returns its burst limit. */
@@ -120,6 +168,13 @@ function describe(r: { status: number; body: string }): string {
   return `${r.status}${text ? ` ${text.slice(0, 40)}` : ''}`;
 }
 
+/** Why the valid key got 403: a URL that names no API id is a more likely cause than the key. */
+function validKey403(url: string): string {
+  if (parseStageUrl(url)) return 'the key is unknown, disabled, or in no usage plan of this stage';
+  return 'the URL names no API id and stage (not https://ID.execute-api.REGION.amazonaws.com/STAGE): check the URL first '
+    + '(a wrong path or a custom domain\'s missing base path answers 403 to every key); otherwise the key is unknown, disabled, or in no usage plan of this stage';
+}
+
 /**
  * Checks a stage as a client would: no key → 403, a wrong key → 403, the key → 2xx, and a
  * burst above the plan's burst limit → at least one 429.
@@ -146,7 +201,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
   checks.push({
     check: 'valid key', expected: '2xx', actual: describe(ok), pass: ok.status >= 200 && ok.status < 300,
     ...(ok.status === 429 ? { detail: 'throttled or quota used up: wait for the quota period to reset, or use another key' } : {}),
-    ...(ok.status === 403 ? { detail: 'the key is unknown, disabled, or in no usage plan of this stage' } : {}),
+    ...(ok.status === 403 ? { detail: validKey403(options.url) } : {}),
   });
 
   const maxRequests = options.maxRequests ?? 2000;

@@ -156,7 +156,11 @@ export function unreachableCode(err: unknown): string | undefined {
   const e = asAwsError(err);
   const code = e.code ?? asAwsError(e.cause).code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET') return code;
-  return e.name === 'TimeoutError' ? code ?? e.name : undefined;
+  if (e.name === 'TimeoutError') return code ?? e.name;
+  // The SDK's retry wraps a thrown value it does not see as an Error (a network error from
+  // another realm, as under jest) into "AWS SDK error wrapper for Error: connect ECONNREFUSED …",
+  // dropping the code: its wording is then the only sign.
+  return /^AWS SDK error wrapper for .*\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET)\b/.exec(e.message ?? '')?.[1];
 }
 
 /** The Retry-After an answer asked for, in ms (undefined when none). */

@@ -1,6 +1,7 @@
-import { APIGatewayClient, ApiKey, ImportApiKeysCommand, UsagePlan } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, ApiKey, CreateUsagePlanKeyCommand, ImportApiKeysCommand, ImportApiKeysCommandOutput, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { parse } from 'csv-parse/sync';
-import { OpsError, UsageError } from './errors';
+import { asAwsError, isAlreadyInPlan, isServerError, OpsError, unreachableCode, UsageError } from './errors';
+import { RetryPolicy, RetryPolicyOptions } from './retry';
 import { csvCell } from '../shared/csv';
 import { scrubKeyValues } from '../shared/scrub';
 import { listApiKeys, listUsagePlans } from './paginate';
@@ -214,6 +215,8 @@ export interface ImportOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Called once the work is known (total rows to import). */
   readonly onStart?: (total: number) => void;
+  /** Retries of a batch whose outcome is unknown (see {@link importRowsSafely}). */
+  readonly retry?: RetryPolicyOptions;
 }
 
 export interface ImportResult {
@@ -257,9 +260,7 @@ export async function importKeys(client: APIGatewayClient, csvText: string, opti
     const batch = todo.slice(i, i + batchSize);
     let res;
     try {
-      res = await client.send(new ImportApiKeysCommand({
-        format: 'csv', failOnWarnings: true, body: new TextEncoder().encode(toKeyFileCsv(batch)),
-      }));
+      res = await importRowsSafely(client, batch, options.retry);
     } catch (err) {
       const e = err as { name?: string; message?: string };
       throw new OpsError(
@@ -268,10 +269,103 @@ export async function importKeys(client: APIGatewayClient, csvText: string, opti
         { details: imported.map((r) => `imported line ${r.line}: ${r.name}${r.id ? ` (${r.id})` : ''}`) },
       );
     }
-    warnings.push(...(res.warnings ?? []).map((warning) => scrubKeyValues(warning, batch.map((r) => r.key))));
-    const ids = res.ids ?? [];
-    batch.forEach((r, j) => imported.push({ line: r.line, name: r.name, id: ids.length === batch.length ? ids[j] : undefined }));
+    warnings.push(...res.warnings.map((warning) => scrubKeyValues(warning, batch.map((r) => r.key))));
+    batch.forEach((r, j) => imported.push({ line: r.line, name: r.name, id: res.ids[j] }));
     options.onProgress?.(Math.min(i + batch.length, todo.length), todo.length);
   }
   return { dryRun: false, imported, skipped, planned: [], warnings };
+}
+
+/**
+ * ImportApiKeys answered 5xx, or the connection broke after the request went out: the call
+ * may have created some or all of its keys. Carries no `$metadata` or `cause`, so the SDK's
+ * own retry (which resends 5xx and resets) does not resend it blindly.
+ */
+export class ImportOutcomeUnknown extends Error {
+  constructor(public readonly original: unknown) {
+    super(`ImportApiKeys outcome unknown: ${asAwsError(original).message ?? String(original)}`);
+    this.name = 'ImportOutcomeUnknown';
+  }
+}
+
+const NO_BLIND_RESEND = { step: 'deserialize', priority: 'high', name: 'keygateNoBlindImportResend' } as const;
+
+function outcomeUnknown(err: unknown): boolean {
+  const e = asAwsError(err);
+  return isServerError(err) || unreachableCode(err) === 'ECONNRESET' || e.name === 'TimeoutError' || e.code === 'ETIMEDOUT' || e.code === 'EPIPE';
+}
+
+/** Sends one ImportApiKeys (failOnWarnings): the SDK may resend a throttled call, never one whose outcome is unknown. */
+export function sendImportOnce(client: APIGatewayClient, rows: readonly ValidatedRow[]): Promise<ImportApiKeysCommandOutput> {
+  const command = new ImportApiKeysCommand({ format: 'csv', failOnWarnings: true, body: new TextEncoder().encode(toKeyFileCsv(rows)) });
+  command.middlewareStack.add((next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (err) {
+      throw outcomeUnknown(err) ? new ImportOutcomeUnknown(err) : err;
+    }
+  }, NO_BLIND_RESEND);
+  return client.send(command);
+}
+
+/**
+ * Imports `rows` (name + value unique) with ImportApiKeys, which is not safe to repeat:
+ * after an answer whose outcome is unknown (5xx, reset, timeout) the keys are listed first,
+ * a row whose name and value exist counts as created by the failed call (its plans are
+ * completed, "already in the plan" is done), and only the missing rows are sent again.
+ * Other errors are thrown as they are (the SDK already resends a throttled call; the
+ * caller's own policy may resend a 409 concurrent modification, which did nothing). Returns the key ids in row order and the import's warnings.
+ */
+export async function importRowsSafely(client: APIGatewayClient, rows: readonly ValidatedRow[], retry: RetryPolicyOptions = {}): Promise<{ ids: (string | undefined)[]; warnings: string[] }> {
+  const ids = new Map<ValidatedRow, string | undefined>();
+  const warnings: string[] = [];
+  let pending = [...rows];
+  let uncertain = false;
+  const policy = new RetryPolicy({
+    maxAttempts: 4, ...retry,
+    retryable: (err) => err instanceof ImportOutcomeUnknown,
+  });
+  await policy.run('ImportApiKeys', async () => {
+    if (uncertain) {
+      pending = await settleRows(client, pending, ids);
+      uncertain = false;
+      if (pending.length === 0) return;
+    }
+    try {
+      const res = await sendImportOnce(client, pending);
+      const got = res.ids ?? [];
+      pending.forEach((r, j) => ids.set(r, got.length === pending.length ? got[j] : undefined));
+      warnings.push(...(res.warnings ?? []));
+      pending = [];
+    } catch (err) {
+      if (err instanceof ImportOutcomeUnknown) uncertain = true;
+      throw err;
+    }
+  }, (err) => (err instanceof ImportOutcomeUnknown ? err.original : err));
+  return { ids: rows.map((r) => ids.get(r)), warnings };
+}
+
+/**
+ * After an import whose outcome is unknown: records the rows that exist (same name and value)
+ * with their ids, puts them in their plans (a key may have been created before its plans
+ * were), and returns the rows still missing.
+ */
+async function settleRows(client: APIGatewayClient, rows: readonly ValidatedRow[], ids: Map<ValidatedRow, string | undefined>): Promise<ValidatedRow[]> {
+  const existing = await listApiKeys(client, { includeValues: true });
+  const byFingerprint = new Map(existing.map((k) => [`${k.name}\u0000${k.value}`, k]));
+  const missing: ValidatedRow[] = [];
+  for (const row of rows) {
+    const key = byFingerprint.get(`${row.name}\u0000${row.key}`);
+    if (!key?.id) {
+      missing.push(row);
+      continue;
+    }
+    ids.set(row, key.id);
+    for (const usagePlanId of row.planIds) {
+      await client.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: key.id, keyType: 'API_KEY' })).catch((err: unknown) => {
+        if (!isAlreadyInPlan(err)) throw err;
+      });
+    }
+  }
+  return missing;
 }

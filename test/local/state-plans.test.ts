@@ -29,6 +29,10 @@ describe('--state and usage plans', () => {
       const free = all.find((p) => p.name === 'free')!;
       const premium = all.find((p) => p.name === 'premium')!;
       await c.send(new UpdateUsagePlanCommand({ usagePlanId: free.id, patchOperations: [{ op: 'replace', path: '/throttle/rateLimit', value: '7' }] }));
+      // AWS deletes a plan only once its API stages are removed (issue #19).
+      for (const s of premium.apiStages ?? []) {
+        await c.send(new UpdateUsagePlanCommand({ usagePlanId: premium.id, patchOperations: [{ op: 'remove', path: '/apiStages', value: `${s.apiId}:${s.stage}` }] }));
+      }
       await c.send(new DeleteUsagePlanCommand({ usagePlanId: premium.id }));
       await c.send(new CreateUsagePlanCommand({ name: 'made-by-sdk', quota: { limit: 9, period: 'WEEK', offset: 1 } }));
     });

@@ -1,6 +1,6 @@
 import {
   APIGatewayClient, ApiKey, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand,
-  GetUsagePlanCommand, GetUsagePlanKeysCommand, ImportApiKeysCommand, PatchOperation, TagResourceCommand, UntagResourceCommand, UpdateApiKeyCommand,
+  GetUsagePlanCommand, GetUsagePlanKeysCommand, PatchOperation, TagResourceCommand, UntagResourceCommand, UpdateApiKeyCommand,
   UsagePlanKey,
 } from '@aws-sdk/client-api-gateway';
 import { PAGE_SIZE } from '../../sdk/paginate';
@@ -9,6 +9,7 @@ import {
 } from '../../sdk/errors';
 import { ControlPlaneLimiter } from '../../sdk/rate-limit';
 import { DeadlineReached, RetryPolicy, Sleep } from '../../sdk/retry';
+import { importRowsSafely, ValidatedRow } from '../../sdk/import-keys';
 import { scrubKeyValues } from '../../shared/scrub';
 
 export { DeadlineReached } from '../../sdk/retry';
@@ -129,20 +130,22 @@ export class ControlPlane {
   }
 
   /**
-   * Imports keys from API Gateway's CSV key file format with failOnWarnings, so a batch is
-   * imported whole or not at all. `values` are the batch's key values: they are cut out of
-   * any error message.
+   * Imports keys (API Gateway's CSV key file format, failOnWarnings, so a batch is imported
+   * whole or not at all). ImportApiKeys is not safe to repeat: after a 5xx the keys are listed
+   * and only the rows the failed call did not create are sent again ({@link importRowsSafely}).
+   * The rows' key values are cut out of any error message.
    */
-  public importApiKeys(csv: string, values: readonly string[]): Promise<string[]> {
+  public importApiKeys(rows: readonly ValidatedRow[]): Promise<string[]> {
+    const { sleep, random, now, deadline, baseDelayMs } = this.options;
     return this.call('ImportApiKeys', async () => {
-      const out = await this.client.send(new ImportApiKeysCommand({ body: new TextEncoder().encode(csv), format: 'csv', failOnWarnings: true }));
-      if (out.warnings && out.warnings.length > 0) {
+      const out = await importRowsSafely(this.client, rows, { sleep, random, now, deadline, baseDelayMs });
+      if (out.warnings.length > 0) {
         // The first warning leads; all of them could pass CloudFormation's 4 KB reason.
         const more = out.warnings.length > 1 ? ` (and ${out.warnings.length - 1} more warnings)` : '';
         throw new Error(`ImportApiKeys warned: ${out.warnings[0]}${more}`);
       }
-      return out.ids ?? [];
-    }, values);
+      return out.ids.filter((id): id is string => id !== undefined);
+    }, rows.map((r) => r.key));
   }
 
   public updateApiKey(apiKey: string, patchOperations: PatchOperation[]): Promise<void> {
@@ -222,7 +225,7 @@ export class ControlPlane {
     // No call starts after the deadline: it could outlast the Lambda run.
     if (policy.pastDeadline()) throw new DeadlineReached(operation);
     this.calls[operation]++;
-    const attempt = () => policy.run(operation, task, (err) => sanitize(operation, err, secrets));
+    const attempt = () => policy.run(operation, task, (err) => (err instanceof DeadlineReached ? err : sanitize(operation, err, secrets)));
     return this.limiter ? this.limiter.run(`${operation}Command`, attempt) : attempt();
   }
 
@@ -233,7 +236,8 @@ export class ControlPlane {
       const conflictsRetry = CONFLICT_RETRYING.has(operation);
       policy = new RetryPolicy({
         ...this.options,
-        retryable: (err) => isThrottle(err) || isServerError(err) || (conflictsRetry && isConcurrentModification(err)),
+        // An import's 5xx is settled inside importApiKeys (list, then resend only what is missing).
+        retryable: (err) => isThrottle(err) || (operation !== 'ImportApiKeys' && isServerError(err)) || (conflictsRetry && isConcurrentModification(err)),
       });
       this.policies.set(operation, policy);
     }

@@ -22,7 +22,7 @@
  */
 import type { ApiKey, PatchOperation } from '@aws-sdk/client-api-gateway';
 import { CONTROL_PLANE_RATES } from '../../shared/constants';
-import { toKeyFileCsv, ValidatedRow } from '../../sdk/import-keys';
+import { ValidatedRow } from '../../sdk/import-keys';
 import { collectPages } from '../../sdk/paginate';
 import { generateKeyValue } from '../../shared/constants';
 import { ControlPlane, DeadlineReached, Operation } from './control-plane';
@@ -418,7 +418,7 @@ async function importBatch(cp: ControlPlane, batch: ChangeSet['creates'], genera
   const rows: ValidatedRow[] = batch.map((key, n) => ({
     line: n + 2, name: key.name, key: values[n], description: describeKey({ setId: ctx.setId, owner: ctx.owner }, key.description), enabled: key.enabled, planIds: key.planIds, alreadyPresent: false,
   }));
-  await cp.importApiKeys(toKeyFileCsv(rows), values);
+  await cp.importApiKeys(rows);
 }
 
 /**

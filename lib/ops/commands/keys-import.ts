@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { ImportResult, importKeys } from '../../sdk/import-keys';
 import { UsageError } from '../errors';
 import { OpsClients } from '../client';
-import { collect, common, CommonOptions, positiveInt, printJson, run, table } from './kit';
+import { collect, common, CommonOptions, atLeastOne, printJson, run, table } from './kit';
 
 interface ImportCommandOptions extends CommonOptions {
   readonly plan: string[];
@@ -20,7 +20,7 @@ export function register(keys: Command): void {
     .argument('<file>', 'CSV file')
     .option('--plan <plan>', 'add every key to this usage plan (name or id); repeatable', collect, [])
     .option('--dry-run', 'validate and show what would be imported, write nothing')
-    .addOption(new Option('--batch-size <n>', 'keys per ImportApiKeys call').argParser(positiveInt).default(100))
+    .addOption(new Option('--batch-size <n>', 'keys per ImportApiKeys call').argParser(atLeastOne).default(100))
     .action((file: string, opts: ImportCommandOptions) => run(opts, (connect) => importFile(connect, file, opts)));
 }
 
@@ -35,7 +35,7 @@ async function importFile(connect: () => OpsClients, file: string, opts: ImportC
   const result = await importKeys(connect().apigw, text, {
     plans: opts.plan,
     dryRun: opts.dryRun,
-    batchSize: Math.max(1, opts.batchSize),
+    batchSize: opts.batchSize,
     onStart: (total) => {
       if (total > opts.batchSize && process.stderr.isTTY) {
         bar = new SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} keys' });

@@ -41,6 +41,13 @@ export function positiveInt(text: string): number {
   return n;
 }
 
+/** A whole number ≥ 1 (a size or a count that 0 would make meaningless). */
+export function atLeastOne(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { OpsClients } from '../client';
 import { explainError, UsageError } from '../errors';
-import { burstForUrl, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue, SmokeResult } from '../smoke';
+import { burstForUrl, pickSmokeRoute, runSmoke, SmokeKey, smokeKeyFromRef, smokeKeyFromValue, SmokeResult } from '../smoke';
 import { common, CommonOptions, positiveInt, printJson, run, table } from './kit';
 
 type SmokeCommandOptions = CommonOptions & { key?: string; keyValueEnv?: string; route?: string; burst?: number; burstCheck: boolean; maxRequests: number };
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .argument('<url>', 'stage URL (the route is appended), or the full URL')
     .option('--key <key>', 'key name or id (its value is read through the control plane)')
     .option('--key-value-env <var>', 'environment variable holding the key value')
-    .option('--route <route>', 'method and path, e.g. \'GET /pets\'')
+    .option('--route <route>', 'method and path, e.g. \'GET /pets\' (default: a GET of the stage that requires an API key)')
     .addOption(new Option('--burst <n>', 'burst limit to exceed (default: from the key\'s usage plan)').argParser(positiveInt))
     .option('--no-burst-check', 'skip the burst check (it uses up quota)')
     .addOption(new Option('--max-requests <n>', 'largest burst to fire').argParser(positiveInt).default(2000))
@@ -27,7 +27,8 @@ async function smoke(connect: () => OpsClients, url: string, opts: SmokeCommandO
   const fromPlan = burstForUrl(smokeKey.plans, url);
   const burst = !opts.burstCheck ? undefined : (opts.burst ?? fromPlan.burst);
   const burstNote = !opts.burstCheck ? 'skipped (--no-burst-check)' : opts.burst !== undefined ? `--burst ${opts.burst}` : (lookupNote ?? fromPlan.note);
-  const result = await runSmoke({ url, route: opts.route, keyValue: smokeKey.value, burst, burstNote, maxRequests: opts.maxRequests });
+  const route = opts.route ?? await pickSmokeRoute(connect().apigw, url);
+  const result = await runSmoke({ url, route, keyValue: smokeKey.value, burst, burstNote, maxRequests: opts.maxRequests });
   if (opts.json) printJson(result);
   else printSmoke(result);
   return result.pass ? 0 : 1;

@@ -6,7 +6,7 @@ import { UsageReport, usageReport, usageToCsv } from '../usage';
 import { common, CommonOptions, printJson, run, table } from './kit';
 import { registerUsageExportCommand } from './usage-export';
 
-type UsageCommandOptions = CommonOptions & { plan?: string; from?: string; to?: string; format: string; chart?: string };
+type UsageCommandOptions = CommonOptions & { plan?: string; from?: string; to?: string; format: string; chart?: string; chartHtml?: string };
 
 /** Registers `usage` on the program. */
 export function register(program: Command): void {
@@ -17,24 +17,40 @@ export function register(program: Command): void {
     .option('--from <date>', 'first day (YYYY-MM-DD, UTC; default 6 days before --to)')
     .option('--to <date>', 'last day (YYYY-MM-DD, UTC; default today)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-    .option('--chart <file.html>', 'also draw daily use against the quota line into a self-contained HTML file (opens offline in any browser)')
+    .option('--chart-html <file.html>', 'also draw daily use against the quota line into a self-contained HTML page (opens offline in any browser)')
+    .addOption(new Option('--chart <file.html>', 'alias of --chart-html (the file must end in .html)').hideHelp())
     .action((ref: string | undefined, opts: UsageCommandOptions) => run(opts, (connect) => usage(connect, ref, opts)));
   registerUsageExportCommand(usageCommand);
 }
 
+/**
+ * The HTML chart file of --chart-html (or its alias --chart): it must end in .html or .htm,
+ * since the file is an HTML page, not an image.
+ */
+export function chartFile(opts: Pick<UsageCommandOptions, 'chart' | 'chartHtml'>): string | undefined {
+  if (opts.chart && opts.chartHtml && opts.chart !== opts.chartHtml) throw new UsageError('Pass --chart-html FILE.html once (--chart is its alias).');
+  const file = opts.chartHtml ?? opts.chart;
+  if (file !== undefined && !/\.html?$/i.test(file)) {
+    const flag = opts.chartHtml ? '--chart-html' : '--chart';
+    throw new UsageError(`${flag} ${file}: the chart is an HTML page (chart.js, opens offline in a browser), not an image; name the file FILE.html.`);
+  }
+  return file;
+}
+
 async function usage(connect: () => OpsClients, ref: string | undefined, opts: UsageCommandOptions): Promise<void> {
   if (!ref && !opts.plan) throw new UsageError('Name a key (keygate usage NAME|ID) or a plan (--plan NAME).');
+  const chart = chartFile(opts);
   const report = await usageReport(connect().apigw, { key: ref, plan: opts.plan, from: opts.from, to: opts.to });
-  if (opts.chart) {
+  if (chart) {
     // loaded on demand: the inlined chart.js is only needed here
     const { renderUsageChart } = await import('../chart');
-    renderUsageChart(report, opts.chart);
+    renderUsageChart(report, chart);
   }
   const format = opts.json ? 'json' : opts.format;
-  if (format === 'json') printJson({ ...report, ...(opts.chart ? { chart: opts.chart } : {}) });
+  if (format === 'json') printJson({ ...report, ...(chart ? { chart } : {}) });
   else if (format === 'csv') process.stdout.write(usageToCsv(report));
   else printUsageTables(report);
-  if (opts.chart && format !== 'json') console.error(`chart written to ${opts.chart}`);
+  if (chart && format !== 'json') console.error(`HTML chart written to ${chart}`);
 }
 
 function printUsageTables(report: UsageReport): void {

@@ -49,6 +49,8 @@ export interface ParityCase {
 
 const LS = 'LS tests/aws/services/apigateway/test_apigateway_api.snapshot.json';
 const MOTO = 'MOTO tests/test_apigateway/test_apigateway.py';
+/** LocalStack's provider, whose messages its AWS-validated snapshot tests hold to AWS's answers. */
+const LSP = 'LS localstack/services/apigateway/provider.py';
 
 export const CASES: ParityCase[] = [
   {
@@ -79,7 +81,7 @@ export const CASES: ParityCase[] = [
       const k = await client.send(new CreateApiKeyCommand({ name: 'parity-path' }));
       return client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'replace', path: '/value', value: 'x' }] }));
     },
-    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid patch path /value' } },
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid patch path /value. Must be one of: [/name, /description, /enabled, /customerId]' } },
   },
   {
     id: 'CreateApiKey with a 19-character value',
@@ -125,9 +127,9 @@ export const CASES: ParityCase[] = [
   },
   {
     id: 'CreateApiKey with a description past the limit',
-    source: 'ISSUE9 (AWS rejects it; the limit keygate uses, 125 characters, is in README "Differences from AWS")',
+    source: `ISSUE9 (AWS rejects it; the limit keygate uses, 125 characters, is in README "Differences from AWS"); ISSUE19 + ${LSP} create_api_key (message)`,
     call: ({ client }) => client.send(new CreateApiKeyCommand({ name: 'long-desc', description: 'd'.repeat(126) })),
-    aws: { status: 400, error: { name: 'BadRequestException', message: /description/ } },
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid API Key description specified.' } },
   },
   {
     id: 'UpdateApiKey /enabled with a value that is not a boolean: accepted, read as false',
@@ -228,7 +230,7 @@ export const CASES: ParityCase[] = [
     id: 'UpdateUsagePlan with a path that cannot be patched',
     source: `${LS} TestApiGatewayApiRestApi::test_update_rest_api_behaviour (message "Invalid patch path <path>")`,
     call: async ({ client, planId }) => client.send(new UpdateUsagePlanCommand({ usagePlanId: await planId('premium'), patchOperations: [{ op: 'replace', path: '/id', value: 'x' }] })),
-    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid patch path /id' } },
+    aws: { status: 400, error: { name: 'BadRequestException', message: /^Invalid patch path \/id\. Must be one of: \[\/name, \/description, .*\/apiStages.*\]$/ } },
   },
   {
     id: 'DeleteUsagePlan: 202, then the plan is gone',
@@ -267,5 +269,75 @@ export const CASES: ParityCase[] = [
     source: 'MOTO moto/apigateway/exceptions.py MethodNotFoundException (asserted in test_apigateway.py::test_get_method_unknown_resource_id family)',
     call: async ({ client, apiId, resourceId }) => client.send(new GetMethodCommand({ restApiId: apiId, resourceId: await resourceId('/pets'), httpMethod: 'DELETE' })),
     aws: { status: 404, error: { name: 'NotFoundException', message: 'Invalid Method identifier specified' } },
+  },
+  {
+    id: 'CreateApiKey with a name past 1024 characters',
+    source: `ISSUE19 (recorded from AWS); ${LSP} create_api_key`,
+    call: ({ client }) => client.send(new CreateApiKeyCommand({ name: 'n'.repeat(1025) })),
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid API Key name, can be at most 1024 characters.' } },
+  },
+  {
+    id: 'CreateApiKey with a value past 128 characters',
+    source: `ISSUE19 (recorded from AWS); ${LSP} create_api_key`,
+    call: ({ client }) => client.send(new CreateApiKeyCommand({ name: 'long-value', value: 'v'.repeat(129) })),
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'API Key value exceeds maximum size of 128 characters' } },
+  },
+  {
+    id: 'UpdateApiKey /name past 1024 characters',
+    source: 'ISSUE19 (the same refusal as CreateApiKey\'s, recorded from AWS)',
+    call: async ({ client }) => {
+      const k = await client.send(new CreateApiKeyCommand({ name: 'parity-longname' }));
+      return client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'replace', path: '/name', value: 'n'.repeat(1025) }] }));
+    },
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid API Key name, can be at most 1024 characters.' } },
+  },
+  {
+    id: 'UpdateApiKey answers tags: {} for a key without tags',
+    source: 'ISSUE19 (UpdateApiKey\'s recorded answer has "tags": {}; GetApiKey\'s has no tags field)',
+    call: async ({ client }) => {
+      const k = await client.send(new CreateApiKeyCommand({ name: 'parity-tags' }));
+      return client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'replace', path: '/description', value: 'd' }] }));
+    },
+    aws: { status: 200, fields: { tags: {}, description: 'd' } },
+  },
+  {
+    id: 'DeleteUsagePlan of a plan that still has API stages: 400',
+    source: 'ISSUE19 (recorded from AWS: BadRequestException "Cannot delete Usage Plan <id> because there are API Stages associated with it")',
+    call: async ({ client, apiId, stage }) => {
+      const created = await client.send(new CreateUsagePlanCommand({ name: 'staged-delete', apiStages: [{ apiId, stage }] }));
+      return client.send(new DeleteUsagePlanCommand({ usagePlanId: created.id })).catch((err: { message?: string }) => {
+        throw Object.assign(err, { message: err.message?.replace(created.id!, '<id>') });
+      });
+    },
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'Cannot delete Usage Plan <id> because there are API Stages associated with it' } },
+  },
+  {
+    id: 'UpdateUsagePlan removing an API stage that is not apiId:stage',
+    source: `${LSP} update_usage_plan ("Invalid API Stage specified")`,
+    call: async ({ client, planId }) => client.send(new UpdateUsagePlanCommand({ usagePlanId: await planId('premium'), patchOperations: [{ op: 'remove', path: '/apiStages', value: 'no-colon' }] })),
+    aws: { status: 400, error: { name: 'BadRequestException', message: 'Invalid API Stage specified' } },
+  },
+  {
+    id: 'UpdateUsagePlan removing an API stage of an unknown API',
+    source: `${LSP} update_usage_plan ("Invalid API Stage {api: …, stage: …} specified for usageplan …")`,
+    call: async ({ client, planId }) => {
+      const id = await planId('premium');
+      return client.send(new UpdateUsagePlanCommand({ usagePlanId: id, patchOperations: [{ op: 'remove', path: '/apiStages', value: 'nope123456:prod' }] })).catch((err: { message?: string }) => {
+        throw Object.assign(err, { message: err.message?.replace(id, '<plan>') });
+      });
+    },
+    aws: { status: 404, error: { name: 'NotFoundException', message: 'Invalid API Stage {api: nope123456, stage: prod} specified for usageplan <plan>' } },
+  },
+  {
+    id: 'GetMethod: methodIntegration carries the fields API Gateway fills in',
+    source: 'ISSUE19 (recorded GetMethod answer: cacheKeyParameters, cacheNamespace, connectionType, integrationResponses, passthroughBehavior, timeoutInMillis); REF Integration',
+    call: async ({ client, apiId, resourceId }) => client.send(new GetMethodCommand({ restApiId: apiId, resourceId: await resourceId('/pets'), httpMethod: 'GET' })),
+    aws: {
+      status: 200,
+      fields: {
+        'methodIntegration.cacheKeyParameters': [], 'methodIntegration.cacheNamespace': PRESENT, 'methodIntegration.connectionType': 'INTERNET',
+        'methodIntegration.integrationResponses': PRESENT, 'methodIntegration.passthroughBehavior': PRESENT, 'methodIntegration.timeoutInMillis': 29000,
+      },
+    },
   },
 ];

@@ -67,12 +67,18 @@ export function getApiKeys(cp: ControlPlaneContext, q: URLSearchParams): unknown
   return page(keys.map((k) => keyJson(k, includeValues)), q);
 }
 
+/** AWS's wording for an over-long name and description (recorded answers, issue #19). */
+const INVALID_NAME = `Invalid API Key name, can be at most ${MAX_API_KEY_NAME_LENGTH} characters.`;
+const INVALID_DESCRIPTION = 'Invalid API Key description specified.';
+/** The paths UpdateApiKey patches (REF PatchOperation / UpdateApiKey), listed in its refusal. */
+const KEY_PATCH_PATHS = ['/name', '/description', '/enabled', '/customerId'];
+
 function checkKeyFields(value: string, name: string | undefined, description: string | undefined): void {
   if (value.length < API_KEY_VALUE_MIN_LENGTH) throw bad(`API Key value should be at least ${API_KEY_VALUE_MIN_LENGTH} characters`);
-  if (value.length > API_KEY_VALUE_MAX_LENGTH) throw bad(`API Key value should be at most ${API_KEY_VALUE_MAX_LENGTH} characters`);
+  if (value.length > API_KEY_VALUE_MAX_LENGTH) throw bad(`API Key value exceeds maximum size of ${API_KEY_VALUE_MAX_LENGTH} characters`);
   if (!API_KEY_VALUE_PATTERN.test(value)) throw bad('API Key value should contain only alphanumeric characters');
-  if (name !== undefined && name.length > MAX_API_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_API_KEY_NAME_LENGTH} characters`);
-  if (description !== undefined && description.length > MAX_API_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_API_KEY_DESCRIPTION_LENGTH} characters`);
+  if (name !== undefined && name.length > MAX_API_KEY_NAME_LENGTH) throw bad(INVALID_NAME);
+  if (description !== undefined && description.length > MAX_API_KEY_DESCRIPTION_LENGTH) throw bad(INVALID_DESCRIPTION);
 }
 
 function stageKeysOf(cp: ControlPlaneContext, raw: unknown): string[] {
@@ -113,10 +119,10 @@ function keyPatch(key: ApiKey, path: string, value: unknown): () => void {
     case '/enabled':
       return () => { key.enabled = patchBoolean(value); };
     case '/name':
-      if (typeof value === 'string' && value.length > MAX_API_KEY_NAME_LENGTH) throw bad(`API Key name should be at most ${MAX_API_KEY_NAME_LENGTH} characters`);
+      if (typeof value === 'string' && value.length > MAX_API_KEY_NAME_LENGTH) throw bad(INVALID_NAME);
       return () => { key.name = typeof value === 'string' ? value : ''; };
     case '/description':
-      if (typeof value === 'string' && value.length > MAX_API_KEY_DESCRIPTION_LENGTH) throw bad(`API Key description should be at most ${MAX_API_KEY_DESCRIPTION_LENGTH} characters`);
+      if (typeof value === 'string' && value.length > MAX_API_KEY_DESCRIPTION_LENGTH) throw bad(INVALID_DESCRIPTION);
       return () => { key.description = value === undefined || value === null ? undefined : String(value); };
     default:
       return () => { key.customerId = value === undefined || value === null ? undefined : String(value); };
@@ -131,14 +137,14 @@ export function updateApiKey(cp: ControlPlaneContext, id: string, body: Json): u
   for (const opRaw of (ops ?? []) as Json[]) {
     const op = String(opRaw?.op ?? '');
     const path = String(opRaw?.path ?? '');
-    if (!['/enabled', '/name', '/description', '/customerId'].includes(path)) throw bad(`Invalid patch path ${path}`);
+    if (!KEY_PATCH_PATHS.includes(path)) throw bad(`Invalid patch path ${path}. Must be one of: [${KEY_PATCH_PATHS.join(', ')}]`);
     if (op !== 'replace') throw bad('Invalid patch operation specified. Must be one of: [replace]');
     updates.push(keyPatch(key, path, opRaw?.value));
   }
   for (const u of updates) u();
   key.lastUpdatedDate = cp.clock();
   cp.changed();
-  return keyJson(key, false);
+  return keyJson(key, false, true);
 }
 
 /** A key of an import file, checked. */

@@ -33,7 +33,7 @@ const REST_API_ROUTES: RouteSpec[] = [
     method: 'GET', pattern: '/restapis/{api}/resources/{resource}/methods/{method}', handler: (cp, _req, p) => {
       const m = cp.resource(p.api, p.resource).methods.get(p.method.toUpperCase());
       if (!m) throw apiGatewayError('NotFoundException', 'Invalid Method identifier specified');
-      return { status: 200, body: methodJson(m) };
+      return { status: 200, body: methodJson(m, p.resource) };
     },
   },
 ];
@@ -92,7 +92,9 @@ const USAGE_PLAN_ROUTES: RouteSpec[] = [
   },
   {
     method: 'DELETE', pattern: '/usageplans/{plan}', handler: (cp, _req, p) => {
-      cp.model.getPlan(p.plan);
+      const plan = cp.model.getPlan(p.plan);
+      // AWS refuses to delete a plan that still has API stages (remove them first).
+      if (plan.apiStages.length > 0) throw apiGatewayError('BadRequestException', `Cannot delete Usage Plan ${p.plan} because there are API Stages associated with it`);
       cp.model.plans.delete(p.plan);
       cp.model.planKeys.delete(p.plan);
       cp.changed();

@@ -33,11 +33,16 @@ export function resourceJson(r: ApiResource, embedMethods: boolean): Json {
   const methods = [...r.methods.values()];
   return withoutEmpty({
     id: r.id, parentId: r.parentId, pathPart: r.parentId === undefined ? undefined : r.pathPart, path: r.path,
-    resourceMethods: methods.length ? Object.fromEntries(methods.map((m) => [m.httpMethod, embedMethods ? methodJson(m) : {}])) : undefined,
+    resourceMethods: methods.length ? Object.fromEntries(methods.map((m) => [m.httpMethod, embedMethods ? methodJson(m, r.id) : {}])) : undefined,
   });
 }
 
-export function methodJson(m: Method): Json {
+/**
+ * A method as GetMethod answers it. `methodIntegration` carries what API Gateway fills in for
+ * every integration (recorded answers, issue #19): cacheNamespace (the resource id),
+ * cacheKeyParameters, connectionType, passthroughBehavior, timeoutInMillis, integrationResponses.
+ */
+export function methodJson(m: Method, resourceId?: string): Json {
   const i = m.integration;
   return withoutEmpty({
     httpMethod: m.httpMethod, authorizationType: m.authorizationType, authorizerId: m.authorizerId, apiKeyRequired: m.apiKeyRequired,
@@ -45,7 +50,8 @@ export function methodJson(m: Method): Json {
       ? Object.fromEntries(m.methodResponses.map((r) => [r.statusCode, withoutEmpty({ statusCode: r.statusCode, responseParameters: Object.keys(r.responseParameters).length ? r.responseParameters : undefined })]))
       : undefined,
     methodIntegration: withoutEmpty({
-      type: i.type, httpMethod: i.httpMethod, uri: i.uri, passthroughBehavior: i.passthroughBehavior, timeoutInMillis: i.timeoutMs,
+      type: i.type, httpMethod: i.httpMethod, uri: i.uri, passthroughBehavior: i.passthroughBehavior ?? 'WHEN_NO_MATCH', timeoutInMillis: i.timeoutMs,
+      cacheNamespace: resourceId, cacheKeyParameters: [], connectionType: 'INTERNET',
       requestTemplates: Object.keys(i.requestTemplates).length ? i.requestTemplates : undefined,
       requestParameters: Object.keys(i.requestParameters).length ? i.requestParameters : undefined,
       integrationResponses: i.integrationResponses.length
@@ -54,7 +60,7 @@ export function methodJson(m: Method): Json {
           responseTemplates: Object.keys(r.responseTemplates).length ? r.responseTemplates : undefined,
           responseParameters: Object.keys(r.responseParameters).length ? r.responseParameters : undefined,
         })]))
-        : undefined,
+        : {},
     }),
   });
 }
@@ -74,12 +80,17 @@ export function stageJson(s: Stage): Json {
   });
 }
 
-export function keyJson(k: ApiKey, includeValue: boolean): Json {
-  return withoutEmpty({
+/**
+ * A key as API Gateway answers it. `tags` is left out when there are none, except in
+ * UpdateApiKey's answer (`keepEmptyTags`), where AWS answers `tags: {}` (issue #19).
+ */
+export function keyJson(k: ApiKey, includeValue: boolean, keepEmptyTags = false): Json {
+  const out = withoutEmpty({
     id: k.id, name: k.name === '' ? undefined : k.name, description: k.description, customerId: k.customerId, enabled: k.enabled,
     createdDate: secs(k.createdDate), lastUpdatedDate: secs(k.lastUpdatedDate), stageKeys: k.stageKeys, tags: k.tags,
     value: includeValue ? k.value : undefined,
   });
+  return keepEmptyTags ? { ...out, tags: k.tags } : out;
 }
 
 export function planKeyJson(k: ApiKey): Json {

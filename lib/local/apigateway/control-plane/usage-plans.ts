@@ -156,9 +156,14 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
     }
     case '/apiStages': {
       if (op !== 'add' && op !== 'remove') invalidOp('add, remove');
-      const m = /^([^:]+):(.+)$/.exec(String(value ?? ''));
-      if (!m) throw bad(`Invalid API stage specified: ${String(value)}; expected apiId:stage`);
+      // LocalStack's AWS-validated provider (update_usage_plan): "Invalid API Stage specified"
+      // for a value that is not apiId:stage, a 404 naming api, stage and plan for an unknown one.
+      const m = /^([^:]+):([^:]+)$/.exec(String(value ?? ''));
+      if (!m) throw bad('Invalid API Stage specified');
       const [, apiId, stage] = m;
+      if (op === 'remove' && !model.apis.get(apiId)?.stages.has(stage)) {
+        throw apiGatewayError('NotFoundException', `Invalid API Stage {api: ${apiId}, stage: ${stage}} specified for usageplan ${plan.id}`);
+      }
       const has = p.apiStages.some((s) => s.apiId === apiId && s.stage === stage);
       if (op === 'add') {
         checkStage(model, apiId, stage);
@@ -173,9 +178,15 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
 }
 
 /** A patch of `/apiStages/{apiId}:{stage}/throttle[/{resourcePath}/{httpMethod}[/rateLimit|burstLimit]]`. */
+/** The paths UpdateUsagePlan patches (REF PatchOperation / UpdateUsagePlan), listed in its refusal. */
+const PLAN_PATCH_PATHS = [
+  '/name', '/description', '/throttle', '/throttle/rateLimit', '/throttle/burstLimit', '/quota', '/quota/limit', '/quota/offset', '/quota/period',
+  '/apiStages', '/apiStages/{apiId}:{stage}/throttle', '/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}[/rateLimit|/burstLimit]',
+];
+
 function applyMethodThrottlePatch(plan: UsagePlan, p: PlanFields, op: string, path: string, value: unknown): PlanFields {
   const m = METHOD_THROTTLE_PATH.exec(path);
-  if (!m) throw bad(`Invalid patch path ${path}`);
+  if (!m) throw bad(`Invalid patch path ${path}. Must be one of: [${PLAN_PATCH_PATHS.join(', ')}]`);
   const [, apiId, stage, rawResource, httpMethod, field] = m;
   const apiStage = p.apiStages.find((s) => s.apiId === apiId && s.stage === stage);
   if (!apiStage) throw apiGatewayError('NotFoundException', `API stage ${apiId}:${stage} is not in usage plan ${plan.id}`);
