@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { expirySummaryLines, parseClockOption } from './apigateway/data-plane/expiry';
-import { LocalGateway, startLocalGateway } from './gateway';
-import { describeSchedule } from './events/schedules';
-import { synthesizeApp } from './synth';
+import { expirySummaryLines, parseClockOption } from '../apigateway/data-plane/expiry';
+import { LocalGateway, startLocalGateway } from '../gateway';
+import { describeSchedule } from '../events/schedules';
+import { synthesizeApp } from '../synth';
 import { watchApp } from './watch';
 import { keyedTryLines } from './try-lines'; // [issue 19 item 14]
 import { removeOnFailure } from './start-cleanup'; // [issue 19 item 13]

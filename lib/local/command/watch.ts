@@ -6,9 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LocalGateway } from './gateway';
-import { formatChanges } from './cloudformation/template-diff';
-import { synthesizeApp } from './synth';
+import { LocalGateway } from '../gateway';
+import { formatChanges } from '../cloudformation/template-diff';
+import { synthesizeApp } from '../synth';
 
 export interface WatchOptions {
   /** The folder of cdk.json. */
