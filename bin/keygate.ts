@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerLocalCommand } from '../lib/local/cli';
+import { registerLocalCommand } from '../lib/local/command/cli';
 import { registerOpsCommands } from '../lib/ops/cli';
 
 const program = new Command()

@@ -10,8 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
-import { formatSummary } from '../../lib/local/cli';
-import { removeOnFailure } from '../../lib/local/start-cleanup';
+import { formatSummary } from '../../lib/local/command/cli';
+import { removeOnFailure } from '../../lib/local/command/start-cleanup';
 import { synthPetApp } from './fixtures';
 
 const run = promisify(execFile);

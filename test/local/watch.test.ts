@@ -9,7 +9,7 @@ import * as path from 'path';
 import { APIGatewayClient, GetApiKeyCommand, GetApiKeysCommand, GetUsageCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { synthesizeApp } from '../../lib/local/synth';
-import { isSourceChange, watchApp } from '../../lib/local/watch';
+import { isSourceChange, watchApp } from '../../lib/local/command/watch';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(120_000);

@@ -5,7 +5,7 @@
  */
 import { GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { SignJWT, generateKeyPair, decodeJwt } from 'jose';
-import { formatSummary } from '../../lib/local/cli';
+import { formatSummary } from '../../lib/local/command/cli';
 import { callApi, newUser, portal, PortalApp, signIn, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
