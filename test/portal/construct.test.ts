@@ -126,9 +126,7 @@ describe.each([
         .pluginReports.find((r) => r.pluginName === 'AwsSolutions');
       const ours = /^Shop\/Portal\//;
       const findings = (report?.violations ?? []).flatMap((v) => v.violatingConstructs.filter((c) => ours.test(c.constructPath)).map((c) => `${v.ruleName} ${c.constructPath}`));
-      expect(findings.sort()).toEqual([
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] Shop/Portal/Handler/ServiceRole/Resource',
-      ]);
+      expect(findings.sort()).toEqual([]);
       const acknowledged = (report?.suppressedViolations ?? []).filter((v) => v.violatingConstructs.some((c) => ours.test(c.constructPath)));
       expect(acknowledged.length).toBeGreaterThan(0);
       for (const v of acknowledged) expect(v.reason?.length ?? 0).toBeGreaterThan(40);
