@@ -10,7 +10,7 @@ import { TemplateResolver, UnresolvableError } from './intrinsics';
 import { Model, RestApi, Stage } from '../apigateway/model';
 import { apiKeyHandler, usagePlanKeyHandler } from '../apigateway/cfn-api-key';
 import { authorizerHandler } from '../apigateway/cfn-authorizer';
-import { BuildState, CustomResourceRecords, DeclaredCustomResource, PersistedTemplateValues, ResourceHandler, StackContext, TemplateResource } from './context';
+import { BuildState, CustomResourceRecords, PersistedTemplateValues, ResourceHandler, StackContext, TemplateResource } from './context';
 import { customResourceAttribute, customResourceRef, declareCustomResources, isCustomResourceType, stateMachineHandler } from './cfn-custom-resource';
 import { gatewayResponseHandler } from '../apigateway/cfn-gateway-response';
 import { lambdaFunctionHandler } from '../lambda/cfn-function';
@@ -24,20 +24,13 @@ import { SecretCatalog } from '../secrets-manager/cfn-secret';
 import { deploymentHandler, stageHandler } from '../apigateway/cfn-stage';
 import { usagePlanHandler } from '../apigateway/cfn-usage-plan';
 import { obj, str } from './values';
-import { ScheduledInvocation } from '../events/schedules';
 import { SecretSeed } from '../secrets-manager/service';
-import { TopicSeed } from '../sns/service';
 import { snsTopicHandler } from '../sns/cfn-topic';
 import { s3BucketHandler } from '../s3/cfn-bucket';
 import { subscriptionFilterHandler } from '../firehose/cfn-subscription-filter';
-import type { FirehoseSeed } from '../firehose/service';
 import { snsSubscriptionHandler } from '../sns/cfn-subscription';
-import { SubscriptionSeed } from '../sns/subscriptions';
 import { alarmHandler } from '../cloudwatch/cfn-alarm';
-import { AlarmSeed } from '../cloudwatch/alarms';
 import { metricFilterHandler } from '../logs/cfn-metric-filter';
-import { MetricFilterSeed } from '../logs/metric-filters';
-import { InsightRuleSeed } from '../logs/insight-rules';
 import { insightRuleHandler } from '../cloudwatch/cfn-insight-rule';
 import { LOCAL_EMULATION_METADATA } from '../../shared/local-emulation';
 import { userPoolClientHandler, userPoolGroupHandler, userPoolHandler } from '../cognito/cfn-user-pool';
@@ -46,32 +39,14 @@ export type { PersistedTemplateValues } from './context';
 export { decodeSettingsPath } from '../apigateway/cfn-stage';
 export { lambdaArnFromUri } from '../apigateway/cfn-method';
 
-export interface BuildResult {
+/** What the services are seeded with: the model, the values to persist, and what each emulated service takes from the template. */
+export interface BuildResult extends Pick<BuildState, 'schedules' | 'topics' | 'declaredCustomResources' | 'stateMachines' | 'buckets' | 'streams'
+  | 'subscriptions' | 'alarms' | 'metricFilters' | 'insightRules'> {
   readonly model: Model;
   /** Generated values to persist: key values, secret strings and random ids by `stack/logicalId`. */
   readonly generated: PersistedTemplateValues;
   /** The app's secrets with their values and rotation schedules, for the local Secrets Manager. */
   readonly secrets: SecretSeed[];
-  /** Lambda targets of the app's `rate(...)` schedule rules. */
-  readonly schedules: ScheduledInvocation[];
-  /** The app's SNS topics, for the local SNS. */
-  readonly topics: TopicSeed[];
-  /** The template's custom resources (to run after the gateway listens). */
-  readonly declaredCustomResources: DeclaredCustomResource[];
-  /** State machine ARN → definition (the Provider framework's waiter). */
-  readonly stateMachines: Map<string, Record<string, unknown>>;
-  /** The app's S3 bucket names, for the local S3. */
-  readonly buckets: string[];
-  /** The app's access-log streams into Firehose, for the local Firehose. */
-  readonly streams: FirehoseSeed[];
-  /** The topics' subscriptions. */
-  readonly subscriptions: SubscriptionSeed[];
-  /** The alarms the local CloudWatch evaluates. */
-  readonly alarms: AlarmSeed[];
-  /** The CloudWatch Logs metric filters (on the stages' access logs). */
-  readonly metricFilters: MetricFilterSeed[];
-  /** The Contributor Insights rules (on the stages' access logs). */
-  readonly insightRules: InsightRuleSeed[];
 }
 
 /** The handlers, in the order their resources can depend on each other. */
