@@ -152,7 +152,7 @@ describe('the npm package', () => {
       const bin = path.join(app, 'node_modules', '.bin', 'keygate');
       expect(fs.readFileSync(path.join(app, 'node_modules', 'keygate', 'dist', 'bin', 'keygate.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
       expect(run(bin, ['--help'], app)).toMatch(/Commands:[^]*local[^]*keys[^]*usage[^]*smoke/);
-      expect(run(bin, ['usage', '--help'], app)).toMatch(/--chart <file\.html>/);
+      expect(run(bin, ['usage', '--help'], app)).toMatch(/--chart-html <file\.html>/);
       expect(run(bin, ['keys', 'import', '--help'], app)).toMatch(/Usage: keygate keys import/);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });

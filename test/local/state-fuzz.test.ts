@@ -47,9 +47,19 @@ describe('state file fuzz', () => {
     good = fs.readFileSync(file, 'utf8');
   });
 
-  /** The free plan's quota (5 a day) still stops its key: never more than 5 successes in a day. */
-  async function quotaHolds(gw: LocalGateway): Promise<void> {
+  /**
+   * The free plan's quota (5 a day) still stops its key: never more than 5 successes in a day.
+   * Only a state that itself holds the plan without a quota (as UpdateUsagePlan's `remove /quota`
+   * leaves it) serves the plan without one: a damage that deleted that field reads the same.
+   */
+  async function quotaHolds(gw: LocalGateway, state: Json): Promise<void> {
     const freePlan = [...gw.model.plans.values()].find((p) => p.name === 'free')!;
+    if (!freePlan.quota) {
+      const saved = ((state as { plans?: { id: string; quota?: unknown }[] }).plans ?? []).find((p) => p?.id === freePlan.id);
+      expect(saved).toBeDefined();
+      expect(saved?.quota).toBeUndefined();
+      return;
+    }
     const keyId = [...(gw.model.planKeys.get(freePlan.id) ?? [])].find((id) => gw.model.keys.get(id)?.enabled);
     const url = `${gw.info.apis[0].stages[0].url}/pets`;
     const statuses: number[] = [];
@@ -113,7 +123,7 @@ describe('state file fuzz', () => {
       }
       try {
         now += 86_400_000; // a fresh day for the quota
-        await quotaHolds(gw);
+        await quotaHolds(gw, damaged);
         served++;
       } finally {
         await gw.close();

@@ -81,7 +81,7 @@ test('jsonl and csv on stdout: the rows, a key name with a comma and quotes quot
 test('an unknown plan exits 2 (bad input), an unreachable endpoint 1', async () => {
   const r = await runCli(['usage', 'export', '--from', DAY, '--to', DAY, '--plan', 'nosuchplan', '--endpoint', gateway.info.controlPlane]);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^keygate: Not found: /m);
+  expect(r.stderr).toMatch(/^keygate: Not found \(HTTP 404 from GetUsagePlan\): /m);
   const down = await runCli(['usage', 'export', '--from', DAY, '--to', DAY, '--endpoint', 'http://127.0.0.1:9']);
   expect(down.code).toBe(1);
   expect(down.stderr).toMatch(/^keygate: /m);
