@@ -6,6 +6,9 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': 'ts-jest',
   },
+  // Most suites wait on child processes (synth, the local gateway, Lambda workers): two workers
+  // keep both cores busy on this 2-core machine (Jest's default is cores - 1).
+  maxWorkers: 2,
   globalSetup: '<rootDir>/test/support/global-setup.js',
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 60000,
