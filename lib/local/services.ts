@@ -25,6 +25,12 @@ export interface LocalService {
   handle(req: LocalServiceRequest): LocalServiceResponse | Promise<LocalServiceResponse>;
 }
 
+/** Whether a request is SigV4-signed for `service` (the `Credential=…/date/region/SERVICE/aws4_request` scope): the REST and query protocols' dispatch. */
+export function signedFor(headers: IncomingHttpHeaders, service: string): boolean {
+  const auth = headers.authorization;
+  return typeof auth === 'string' && /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth)?.[1] === service;
+}
+
 /** The `X-Amz-Target` header of a request, if it starts with `prefix` (the JSON protocols' dispatch). */
 export function amzTarget(req: LocalServiceRequest, prefix: string): string | undefined {
   const target = req.headers['x-amz-target'];

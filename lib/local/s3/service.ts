@@ -6,8 +6,9 @@
  * state folder the objects are files at `<folder>/<bucket>/<key>` (so DuckDB or any tool can
  * read them where they are) and their metadata sits in `<folder>/.index.json`.
  */
-import { LocalService } from '../services';
-import { LocalServiceResponse } from '../service-error';
+import { IncomingHttpHeaders } from 'http';
+import { LocalService, signedFor } from '../services';
+import { LocalServiceResponse, xmlText } from '../service-error';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -53,10 +54,6 @@ class S3Error extends Error {
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const MAX_KEYS = 1000;
 
-function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /** A header's single value. */
 function header(headers: S3Request['headers'], name: string): string | undefined {
   const v = headers[name];
@@ -83,8 +80,8 @@ export function decodeAwsChunked(body: Buffer): Buffer {
 
 export class LocalS3 {
   /** Whether a request is for this slice: signed for the `s3` service (the one dispatch point for the gateway). */
-  static accepts(headers: Record<string, string | string[] | undefined>): boolean {
-    return /Credential=[^/]+\/\d{8}\/[^/]+\/s3\/aws4_request/.test(String(header(headers, 'authorization') ?? ''));
+  static accepts(headers: IncomingHttpHeaders): boolean {
+    return signedFor(headers, 's3');
   }
 
   private readonly buckets = new Map<string, Map<string, ObjectMeta>>();
@@ -226,12 +223,12 @@ export class LocalS3 {
       last = key;
       if (common !== undefined) { prefixes.add(common); continue; }
       const m = objects.get(key) as ObjectMeta;
-      contents.push(`<Contents><Key>${xmlEscape(key)}</Key><LastModified>${new Date(m.lastModified).toISOString()}</LastModified><ETag>${xmlEscape(m.etag)}</ETag><Size>${m.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+      contents.push(`<Contents><Key>${xmlText(key)}</Key><LastModified>${new Date(m.lastModified).toISOString()}</LastModified><ETag>${xmlText(m.etag)}</ETag><Size>${m.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
     }
-    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="${XMLNS}"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>`
-      + `<KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${xmlEscape(delimiter)}</Delimiter>` : ''}<IsTruncated>${truncated}</IsTruncated>`
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="${XMLNS}"><Name>${xmlText(bucket)}</Name><Prefix>${xmlText(prefix)}</Prefix>`
+      + `<KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${xmlText(delimiter)}</Delimiter>` : ''}<IsTruncated>${truncated}</IsTruncated>`
       + (truncated ? `<NextContinuationToken>${Buffer.from(last, 'utf8').toString('base64url')}</NextContinuationToken>` : '')
-      + contents.join('') + [...prefixes].map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`).join('') + '</ListBucketResult>';
+      + contents.join('') + [...prefixes].map((p) => `<CommonPrefixes><Prefix>${xmlText(p)}</Prefix></CommonPrefixes>`).join('') + '</ListBucketResult>';
     return { status: 200, headers: { 'content-type': 'application/xml' }, body };
   }
 
@@ -284,7 +281,7 @@ function checkKey(key: string): void {
 }
 
 function errorXml(status: number, code: string, message: string, head: boolean): S3Response {
-  const body = head ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`;
+  const body = head ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlText(message)}</Message></Error>`;
   return { status, headers: { 'content-type': 'application/xml', 'x-amz-error-code': code }, body };
 }
 

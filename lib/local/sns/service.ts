@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'crypto';
 import { LocalServiceError, LocalServiceResponse, queryXmlError, xmlText as xml } from '../service-error';
-import { LocalService } from '../services';
+import { LocalService, signedFor } from '../services';
 import { DeliveryOptions } from './delivery';
 import { PROTOCOLS, SnsSubscriptions, SubscriptionSeed } from './subscriptions';
 
@@ -65,7 +65,7 @@ export class LocalSns {
     return {
       name: 'sns',
       accepts: ({ method, headers }) => method === 'POST' && String(headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
-        && /Credential=[^/]+\/\d{8}\/[^/]+\/sns\/aws4_request/.test(String(headers.authorization ?? '')),
+        && signedFor(headers, 'sns'),
       handle: (req) => this.handle({ body: req.body }),
     };
   }
