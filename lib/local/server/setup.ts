@@ -3,7 +3,7 @@
  * local Secrets Manager, SNS and CloudWatch, the API Gateway data and control planes, the
  * dashboard, and the registry that dispatches the AWS services' requests.
  */
-import { loadAssembly } from '../cloudformation/assembly';
+import { CloudAssembly, loadAssembly } from '../cloudformation/assembly';
 import { buildModel } from '../cloudformation/build-model';
 import { ControlPlane } from '../apigateway/control-plane/control-plane';
 import { createDataPlane, DataPlaneHandler, RequestRecord } from '../apigateway/data-plane';
@@ -132,8 +132,8 @@ export interface CarriedState {
 }
 
 /** The folders of the assembly and its nested assemblies (where S3's asset objects are). */
-function assemblyDirs(dir: string): string[] {
-  return [dir, ...loadAssembly(dir).stacks.map((s) => s.assemblyDir)];
+function assemblyDirs(dir: string, assembly: CloudAssembly): string[] {
+  return [...new Set([dir, ...assembly.stacks.map((s) => s.assemblyDir)])];
 }
 
 /** Where the gateway listens, once it does (the services need it to call back into the gateway). */
@@ -161,11 +161,11 @@ function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: 
   const snapshot = (secrets: LocalSecretsManager): StateStore | undefined => options.statePath
     ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns))
     : undefined;
-  return { ...built, state, quotas, snapshot, records, lastRuns, snapshotNow: (secrets: LocalSecretsManager) => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns) };
+  return { ...built, assembly, state, quotas, snapshot, records, lastRuns, snapshotNow: (secrets: LocalSecretsManager) => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns) };
 }
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint, carried?: CarriedState): GatewayServices {
-  const { model, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow, buckets, streams,
+  const { model, assembly, state, quotas, snapshot, secrets, schedules, topics, records, declaredCustomResources, stateMachines, snapshotNow, buckets, streams,
     subscriptions, alarms: alarmSeeds, metricFilters, insightRules, lastRuns } = loadModel(options, clock, carried?.state);
   const lambdas = new LambdaRunner(log);
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
@@ -191,7 +191,7 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   store?.saveNow();
 
   const cognito = localCognitoOf(model, clock, log);
-  const { s3, eventBus, firehose, accessLog } = usageExportServices(options, model, clock, log, { buckets, streams, carried: carried?.s3 });
+  const { s3, eventBus, firehose, accessLog } = usageExportServices(options, model, clock, log, { buckets, streams, carried: carried?.s3, assetDirs: assemblyDirs(options.assemblyDir, assembly) });
   // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = carried?.throttles ?? new ThrottleRegistry();
   const activity = new RequestActivity();
@@ -226,8 +226,8 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
  * logs, delivering into S3 at buffer size or interval.
  */
 function usageExportServices(options: LocalGatewayOptions, model: Model, clock: () => number, log: (line: string) => void,
-  app: { buckets: string[]; streams: FirehoseSeed[]; carried?: LocalS3 }) {
-  const assets = assemblyAssets([...new Set(assemblyDirs(options.assemblyDir))]);
+  app: { buckets: string[]; streams: FirehoseSeed[]; carried?: LocalS3; assetDirs: string[] }) {
+  const assets = assemblyAssets(app.assetDirs);
   const s3 = app.carried?.withBuckets(app.buckets, assets)
     ?? new LocalS3(app.buckets, { clock, dir: options.statePath ? `${options.statePath}.s3` : undefined, assets });
   const eventBus = new LocalEventBus({ clock, accountId: model.accountId, region: model.region, log });
