@@ -67,7 +67,7 @@ const OWN_LIMITS: Record<string, (l: Required<Pick<ControlPlaneLimits, 'keyWrite
 const SERIAL = new Set(['CreateUsagePlanKeyCommand', 'DeleteUsagePlanKeyCommand']);
 
 /**
- * A client-side limiter for API Gateway's control-plane quotas (see DESIGN.md):
+ * A client-side limiter for API Gateway's documented control-plane quotas:
  * CreateApiKey/DeleteApiKey 5 rps, UpdateUsagePlan 1 per 20 s, CreateDeployment 1 per 5 s,
  * CreateUsagePlanKey one at a time, everything else a shared 10 rps.
  */
