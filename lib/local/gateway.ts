@@ -19,7 +19,9 @@ import { LocalEventBus } from './events/bus';
 import { LocalFirehose } from './firehose/service';
 import { localPortals } from './cognito/serve';
 import { pointLambdasAtGateway } from './lambda/local-environment';
-import { CustomResourceDeployer, CustomResourceEvent } from './cloudformation/custom-resources';
+import { CustomResourceEvent, CustomResourceFailure } from './cloudformation/custom-resources';
+import { Deployment, deployStack, DeployTarget } from './server/deploy';
+import { LambdaFunction } from './apigateway/model';
 import { loadAssembly } from './cloudformation/assembly';
 import { diffAssemblies, ResourceChange } from './cloudformation/template-diff';
 import { GatewayServerParts } from './server/http-server';
@@ -85,27 +87,30 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     snsLinks: services.sns.subscriptions,
   };
   const server = createGatewayServer(parts);
+  const g: Running = { options, clock, log, services, server, endpoint, parts };
   try {
     endpoint.port = await listen(server, options.port);
-    if (options.runCustomResources !== false) await deployCustomResources(services, log);
+    if (options.runCustomResources !== false) {
+      // The functions that custom resources run call this gateway.
+      pointLambdasAtGateway(services.model, `http://127.0.0.1:${endpoint.port}`);
+      await deployStack(deployTarget(g, options), log);
+    }
   } catch (e) {
-    services.lambdas.close();
-    services.providerFramework.close();
+    await retire(g.services);
     server.close();
     server.closeAllConnections();
     throw e;
   }
   // Functions behind the APIs call this gateway, not AWS (their execute-api and SDK endpoints).
-  pointLambdasAtGateway(services.model, `http://127.0.0.1:${endpoint.port}`);
+  pointLambdasAtGateway(g.services.model, `http://127.0.0.1:${endpoint.port}`);
   if (options.rotateOnStart) {
-    for (const failure of await services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
+    for (const failure of await g.services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
-  const runner = await startJobs(services, options, clock, log);
-  const g: Running = { options, clock, log, services, server, runner, endpoint, parts };
+  g.runner = await startJobs(g.services, options, clock, log);
   // Firehose delivers a buffer when its interval passes, even with no new record.
   g.firehoseTimer = setInterval(() => g.services.firehose.flushDue(), 1000);
   g.firehoseTimer.unref();
-  return localGateway(g);
+  return localGateway(g as Running & { runner: ScheduleRunner });
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -124,30 +129,13 @@ async function startJobs(services: GatewayServices, options: LocalGatewayOptions
   return runner;
 }
 
-/**
- * Runs the template's custom resources as CloudFormation would on this deploy (Create, Update,
- * Delete against what the state file says ran before), then saves the state. Throws
- * CustomResourceFailure with the provider's reason.
- */
-export async function deployCustomResources(services: GatewayServices, log: (line: string) => void): Promise<CustomResourceEvent[]> {
-  const { declared, records } = services.customResources;
-  if (declared.length === 0 && Object.keys(records).length === 0) return [];
-  const deployer = new CustomResourceDeployer(services.providerFramework, log);
-  try {
-    await deployer.deploy(declared, records);
-  } finally {
-    services.store?.saveNow();
-  }
-  return deployer.events;
-}
-
 interface Running {
   readonly options: LocalGatewayOptions;
   readonly clock: () => number;
   readonly log: (line: string) => void;
   services: GatewayServices;
   readonly server: http.Server;
-  runner: ScheduleRunner;
+  runner?: ScheduleRunner;
   readonly endpoint: Endpoint;
   readonly parts: Mutable<GatewayServerParts>;
   firehoseTimer?: NodeJS.Timeout;
@@ -159,42 +147,97 @@ function swap(g: Running, next: GatewayServices): void {
   Object.assign(g.parts, { model: next.model, dataPlane: next.dataPlane, dashboard: next.dashboard, cognito: next.cognito, services: next.registry, snsLinks: next.sns.subscriptions });
 }
 
-/** A stack update: the new app's services with the running state carried over, then its custom resources. */
-async function applyChange(g: Running, assemblyDir: string): Promise<AppliedChange> {
-  const before = g.services;
-  before.store?.flush();
-  const changes = diffAssemblies(loadAssembly(g.options.assemblyDir), loadAssembly(assemblyDir));
-  const carried: CarriedState = {
-    state: before.snapshot(), throttles: before.throttles, functions: before.model.functions, stateMachines: before.stateMachines, s3: before.s3,
+/** Stops what services run (their scheduled jobs and alarms are stopped by the caller), once others serve. */
+async function retire(s: GatewayServices): Promise<void> {
+  s.alarms.stop();
+  s.store?.flush();
+  s.firehose.flushAll();
+  await s.sns.subscriptions?.idle();
+  s.lambdas.close();
+  s.providerFramework.close();
+}
+
+/**
+ * The state a change carries to the services built next: keys, counters, records, throttle
+ * buckets, the S3 objects, and every function and state machine seen (a removed custom
+ * resource's provider runs its Delete; a rollback runs the failed app's providers).
+ */
+function carriedFrom(s: GatewayServices, seen: { functions: Map<string, LambdaFunction>; stateMachines: Map<string, Record<string, unknown>> }): CarriedState {
+  return {
+    state: s.snapshot(), throttles: s.throttles, s3: s.s3,
+    functions: new Map([...seen.functions, ...s.model.functions]), stateMachines: new Map([...seen.stateMachines, ...s.stateMachines]),
   };
-  const options = { ...g.options, assemblyDir };
+}
+
+/** Builds `options`' app with `from`'s state, points its functions at the gateway and serves it. */
+function serveRebuilt(g: Running, options: LocalGatewayOptions, carried: CarriedState): GatewayServices {
   const next = setUpServices(options, g.clock, g.log, g.endpoint, carried);
   pointLambdasAtGateway(next.model, `http://127.0.0.1:${g.endpoint.port}`);
   swap(g, next);
-  let events: CustomResourceEvent[];
+  return next;
+}
+
+/** The deployment's target: `options`' app; a rebuild replaces the services serving it. */
+function deployTarget(g: Running, options: LocalGatewayOptions, seen = { functions: new Map<string, LambdaFunction>(), stateMachines: new Map<string, Record<string, unknown>>() }): DeployTarget {
+  return {
+    current: () => g.services,
+    rebuild: async () => {
+      const old = g.services;
+      old.store?.flush();
+      serveRebuilt(g, options, carriedFrom(old, seen));
+      await retire(old);
+    },
+  };
+}
+
+/**
+ * A stack update: the new app's services with the running state carried over, then its custom
+ * resources. After a failed one (rolled back by deployStack), the previous app is rebuilt with
+ * the state as the rollback left it, as CloudFormation's rollback restores the previous template.
+ */
+async function applyChange(g: Running & { runner: ScheduleRunner }, assemblyDir: string): Promise<AppliedChange> {
+  const before = g.services;
+  before.store?.flush();
+  const changes = diffAssemblies(loadAssembly(g.options.assemblyDir), loadAssembly(assemblyDir));
+  const seen = { functions: before.model.functions, stateMachines: before.stateMachines };
+  const options = { ...g.options, assemblyDir };
+  serveRebuilt(g, options, carriedFrom(before, { functions: new Map(), stateMachines: new Map() }));
+  let deployment: Deployment;
   try {
-    events = options.runCustomResources === false ? [] : await deployCustomResources(next, g.log);
+    deployment = options.runCustomResources === false ? { events: [], rebuilds: 0 } : await deployStack(deployTarget(g, options, seen), g.log);
   } catch (e) {
-    // As CloudFormation rolls the stack back: the app as it was (what the provider wrote stays).
-    swap(g, before);
-    before.store?.saveNow();
-    next.lambdas.close();
-    next.providerFramework.close();
+    const failed = g.services;
+    if (!(e instanceof CustomResourceFailure) || !restore(g, failed, seen)) swap(g, before);
+    else await replaceRunning(g, before);
+    g.services.store?.saveNow();
+    await retire(failed);
     throw e;
   }
-  g.runner.stop();
-  before.alarms.stop();
-  await before.sns.subscriptions?.idle();
-  before.firehose.flushAll();
-  before.lambdas.close();
-  before.providerFramework.close();
-  g.runner = await startJobs(next, options, g.clock, g.log);
   Object.assign(g, { options });
-  return { changes, customResourceEvents: events };
+  await replaceRunning(g, before);
+  return { changes, customResourceEvents: deployment.events };
+}
+
+/** Serves the previous app again with the state the rollback left in `failed`; false (and logged) if it can't be built. */
+function restore(g: Running, failed: GatewayServices, seen: { functions: Map<string, LambdaFunction>; stateMachines: Map<string, Record<string, unknown>> }): boolean {
+  try {
+    serveRebuilt(g, g.options, carriedFrom(failed, seen));
+    return true;
+  } catch (e) {
+    g.log(`keygate local: the previous app could not be rebuilt after the rollback (${(e as Error).message}); serving it as it was before the change`);
+    return false;
+  }
+}
+
+/** The jobs and alarms of the services now serving, instead of `before`'s. */
+async function replaceRunning(g: Running & { runner: ScheduleRunner }, before: GatewayServices): Promise<void> {
+  g.runner.stop();
+  await retire(before);
+  g.runner = await startJobs(g.services, g.options, g.clock, g.log);
 }
 
 /** The handle on a started gateway. */
-function localGateway(g: Running): LocalGateway {
+function localGateway(g: Running & { runner: ScheduleRunner }): LocalGateway {
   const base = `http://127.0.0.1:${g.endpoint.port}`;
   let closed = false;
   return {

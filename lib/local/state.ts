@@ -165,7 +165,10 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
   const stateKeyIds = new Set(state.keys.map((k) => k.id));
   // Template keys deleted through the control plane stay deleted.
   for (const id of state.templateKeyIds) if (templateKeyIds.has(id) && !stateKeyIds.has(id)) model.deleteKey(id);
+  const savedTemplateKeys = new Set(state.templateKeyIds);
   for (const k of state.keys) {
+    // A key of the saved template that this template no longer declares: the update deleted it.
+    if (savedTemplateKeys.has(k.id) && !templateKeyIds.has(k.id)) continue;
     const existing = model.keys.get(k.id);
     if (existing) {
       existing.name = k.name;
@@ -184,13 +187,12 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
       // A key whose value the template now uses under another id: the template wins.
     }
   }
-  const knownTemplateKeys = new Set(state.templateKeyIds);
   for (const [planId, set] of model.planKeys) {
     const saved = state.planKeys[planId];
     if (!saved) continue;
     const next = new Set(saved.filter((id) => model.keys.has(id)));
     // Associations of template keys that are new since the save come from the template.
-    for (const id of set) if (!knownTemplateKeys.has(id)) next.add(id);
+    for (const id of set) if (!savedTemplateKeys.has(id)) next.add(id);
     model.planKeys.set(planId, next);
   }
 }

@@ -1,4 +1,7 @@
-/** Synthesizes the cdk.json app of a directory into a cloud assembly, as `cdk synth` does (offline). */
+/**
+ * Synthesizes the cdk.json app of a directory (or the command given, as the CDK CLI's `--app`
+ * takes one) into a cloud assembly, as `cdk synth` does (offline).
+ */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,20 +12,32 @@ export interface SynthOptions {
   readonly cwd?: string;
   /** Output directory (default: a new temp dir). */
   readonly outdir?: string;
+  /** The command that runs the app, instead of cdk.json's `app` (cdk.json's context still applies when there is one). */
+  readonly app?: string;
 }
 
-/** Runs the `app` command of cdk.json with CDK_OUTDIR and CDK_CONTEXT_JSON set; returns the assembly dir. */
-export async function synthesizeApp(options: SynthOptions = {}): Promise<string> {
-  const cwd = path.resolve(options.cwd ?? process.cwd());
+/** cdk.json's `app` and `context`, or the command given. */
+function appConfig(cwd: string, app: string | undefined): { app: string; context?: unknown } {
   const cdkJson = path.join(cwd, 'cdk.json');
-  if (!fs.existsSync(cdkJson)) throw new Error(`no cdk.json in ${cwd}: pass --app DIR with a synthesized cloud assembly, or run in a CDK app directory`);
+  if (!fs.existsSync(cdkJson)) {
+    if (app) return { app };
+    throw new Error(`no cdk.json in ${cwd}: pass --app with a synthesized cloud assembly or the command that runs your app, or run in a CDK app directory`);
+  }
   let config: { app?: unknown; context?: unknown };
   try {
     config = JSON.parse(fs.readFileSync(cdkJson, 'utf8')) as { app?: unknown; context?: unknown };
   } catch (e) {
     throw new Error(`${cdkJson} is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof config.app !== 'string' || !config.app.trim()) throw new Error(`${cdkJson} has no "app" command`);
+  const command = app ?? config.app;
+  if (typeof command !== 'string' || !command.trim()) throw new Error(`${cdkJson} has no "app" command`);
+  return { app: command, context: config.context };
+}
+
+/** Runs the `app` command of cdk.json with CDK_OUTDIR and CDK_CONTEXT_JSON set; returns the assembly dir. */
+export async function synthesizeApp(options: SynthOptions = {}): Promise<string> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const config = appConfig(cwd, options.app);
   const outdir = options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-synth-'));
   fs.mkdirSync(outdir, { recursive: true });
   // As the CDK CLI does by default: construct paths in the template (the --watch summary names resources by them).
@@ -32,7 +47,7 @@ export async function synthesizeApp(options: SynthOptions = {}): Promise<string>
     try { Object.assign(context, JSON.parse(fs.readFileSync(ctxFile, 'utf8'))); } catch { /* ignore a broken context cache */ }
   }
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(config.app as string, {
+    const child = spawn(config.app, {
       cwd, shell: true, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_CLI_VERSION: '2.1000.0', CDK_DISABLE_VERSION_CHECK: 'true' },
     });
@@ -42,7 +57,7 @@ export async function synthesizeApp(options: SynthOptions = {}): Promise<string>
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0 && fs.existsSync(path.join(outdir, 'manifest.json'))) resolve();
-      else reject(new Error(`synthesizing the app with "${config.app as string}" failed (exit ${code}):\n${stderr.trim().slice(-4000)}`));
+      else reject(new Error(`synthesizing the app with "${config.app}" failed (exit ${code}):\n${stderr.trim().slice(-4000)}`));
     });
   });
   return outdir;

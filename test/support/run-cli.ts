@@ -2,6 +2,8 @@ import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import * as path from 'path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** ts-node's register hook by path: a CLI started in another folder (a temp app) finds it too. */
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
 
 export interface CliResult {
   readonly code: number | null;
@@ -12,7 +14,7 @@ export interface CliResult {
 /** Runs `keygate ARGS…` from the TypeScript sources as a separate process, as a user would. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], {
+    const child = spawn(process.execPath, ['-r', TS_NODE, path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -40,7 +42,10 @@ export interface Running {
 /** Starts `keygate ARGS` and resolves with its first stdout line (the server keeps running). */
 export function startCli(args: string[], cwd = REPO_ROOT): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', TS_NODE, path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], {
+      // The repository's compiler options, wherever it runs (ts-node looks for tsconfig.json from the cwd).
+      cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_PROJECT: process.env.TS_NODE_PROJECT ?? path.join(REPO_ROOT, 'tsconfig.json') },
+    });
     let out = '';
     let err = '';
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));

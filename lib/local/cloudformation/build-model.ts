@@ -146,7 +146,7 @@ export function buildModel(asm: CloudAssembly, persisted?: PersistedTemplateValu
       else ctx.report(logicalId, type, unsupportedReason(type));
     }
     for (const handler of HANDLERS) handler.build(ctx, resolvedOfType(ctx, handler.type));
-    declareCustomResources(ctx);
+    declareCustomResources(ctx, (type) => HANDLED_TYPES.has(type));
     collectExports(ctx, exportsByName);
   }
   return {

@@ -1,10 +1,12 @@
 /**
  * Custom resources (`Custom::…`, `AWS::CloudFormation::CustomResource`) and the Provider
  * framework's waiter state machine as the model builder records them: each custom resource
- * with what it depends on (its place in CloudFormation's order) and a way to resolve its
- * properties when its turn comes; `Ref` and `Fn::GetAtt` of one read what its last event left.
+ * with what it depends on (its place in CloudFormation's order), which resources read its
+ * `Ref`/`Fn::GetAtt` (they are rebuilt once it ran, as CloudFormation creates them after it)
+ * and a way to resolve its properties when its turn comes; `Ref` and `Fn::GetAtt` of one read
+ * what its last event left.
  */
-import { CustomResourceRecords, DeclaredCustomResource, ResourceHandler, StackContext } from './context';
+import { CustomResourceRecords, ResourceHandler, StackContext } from './context';
 import { unsupportedProvider } from './provider-framework';
 import { obj, Obj } from './values';
 
@@ -46,25 +48,53 @@ export function directDependencies(resources: Obj): Map<string, Set<string>> {
   return deps;
 }
 
-/** The custom resources `logicalId` depends on, directly or through other resources. */
-function customDependencies(ctx: StackContext, deps: Map<string, Set<string>>, logicalId: string): string[] {
+/** The resources `logicalId` depends on, directly or through others. */
+function closure(deps: Map<string, Set<string>>, logicalId: string): Set<string> {
   const seen = new Set<string>();
-  const found: string[] = [];
   const visit = (id: string): void => {
     for (const d of deps.get(id) ?? []) {
       if (seen.has(d)) continue;
       seen.add(d);
-      if (isCustomResourceType(String(obj(ctx.resources[d]).Type))) found.push(ctx.seed(d));
       visit(d);
     }
   };
   visit(logicalId);
-  return found.filter((k) => k !== ctx.seed(logicalId));
+  seen.delete(logicalId);
+  return seen;
 }
 
-/** Records the stack's custom resources (their properties are resolved when they run). */
-export function declareCustomResources(ctx: StackContext): void {
+/** Which resources of the stack read each custom resource's Ref or GetAtt: logical id → the custom resources it reads. */
+function customReads(ctx: StackContext): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const isCustom = (id: string): boolean => isCustomResourceType(String(obj(ctx.resources[id]).Type));
+  for (const [id, raw] of Object.entries(ctx.resources)) {
+    if (ctx.skipped.has(id) || isCustom(id)) continue;
+    const read = [...references(obj(raw).Properties, new Set<string>())].filter((d) => d in ctx.resources && isCustom(d));
+    if (read.length > 0) out.set(id, read);
+  }
+  return out;
+}
+
+/** The custom resources an exported output reads (other stacks import it). */
+function exportedReads(ctx: StackContext): Set<string> {
+  const out = new Set<string>();
+  for (const o of Object.values(obj(ctx.stack.template.Outputs))) {
+    if (obj(o).Export !== undefined) references(obj(o).Value, out);
+  }
+  return out;
+}
+
+/**
+ * Records the stack's custom resources (their properties are resolved when they run), with
+ * what CloudFormation's order means for the model builder: which resources read them, and
+ * which custom resources must wait for those to be rebuilt. `emulated` says whether a type is
+ * one the model builds (what an IAM policy reads changes nothing locally).
+ */
+export function declareCustomResources(ctx: StackContext, emulated: (type: string) => boolean): void {
   const deps = directDependencies(ctx.resources);
+  const reads = customReads(ctx);
+  const readByOthers = exportedReads(ctx);
+  for (const [id, read] of reads) if (emulated(String(obj(ctx.resources[id]).Type))) for (const r of read) readByOthers.add(r);
   for (const [logicalId, raw] of Object.entries(ctx.resources)) {
     const type = String(obj(raw).Type);
     if (!isCustomResourceType(type) || ctx.skipped.has(logicalId)) continue;
@@ -75,12 +105,14 @@ export function declareCustomResources(ctx: StackContext): void {
       ctx.report(logicalId, type, unsupported);
       continue;
     }
-    const declared: DeclaredCustomResource = {
-      key: ctx.seed(logicalId), stackName: ctx.stackName, stackId: ctx.stackId, logicalId, type,
-      dependsOn: customDependencies(ctx, deps, logicalId),
+    const upstream = closure(deps, logicalId);
+    const dependsOn = [...upstream].filter((d) => isCustomResourceType(String(obj(ctx.resources[d]).Type))).map((d) => ctx.seed(d));
+    const waitsFor = new Set([...upstream].flatMap((d) => reads.get(d) ?? []).filter((c) => readByOthers.has(c) && c !== logicalId));
+    ctx.declaredCustomResources.push({
+      key: ctx.seed(logicalId), stackName: ctx.stackName, stackId: ctx.stackId, logicalId, type, dependsOn,
+      waitsForRebuildAfter: [...waitsFor].map((c) => ctx.seed(c)), readByOthers: readByOthers.has(logicalId),
       resolveProperties: () => obj(ctx.resolver.resolve(obj(raw).Properties ?? {})),
-    };
-    ctx.declaredCustomResources.push(declared);
+    });
   }
 }
 

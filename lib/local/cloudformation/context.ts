@@ -47,6 +47,13 @@ export interface DeclaredCustomResource {
   readonly type: string;
   /** Keys of the custom resources it depends on (DependsOn, Ref, GetAtt, Sub, directly or through other resources). */
   readonly dependsOn: string[];
+  /**
+   * Keys of the custom resources whose `Ref` or `Fn::GetAtt` a resource it depends on (not a
+   * custom one) reads: once one of them changed, that resource is rebuilt before this one runs.
+   */
+  readonly waitsForRebuildAfter: string[];
+  /** Whether an emulated resource of the app (or an exported output) reads its `Ref` or `Fn::GetAtt`. */
+  readonly readByOthers: boolean;
   /** Its properties, resolved now (a GetAtt of another custom resource's Data needs that one to have run). */
   resolveProperties(): Obj;
 }

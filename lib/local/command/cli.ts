@@ -114,7 +114,8 @@ export function formatSummary(gw: LocalGateway, assemblyDir: string, statePath?:
 }
 
 const LOCAL_HELP = `
-Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline).
+Without --app, the app in ./cdk.json is synthesized first (as "cdk synth" would, offline); --app "COMMAND"
+synthesizes the app that command runs (as cdk's --app), --app DIR serves a synthesized cloud assembly.
 
 Data plane:    <stage url>/<route>, e.g. curl -H "x-api-key: KEY" http://127.0.0.1:3000/restapis/<apiId>/<stage>/_user_request_/pets
 Control plane: the printed controlPlane URL; use it as the AWS SDK endpoint, e.g.
@@ -149,7 +150,7 @@ export function registerLocalCommand(program: Command): void {
   program
     .command('local')
     .description('Serve a synthesized CDK app on 127.0.0.1 with API Gateway\'s API key, usage plan, throttle and quota behaviour, plus an API Gateway control-plane endpoint for the AWS SDK.')
-    .option('--app <dir>', 'serve this cloud assembly (a cdk.out folder) instead of synthesizing the cdk.json app of the current directory')
+    .option('--app <dir|command>', 'serve this cloud assembly (a cdk.out folder), or synthesize the app this command runs (as cdk\'s --app, e.g. "npx ts-node --prefer-ts-exts examples/partner-api/app.ts"), instead of the cdk.json app of the current directory')
     .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', parsePort, 3000)
     .option('--state <file>', 'keep keys, plan associations and quota counters in FILE across restarts (written atomically)')
     .option('--json', 'print one JSON line describing the endpoints, APIs, stages and keys, then serve')
@@ -161,15 +162,25 @@ export function registerLocalCommand(program: Command): void {
     .action(runLocal);
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** `keygate local`: synthesizes (without --app), starts the gateway, prints where it is, and serves until a signal. */
 async function runLocal(opts: LocalCliOptions): Promise<void> {
   let assemblyDir: string;
   let synthesized = false;
-  if (opts.watch && opts.app) throw new InvalidArgumentError('--watch synthesizes the cdk.json app of the current directory: it can\'t be used with --app');
-  if (opts.app) assemblyDir = path.resolve(opts.app);
+  // As the CDK CLI's --app: a cloud assembly directory, or the command that runs the app.
+  const appCommand = opts.app !== undefined && !isDirectory(opts.app) ? opts.app : undefined;
+  if (opts.watch && opts.app && !appCommand) throw new InvalidArgumentError(`--watch re-synthesizes the app: give --app the command that runs it (e.g. --app "npx ts-node app.ts"), not a cloud assembly directory (${opts.app})`);
+  if (opts.app && !appCommand) assemblyDir = path.resolve(opts.app);
   else {
-    if (!opts.json) process.stderr.write('keygate local: synthesizing the cdk.json app…\n');
-    assemblyDir = await synthesizeApp({ cwd: process.cwd() });
+    if (!opts.json) process.stderr.write(`keygate local: synthesizing ${appCommand ? `"${appCommand}"` : 'the cdk.json app'}…\n`);
+    assemblyDir = await synthesizeApp({ cwd: process.cwd(), app: appCommand });
     synthesized = true;
   }
   const deployedAt = Date.now();
@@ -197,7 +208,7 @@ async function runLocal(opts: LocalCliOptions): Promise<void> {
   if (opts.json) process.stdout.write(JSON.stringify(gw.info) + '\n');
   else process.stdout.write(formatSummary(gw, assemblyDir, opts.state, clockOffsetMs) + '\n');
   if (opts.watch) {
-    watchApp(gw, { cwd: process.cwd(), assemblyDir, print: (line) => process.stderr.write(`${line}\n`), onApplied: (dir) => { assemblyDir = dir; } });
+    watchApp(gw, { cwd: process.cwd(), app: appCommand, assemblyDir, print: (line) => process.stderr.write(`${line}\n`), onApplied: (dir) => { assemblyDir = dir; } });
   }
   // Keep running until a signal arrives.
   await new Promise<never>(() => undefined);

@@ -1,5 +1,5 @@
 /**
- * `keygate local --watch`: watches the app's sources (the cdk.json app's folder tree, without
+ * `keygate local --watch`: watches the app's sources (the folder tree it runs in, without
  * node_modules, cdk.out* and .git), re-synthesizes after a change (debounced; one synth at a
  * time) and applies the new assembly to the running gateway as a stack update. A synth error
  * or a failed custom resource leaves the running app as it was and prints why.
@@ -11,8 +11,10 @@ import { formatChanges } from '../cloudformation/template-diff';
 import { synthesizeApp } from '../synth';
 
 export interface WatchOptions {
-  /** The folder of cdk.json. */
+  /** The folder of cdk.json (or where the app's command runs). */
   readonly cwd: string;
+  /** The command that runs the app, instead of cdk.json's (as the CDK CLI's --app). */
+  readonly app?: string;
   /** The assembly being served (removed when a newer one replaces it). */
   readonly assemblyDir: string;
   /** Milliseconds of quiet after a change before re-synthesizing. Default 300. */
@@ -40,7 +42,7 @@ export function watchApp(gw: LocalGateway, options: WatchOptions): () => void {
     options.print('keygate local: the app changed; synthesizing…');
     let next: string;
     try {
-      next = await synthesizeApp({ cwd: options.cwd });
+      next = await synthesizeApp({ cwd: options.cwd, app: options.app });
     } catch (e) {
       options.print(`keygate local: the app failed to synthesize; still serving the previous version.\n${(e as Error).message}`);
       return;
