@@ -37,6 +37,10 @@ export interface MarketplaceSubscriptionsProps {
  * each key's requests to Marketplace under its customerId.
  */
 export class MarketplaceSubscriptions extends Construct {
+  /** The tier sold on AWS Marketplace. */
+  public readonly tier: ITier;
+  /** The product code its usage plan carries. */
+  public readonly productCode: string;
   public readonly handler: lambda.Function;
   /** The role API Gateway meters with, if this construct made it. */
   public readonly meteringRole?: iam.Role;
@@ -46,6 +50,8 @@ export class MarketplaceSubscriptions extends Construct {
     if (!Token.isUnresolved(props.productCode) && !/^[a-z0-9]{1,255}$/i.test(props.productCode)) {
       throw KeygateError.of(this, 'productCode', 'must be the Marketplace product code (letters and digits)', props.productCode);
     }
+    this.tier = props.tier;
+    this.productCode = props.productCode;
     this.handler = new lambda.Function(this, 'Handler', {
       code: bundledHandlerCode('marketplace-subscriptions'),
       handler: 'index.handler',
