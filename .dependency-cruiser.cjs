@@ -68,8 +68,8 @@ module.exports = {
       name: 'local-services-apart',
       severity: 'error',
       comment: 'One folder per emulated service in lib/local: a service imports the local core and lib/shared, not another service (the core wires them together).',
-      from: { path: '^lib/local/(secrets-manager|sns|cloudwatch|events)/' },
-      to: { path: '^lib/local/(apigateway|secrets-manager|sns|cloudwatch|lambda|events|dashboard)/', pathNot: '^lib/local/$1/' },
+      from: { path: '^lib/local/(secrets-manager|sns|cloudwatch|events|marketplace-metering)/' },
+      to: { path: '^lib/local/(apigateway|secrets-manager|sns|cloudwatch|lambda|events|dashboard|marketplace-metering)/', pathNot: '^lib/local/$1/' },
     },
   ],
   options: {

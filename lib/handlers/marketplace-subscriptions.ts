@@ -4,12 +4,13 @@
  * usage plan carries the product code, or their disabled key is enabled again; on
  * `unsubscribe-success` every key of the customer is disabled (not deleted: usage stays
  * queryable and a returning customer keeps the key). Each step is idempotent: SNS retries.
- * Key values are never read or logged.
+ * The developer portal may make the customer's key first (from the registration token): one
+ * rule (sdk/marketplace-customer.ts) keeps it to one key per customer. Key values are never
+ * read or logged.
  */
-import {
-  APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetApiKeysCommand, UpdateApiKeyCommand,
-} from '@aws-sdk/client-api-gateway';
-import { collectPages, PAGE_SIZE } from '../sdk/paginate';
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { customerKeys, settleCreatedKey } from '../sdk/marketplace-customer';
+import { CUSTOMER_ID_PATTERN, MARKETPLACE_CUSTOMER_TAG } from '../shared/marketplace';
 
 export interface MarketplaceConfig {
   readonly usagePlanId: string;
@@ -31,15 +32,7 @@ export interface SubscriptionOutcome {
   readonly keyIds: string[];
 }
 
-/** The tag on keys the handler created. */
-export const MARKETPLACE_CUSTOMER_TAG = 'keygate:marketplace-customer';
-const CUSTOMER_RE = /^[A-Za-z0-9_-]{1,255}$/;
-
-function customerKeys(client: APIGatewayClient, customerId: string): Promise<ApiKey[]> {
-  return collectPages((position) => client.send(new GetApiKeysCommand({ customerId, position, limit: PAGE_SIZE })))
-    // GetApiKeys' customerId filter is exact on AWS; keep it exact here too.
-    .then((keys) => keys.filter((k) => k.customerId === customerId));
-}
+export { MARKETPLACE_CUSTOMER_TAG };
 
 async function ensureInPlan(client: APIGatewayClient, usagePlanId: string, keyId: string): Promise<void> {
   try {
@@ -53,10 +46,13 @@ async function ensureInPlan(client: APIGatewayClient, usagePlanId: string, keyId
 async function subscribe(client: APIGatewayClient, config: MarketplaceConfig, customerId: string): Promise<SubscriptionOutcome> {
   const keys = await customerKeys(client, customerId);
   if (keys.length === 0) {
-    const key = await client.send(new CreateApiKeyCommand({
+    const created = await client.send(new CreateApiKeyCommand({
       name: `marketplace-${customerId}`, customerId, enabled: true,
       description: `AWS Marketplace customer ${customerId} (product ${config.productCode})`, tags: { [MARKETPLACE_CUSTOMER_TAG]: customerId },
     }));
+    // The portal may have made the customer's key meanwhile: one key survives.
+    const key = await settleCreatedKey(client, customerId, created);
+    if (key.id !== created.id) return subscribe(client, config, customerId);
     await ensureInPlan(client, config.usagePlanId, key.id ?? '');
     return { action: 'subscribe-success', customerId, outcome: 'created', keyIds: [key.id ?? ''] };
   }
@@ -83,7 +79,7 @@ async function unsubscribe(client: APIGatewayClient, customerId: string): Promis
 export async function handleSubscription(client: APIGatewayClient, config: MarketplaceConfig, message: MarketplaceMessage): Promise<SubscriptionOutcome> {
   const action = String(message.action ?? '');
   const customerId = String(message['customer-identifier'] ?? '');
-  if (!CUSTOMER_RE.test(customerId)) throw new Error(`the notification's customer-identifier is missing or malformed: ${JSON.stringify(customerId.slice(0, 80))}`);
+  if (!CUSTOMER_ID_PATTERN.test(customerId)) throw new Error(`the notification's customer-identifier is missing or malformed: ${JSON.stringify(customerId.slice(0, 80))}`);
   if (message['product-code'] !== config.productCode) {
     return { action, customerId, outcome: `ignored: product ${message['product-code']} is not ${config.productCode}`, keyIds: [] };
   }

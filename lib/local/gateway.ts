@@ -17,6 +17,7 @@ import * as http from 'http';
 import { LocalS3 } from './s3/service';
 import { LocalEventBus } from './events/bus';
 import { LocalFirehose } from './firehose/service';
+import { LocalMarketplaceMetering } from './marketplace-metering/service';
 import { localPortals } from './cognito/serve';
 import { pointLambdasAtGateway } from './lambda/local-environment';
 import { CustomResourceEvent, CustomResourceFailure } from './cloudformation/custom-resources';
@@ -49,6 +50,8 @@ export interface LocalGateway {
   readonly eventBus: LocalEventBus;
   /** The per-request streams (access log → Firehose → local S3), buffered as Firehose does. */
   readonly firehose: LocalFirehose;
+  /** AWS Marketplace: `marketplace.subscribe({ productCode })` is a buyer subscribing (a registration token for the fulfillment URL, subscribe-success on the product's topic). */
+  readonly marketplace: LocalMarketplaceMetering;
   /**
    * The app's scheduled jobs (EventBridge rate rules that invoke its Lambda functions, Secrets
    * Manager rotation schedules) and when each runs next, on the gateway's clock.
@@ -256,6 +259,7 @@ function localGateway(g: Running & { runner: ScheduleRunner }): LocalGateway {
     get s3() { return g.services.s3; },
     get eventBus() { return g.services.eventBus; },
     get firehose() { return g.services.firehose; },
+    get marketplace() { return g.services.marketplace; },
     get scheduledJobs() {
       return g.runner.nextRuns().map(({ job, at }) => ({ job, nextRunAt: at }));
     },

@@ -55,6 +55,7 @@ const plan = {
     id,
     name: { type: 'string' },
     description: { type: 'string' },
+    productCode: { type: 'string' },
     apiStages: {
       type: 'array',
       items: {

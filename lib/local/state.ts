@@ -146,6 +146,8 @@ function applyPlans(model: Model, state: StateFile, templatePlans: Record<string
     const apiStages = p.apiStages.filter((s) => model.apis.get(s.apiId)?.stages.has(s.stage));
     const existing = model.plans.get(p.id);
     if (existing) {
+      // Not a template field (only UpdateUsagePlan sets it): it survives a template change, as on AWS.
+      existing.productCode = p.productCode;
       if (templatePlans[p.id] !== savedTemplate[p.id]) continue;
       existing.name = p.name;
       existing.description = p.description;

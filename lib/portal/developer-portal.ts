@@ -11,6 +11,7 @@ import { KeygateError } from '../errors';
 import { bundledHandlerCode } from '../common/handler-code';
 import { keygateLogGroup } from '../common/function-logs';
 import type { ITier } from '../tier';
+import type { MarketplaceSubscriptions } from '../usage/marketplace';
 import { MAX_API_KEYS } from '../shared/constants';
 import { PORTAL_API_DESCRIPTION_PREFIX } from '../shared/portal';
 import { grantPortalKeys } from './portal-permissions';
@@ -31,8 +32,16 @@ export interface PortalTier {
 export interface DeveloperPortalProps {
   /** The API whose keys the portal hands out. */
   readonly api: IKeyProtectedApi;
-  /** The tiers consumers may subscribe to (at least one, each at most once). */
+  /** The tiers consumers may subscribe to themselves (each at most once; with `marketplace`, may be empty). */
   readonly tiers: PortalTier[];
+  /**
+   * Tiers sold on AWS Marketplace: the portal's `/marketplace` path is the products' fulfillment
+   * URL. A buyer AWS Marketplace sends there signs up or in, and the registration token
+   * (ResolveCustomer) makes their subscription the Marketplace customer's key (customerId set,
+   * so API Gateway meters it). These tiers are not offered for self-service.
+   * @default - none
+   */
+  readonly marketplace?: MarketplaceSubscriptions[];
   /**
    * The portal's title on its pages.
    * @default 'Developer portal'
@@ -91,6 +100,8 @@ export class DeveloperPortal extends Construct {
   public readonly url: string;
   /** The id written in the `keygate:portal` tag of every key the portal makes. */
   public readonly portalId: string;
+  /** The AWS Marketplace fulfillment URL to give in the product's listing (`<url>marketplace`), when the portal sells tiers there. */
+  public readonly fulfillmentUrl?: string;
 
   constructor(scope: Construct, id: string, props: DeveloperPortalProps) {
     super(scope, id);
@@ -108,9 +119,14 @@ export class DeveloperPortal extends Construct {
       userPoolId: this.userPool.userPoolId, groupName: DeveloperPortal.ADMIN_GROUP, description: 'Admins of the developer portal',
     });
     this.handler = this.makeHandler(props);
-    grantPortalKeys(this.handler, this.portalId, props.tiers.map((t) => t.tier.usagePlanId));
+    const sold = props.marketplace ?? [];
+    grantPortalKeys(this.handler, this.portalId, [...props.tiers, ...sold].map((t) => t.tier.usagePlanId), sold.length > 0);
     this.portalApi = this.makeApi(props);
     this.url = this.portalApi.url;
+    if (sold.length > 0) {
+      this.fulfillmentUrl = `${this.url}marketplace`;
+      new CfnOutput(this, 'FulfillmentUrl', { value: this.fulfillmentUrl, description: 'AWS Marketplace fulfillment URL (the SaaS listing\'s registration page)' });
+    }
     const retire = new events.Rule(this, 'RetireSchedule', {
       description: 'Runs: developer portal: retire rolled keys whose overlap has ended',
       schedule: events.Schedule.rate(props.retireEvery ?? Duration.minutes(15)),
@@ -146,6 +162,9 @@ export class DeveloperPortal extends Construct {
         PORTAL_ID: this.portalId,
         PORTAL_TITLE: props.title ?? 'Developer portal',
         PORTAL_TIERS: Stack.of(this).toJsonString(props.tiers.map((t) => ({ planId: t.tier.usagePlanId, name: t.tier.tierName, approval: t.approval ?? false }))),
+        ...(props.marketplace?.length ? {
+          PORTAL_MARKETPLACE: Stack.of(this).toJsonString(props.marketplace.map((m) => ({ planId: m.tier.usagePlanId, name: m.tier.tierName, productCode: m.productCode }))),
+        } : {}),
         KEY_ROLL_OVERLAP_SECONDS: String((props.keyRollOverlap ?? Duration.days(1)).toSeconds()),
         TIER_CHANGE_ALLOWED: String(props.allowTierChange ?? true),
         KEY_HEADROOM: String(props.keyHeadroom ?? 500),
@@ -181,8 +200,22 @@ export class DeveloperPortal extends Construct {
     restApi.root.addResource('app.js').addMethod('GET', integration);
     restApi.root.addResource('style.css').addMethod('GET', integration);
     restApi.root.addResource('auth').addResource('{action}').addMethod('POST', integration);
+    // AWS Marketplace POSTs the buyer's browser here (a form with the registration token).
+    if (props.marketplace?.length) restApi.root.addResource('marketplace').addMethod('POST', integration);
     restApi.root.addResource('api').addResource('{proxy+}').addMethod('ANY', integration, { authorizer, authorizationType: apigw.AuthorizationType.COGNITO });
     return restApi;
+  }
+}
+
+/** Tiers sold on AWS Marketplace: never also self-service (its keys would go unmetered), each product once. */
+function validateMarketplace(scope: Construct, sold: MarketplaceSubscriptions[], selfService: Set<string>): void {
+  const codes = new Set<string>();
+  for (const m of sold) {
+    if (selfService.has(m.tier.node.path)) {
+      throw KeygateError.of(scope, 'marketplace', 'sells a tier the portal also offers in tiers (self-service keys would not be metered): offer it in one of the two', m.tier.tierName);
+    }
+    if (!Token.isUnresolved(m.productCode) && codes.has(m.productCode)) throw KeygateError.of(scope, 'marketplace', 'names the same product code twice', m.productCode);
+    codes.add(m.productCode);
   }
 }
 
@@ -198,12 +231,14 @@ function routesOf(api: IKeyProtectedApi): { method: string; path: string; apiKey
 }
 
 function validatePortalProps(scope: Construct, props: DeveloperPortalProps): void {
-  if (props.tiers.length === 0) throw KeygateError.of(scope, 'tiers', 'a portal must offer at least one tier', props.tiers);
+  const sold = props.marketplace ?? [];
+  if (props.tiers.length === 0 && sold.length === 0) throw KeygateError.of(scope, 'tiers', 'a portal must offer at least one tier (or sell one: marketplace)', props.tiers);
   const seen = new Set<string>();
   for (const t of props.tiers) {
     if (seen.has(t.tier.node.path)) throw KeygateError.of(scope, 'tiers', 'offers the same tier twice', t.tier.tierName);
     seen.add(t.tier.node.path);
   }
+  validateMarketplace(scope, sold, seen);
   const overlap = props.keyRollOverlap?.toSeconds();
   if (overlap !== undefined && !Token.isUnresolved(overlap) && overlap > Duration.days(90).toSeconds()) {
     throw KeygateError.of(scope, 'keyRollOverlap', 'must be at most 90 days', props.keyRollOverlap!.toHumanString());

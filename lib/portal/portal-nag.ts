@@ -19,7 +19,7 @@ export function acknowledgePortalFindings(portal: Construct): void {
   ack('AwsSolutions-COG8', 'The Plus feature plan (threat protection) is a paid choice left to the owner; sign-up and sign-in are throttled by the portal API.');
   ack('AwsSolutions-APIG2', 'The portal Lambda validates every body itself (JSON object, typed and length-checked fields) and answers 400 with the reason.');
   ack('AwsSolutions-APIG3', 'WAF is an account-level choice with its own cost; the portal stage is throttled (sign-up and sign-in at a tenth of the rate).');
-  ack('AwsSolutions-APIG4', 'The pages (GET /, /app.js, /style.css) and sign-up/sign-in (POST /auth/{action}) must be reachable before a user has a token; everything under /api needs a Cognito ID token.');
-  ack('AwsSolutions-COG4', 'Only the pages and sign-up/sign-in go without the Cognito authorizer: they are what a user reaches before having a token.');
+  ack('AwsSolutions-APIG4', 'The pages (GET /, /app.js, /style.css), sign-up/sign-in (POST /auth/{action}) and the AWS Marketplace fulfillment URL (POST /marketplace, the buyer\'s browser) must be reachable before a user has a token; everything under /api needs a Cognito ID token.');
+  ack('AwsSolutions-COG4', 'Only the pages, sign-up/sign-in and the AWS Marketplace fulfillment URL go without the Cognito authorizer: they are what a user reaches before having a token.');
   ack('AwsSolutions-APIG6', 'Execution logging would need the account-wide API Gateway CloudWatch role; the portal stage writes an access log and the Lambda logs every key action.');
 }

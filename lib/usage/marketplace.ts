@@ -10,6 +10,7 @@ import { bundledHandlerCode } from '../common/handler-code';
 import { keygateLogGroup } from '../common/function-logs';
 import { acknowledgeNag, LAMBDA_BASIC_EXECUTION_REASON, LAMBDA_BASIC_EXECUTION_ROLE, nagArn } from '../common/nag';
 import type { ITier } from '../tier';
+import { MARKETPLACE_CUSTOMER_TAG } from '../shared/marketplace';
 
 /** Properties of MarketplaceSubscriptions. */
 export interface MarketplaceSubscriptionsProps {
@@ -37,6 +38,10 @@ export interface MarketplaceSubscriptionsProps {
  * each key's requests to Marketplace under its customerId.
  */
 export class MarketplaceSubscriptions extends Construct {
+  /** The tier sold on AWS Marketplace. */
+  public readonly tier: ITier;
+  /** The product code its usage plan carries. */
+  public readonly productCode: string;
   public readonly handler: lambda.Function;
   /** The role API Gateway meters with, if this construct made it. */
   public readonly meteringRole?: iam.Role;
@@ -46,6 +51,8 @@ export class MarketplaceSubscriptions extends Construct {
     if (!Token.isUnresolved(props.productCode) && !/^[a-z0-9]{1,255}$/i.test(props.productCode)) {
       throw KeygateError.of(this, 'productCode', 'must be the Marketplace product code (letters and digits)', props.productCode);
     }
+    this.tier = props.tier;
+    this.productCode = props.productCode;
     this.handler = new lambda.Function(this, 'Handler', {
       code: bundledHandlerCode('marketplace-subscriptions'),
       handler: 'index.handler',
@@ -60,6 +67,10 @@ export class MarketplaceSubscriptions extends Construct {
     const arn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'apigateway', account: '', resource, resourceName, arnFormat: resourceName ? ArnFormat.SLASH_RESOURCE_NAME : ArnFormat.NO_RESOURCE_NAME });
     this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [arn('/apikeys')] }));
     this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [arn('/apikeys', '*')] }));
+    // The one-key rule (sdk/marketplace-customer.ts): a key it made that lost the race with the portal's goes.
+    this.handler.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['apigateway:DELETE'], resources: [arn('/apikeys', '*')], conditions: { StringLike: { [`aws:ResourceTag/${MARKETPLACE_CUSTOMER_TAG}`]: '*' } },
+    }));
     this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:POST'], resources: [arn('/usageplans', `${props.tier.usagePlanId}/keys`), arn('/tags', '*')] }));
     this.setProductCode(props.tier, props.productCode);
     props.subscriptionTopic.addSubscription(new subscriptions.LambdaSubscription(this.handler));

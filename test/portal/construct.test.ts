@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DeveloperPortal, KeyProtectedApi, Tier } from '../../lib';
+import { DeveloperPortal, KeyProtectedApi, MarketplaceSubscriptions, Tier } from '../../lib';
 import { mock } from '../support/keygate-fixtures';
 
 interface Violation { readonly ruleName: string; readonly reason?: string; readonly violatingConstructs: { readonly constructPath: string }[] }
@@ -83,6 +84,51 @@ describe('DeveloperPortal template', () => {
   });
 });
 
+/** A tier sold on AWS Marketplace (its subscription topic is AWS Marketplace's). */
+function sell(stack: Stack, api: KeyProtectedApi, productCode = 'prodabc123', tier?: Tier, id = 'Marketplace'): MarketplaceSubscriptions {
+  return new MarketplaceSubscriptions(stack, id, {
+    tier: tier ?? api.addTier(`Sold${id}`, { throttle: { rateLimit: 10, burstLimit: 20 } }), productCode, createMeteringRole: id === 'Marketplace',
+    subscriptionTopic: sns.Topic.fromTopicArn(stack, `${id}Topic`, `arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-${productCode}`),
+  });
+}
+
+describe('DeveloperPortal selling on AWS Marketplace', () => {
+  const { stack, api, free } = shop();
+  const mp = sell(stack, api);
+  const portal = new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }], marketplace: [mp] });
+  const t = Template.fromStack(stack);
+
+  test('the fulfillment URL: POST /marketplace without the authorizer, in an output; the Lambda knows the sold tier and product', () => {
+    const resource = Object.entries(t.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: 'marketplace' } }));
+    expect(resource).toHaveLength(1);
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'NONE', ResourceId: { Ref: resource[0][0] } });
+    const parts = (stack.resolve(portal.fulfillmentUrl) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    expect(parts[parts.length - 1]).toBe('/marketplace');
+    expect(Object.keys(t.findOutputs('*')).some((k) => k.startsWith('PortalFulfillmentUrl'))).toBe(true);
+    const env = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Description: Match.stringLikeRegexp('developer portal') } }))[0].Properties.Environment.Variables;
+    expect(JSON.stringify(stack.resolve(env.PORTAL_MARKETPLACE))).toContain('\\"productCode\\":\\"prodabc123\\"');
+  });
+
+  test('least privilege: ResolveCustomer (no resource-level permissions), and renaming/tagging only keys tagged for a Marketplace customer', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Action: unknown; Resource: unknown; Condition?: unknown }[]);
+    expect(statements.find((s) => s.Sid === 'ResolveMarketplaceCustomers')).toMatchObject({ Action: 'aws-marketplace:ResolveCustomer', Resource: '*' });
+    expect(statements.find((s) => s.Sid === 'ClaimMarketplaceKeys')).toMatchObject({ Action: 'apigateway:PATCH', Condition: { StringLike: { 'aws:ResourceTag/keygate:marketplace-customer': '*' } } });
+    expect(statements.find((s) => s.Sid === 'TagMarketplaceKeys')).toMatchObject({ Action: 'apigateway:PUT', Condition: { StringLike: { 'aws:ResourceTag/keygate:marketplace-customer': '*' } } });
+  });
+
+  test('validated at synth: a sold tier also offered for self-service, a product twice; a Marketplace-only portal is fine', () => {
+    const a = shop();
+    const sold = sell(a.stack, a.api, 'prodabc123', a.free);
+    expect(() => new DeveloperPortal(a.stack, 'Portal', { api: a.api, tiers: [{ tier: a.free }], marketplace: [sold] }))
+      .toThrow(/Shop\/Portal.*marketplace.*sells a tier the portal also offers in tiers \(self-service keys would not be metered\).*Free/);
+    const b = shop();
+    const twice = [sell(b.stack, b.api, 'prodabc123'), sell(b.stack, b.api, 'prodabc123', undefined, 'Again')];
+    expect(() => new DeveloperPortal(b.stack, 'Portal', { api: b.api, tiers: [{ tier: b.free }], marketplace: twice })).toThrow(/Shop\/Portal.*marketplace.*names the same product code twice.*prodabc123/);
+    const c = shop();
+    expect(() => new DeveloperPortal(c.stack, 'Portal', { api: c.api, tiers: [], marketplace: [sell(c.stack, c.api)] })).not.toThrow();
+  });
+});
+
 describe('DeveloperPortal validation', () => {
   test('no tiers', () => {
     const { stack, api } = shop();
@@ -111,15 +157,16 @@ describe('DeveloperPortal validation', () => {
 });
 
 describe.each([
-  ['without env', undefined],
-  ['with a fixed env', { account: '123456789012', region: 'eu-west-1' }],
-])('cdk-nag AwsSolutions on the portal %s', (_name, env) => {
+  ['without env', undefined, false],
+  ['with a fixed env', { account: '123456789012', region: 'eu-west-1' }, false],
+  ['selling on AWS Marketplace', { account: '123456789012', region: 'us-east-1' }, true],
+])('cdk-nag AwsSolutions on the portal %s', (_name, env, marketplace) => {
   test('only the app\'s own choice of AWSLambdaBasicExecutionRole is left; every acknowledgement has a reason', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-portal-nag-'));
     try {
       const app = new App({ outdir });
       const { stack, api, free, pro } = shop(env, app);
-      new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }, { tier: pro, approval: true }] });
+      new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }, { tier: pro, approval: true }], marketplace: marketplace ? [sell(stack, api)] : undefined });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
       try { app.synth(); } catch { /* findings elsewhere in the stack fail the synth */ }
       const report = (JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: Violation[]; suppressedViolations?: Violation[] }[] })

@@ -27,7 +27,7 @@ beforeAll(async () => {
   const plans = (await p.apigw.send(new GetUsagePlansCommand({}))).items ?? [];
   const free = plans.find((x) => x.name === 'Free')!;
   config = {
-    portalId: 'TestPortal', title: 't', tiers: [{ planId: free.id!, name: 'Free', approval: false }], overlapSeconds: 60, tierChangeAllowed: true,
+    portalId: 'TestPortal', title: 't', tiers: [{ planId: free.id!, name: 'Free', approval: false }], marketplace: [], overlapSeconds: 60, tierChangeAllowed: true,
     keyHeadroom: 500, userPoolClientId: 'c', adminGroup: 'admins', apiUrl: p.apiUrl, routes: [],
   };
 });

@@ -3,10 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AdminAddUserToGroupCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { DeveloperPortal, KeyProtectedApi } from '../../lib';
+import { DeveloperPortal, KeyProtectedApi, MarketplaceSubscriptions } from '../../lib';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { mock } from '../support/keygate-fixtures';
 
@@ -26,7 +27,10 @@ export interface PortalApp {
 
 export const PASSWORD = 'Correct-Horse-9-Battery';
 
-export async function startPortalApp(title = 'Pet store portal'): Promise<PortalApp> {
+/** The AWS Marketplace product the portal app sells when asked to (its Pro+ tier). */
+export const PRODUCT_CODE = 'petsprod0123456789abcdef';
+
+export async function startPortalApp(title = 'Pet store portal', options: { marketplace?: boolean } = {}): Promise<PortalApp> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-portal-'));
   const app = new App({ outdir: path.join(workDir, 'cdk.out') });
   const stack = new Stack(app, 'Shop');
@@ -35,8 +39,14 @@ export async function startPortalApp(title = 'Pet store portal'): Promise<Portal
   api.addRoute('GET /health', mock(), { apiKeyRequired: false });
   const free = api.addTier('Free', { throttle: { rateLimit: 50, burstLimit: 100 }, quota: { limit: 10_000, period: apigw.Period.MONTH } });
   const pro = api.addTier('Pro', { throttle: { rateLimit: 100, burstLimit: 200 } });
+  const marketplace = options.marketplace ? [new MarketplaceSubscriptions(stack, 'Marketplace', {
+    tier: api.addTier('ProPlus', { throttle: { rateLimit: 100, burstLimit: 200 }, quota: { limit: 100_000, period: apigw.Period.MONTH } }),
+    productCode: PRODUCT_CODE,
+    // AWS Marketplace's own topic for the product (the local gateway's Marketplace publishes on it).
+    subscriptionTopic: sns.Topic.fromTopicArn(stack, 'MarketplaceTopic', `arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-${PRODUCT_CODE}`),
+  })] : undefined;
   new DeveloperPortal(stack, 'Portal', {
-    api, title, tiers: [{ tier: free }, { tier: pro, approval: true }], keyRollOverlap: Duration.hours(1), rateLimit: 100,
+    api, title, tiers: [{ tier: free }, { tier: pro, approval: true }], keyRollOverlap: Duration.hours(1), rateLimit: 100, marketplace,
   });
   const assembly = app.synth();
   let offset = 0;

@@ -44,6 +44,9 @@ test('template: the handler on the topic, the product code on the tier\'s plan, 
     RoleName: 'ApiGatewayMarketplaceMeteringRole',
     AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }], Version: '2012-10-17' },
   });
+  t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+    Action: 'apigateway:DELETE', Condition: { StringLike: { 'aws:ResourceTag/keygate:marketplace-customer': '*' } },
+  })]) } });
   const create = JSON.stringify(Object.values(t.findResources('Custom::AWS'))[0].Properties.Create);
   expect(create).toMatch(/updateUsagePlan/);
   expect(create).toContain(`\\"path\\":\\"/productCode\\",\\"value\\":\\"${PRODUCT}\\"`);

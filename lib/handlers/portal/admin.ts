@@ -8,6 +8,7 @@ import { TAG_ROTATION_OF } from '../../shared/constants';
 import { TAG_PORTAL, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER } from '../../shared/portal';
 import { associate, Caller, dissociate, PortalDeps, PortalError, portalKeys, setKey, statusOf } from './keys';
 import { usageOf } from './subscriptions';
+import { tierNameOf } from './config';
 
 function requireAdmin(deps: PortalDeps, caller: Caller): void {
   if (!caller.admin) throw new PortalError(403, `Only members of the ${deps.config.adminGroup} group may do this.`);
@@ -22,7 +23,7 @@ export async function listConsumers(deps: PortalDeps, caller: Caller): Promise<R
     const usage = status === 'active' || status === 'disabled' ? await usageOf(deps, planId, [k.id!]) : { days: [], quotaLeft: null };
     return {
       consumer: k.tags![TAG_PORTAL_CONSUMER], email: k.tags![TAG_PORTAL_EMAIL] ?? '', keyId: k.id, enabled: k.enabled, status,
-      tier: deps.config.tiers.find((t) => t.planId === planId)?.name ?? planId, createdDate: k.createdDate?.toISOString(),
+      tier: tierNameOf(deps.config, planId), createdDate: k.createdDate?.toISOString(),
       used30Days: usage.days.reduce((s, d) => s + d.used, 0), quotaLeft: usage.quotaLeft,
     };
   }));

@@ -10,7 +10,24 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     var headers = { 'content-type': 'application/json' };
     if (token) headers.authorization = token;
     return fetch(base + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, credentials: 'omit' })
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { if (!r.ok) throw new Error(j.message || ('HTTP ' + r.status)); return j; }); });
+      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { if (!r.ok) { var e = new Error(j.message || ('HTTP ' + r.status)); e.status = r.status; throw e; } return j; }); });
+  }
+  // An AWS Marketplace buyer arrives by a POST to the fulfillment URL: the page holds their registration
+  // token, kept in this tab only (sessionStorage, no cookie) until they are signed in, then sent once.
+  var MP_KEY = 'keygate.marketplaceToken';
+  function pendingToken() { try { return sessionStorage.getItem(MP_KEY); } catch (e) { return null; } }
+  function dropToken() { try { sessionStorage.removeItem(MP_KEY); } catch (e) { /* nothing kept */ } }
+  (function carryToken() {
+    var t = document.body.dataset.marketplaceToken;
+    if (t) { try { sessionStorage.setItem(MP_KEY, t); } catch (e) { /* private mode: the link needs this tab */ } delete document.body.dataset.marketplaceToken; history.replaceState(null, '', base); }
+    if (document.body.dataset.message) say(document.body.dataset.message);
+    else if (pendingToken()) say('Sign up or sign in to finish your AWS Marketplace subscription.');
+  })();
+  function linkMarketplace() {
+    var t = pendingToken(); if (!t) return;
+    call('POST', 'api/subscription/marketplace', { token: t }).then(function (r) {
+      dropToken(); showKey(r.value || null); say('Your AWS Marketplace subscription is linked: ' + r.tier + '.'); refresh();
+    }, function (e) { if (e.status === 400 || e.status === 404) dropToken(); say(e.message); });
   }
   function creds() { return { email: $('email').value, password: $('password').value }; }
   function claimsOf(t) { var p = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'); return JSON.parse(decodeURIComponent(escape(atob(p)))); }
@@ -22,12 +39,12 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
       token = r.idToken; me = claimsOf(token); $('password').value = '';
       $('who').textContent = me.email; $('sign-out').hidden = false; $('auth').hidden = true; $('consumer').hidden = false;
       var groups = [].concat(me['cognito:groups'] || []);
-      $('admin').hidden = groups.indexOf('admins') < 0; say(''); refresh();
+      $('admin').hidden = groups.indexOf('admins') < 0; say(''); refresh(); linkMarketplace();
     }, function (e) { say(e.message); });
   };
   // Signing out forgets the token and clears everything the previous user saw.
   $('sign-out').onclick = function () {
-    token = null; me = null; showKey(null); say('');
+    token = null; me = null; showKey(null); say(''); dropToken();
     ['subscription', 'tiers', 'api-url', 'who'].forEach(function (id) { $(id).textContent = ''; });
     ['usage', 'reference', 'consumers'].forEach(function (id) { $(id).tBodies[0].textContent = ''; });
     $('auth').hidden = false; $('consumer').hidden = true; $('admin').hidden = true; $('sign-out').hidden = true;

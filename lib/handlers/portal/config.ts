@@ -7,6 +7,13 @@ export interface OfferedTier {
   readonly approval: boolean;
 }
 
+/** A tier sold on AWS Marketplace: a subscription comes with the buyer's registration token, not from the tier list. */
+export interface MarketplaceTier {
+  readonly planId: string;
+  readonly name: string;
+  readonly productCode: string;
+}
+
 export interface ApiRoute {
   readonly method: string;
   readonly path: string;
@@ -17,6 +24,8 @@ export interface PortalConfig {
   readonly portalId: string;
   readonly title: string;
   readonly tiers: OfferedTier[];
+  /** The tiers sold on AWS Marketplace (their keys carry the buyer's customer identifier). */
+  readonly marketplace: MarketplaceTier[];
   /** How long a rolled key's predecessor keeps working, in seconds. */
   readonly overlapSeconds: number;
   readonly tierChangeAllowed: boolean;
@@ -29,6 +38,11 @@ export interface PortalConfig {
   readonly routes: ApiRoute[];
 }
 
+/** A tier's name by its plan id (offered or sold on AWS Marketplace), or the id. */
+export function tierNameOf(config: PortalConfig, planId: string): string {
+  return [...config.tiers, ...config.marketplace].find((t) => t.planId === planId)?.name ?? planId;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PortalConfig {
   const need = (name: string): string => {
     const v = env[name];
@@ -39,6 +53,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PortalConfi
     portalId: need('PORTAL_ID'),
     title: env.PORTAL_TITLE ?? 'Developer portal',
     tiers: JSON.parse(need('PORTAL_TIERS')) as OfferedTier[],
+    marketplace: JSON.parse(env.PORTAL_MARKETPLACE || '[]') as MarketplaceTier[],
     overlapSeconds: Number(need('KEY_ROLL_OVERLAP_SECONDS')),
     tierChangeAllowed: env.TIER_CHANGE_ALLOWED === 'true',
     keyHeadroom: Number(need('KEY_HEADROOM')),

@@ -2,15 +2,19 @@
  * The developer portal's Lambda: behind the portal's REST API (Lambda proxy), it serves the
  * pages (`GET /`, `/app.js`, `/style.css`), sign-up and sign-in (`POST /auth/…`, passed to
  * Cognito) and, behind the Cognito authorizer, the consumer's and the admin's API
- * (`/api/…`). On its schedule it retires rolled keys whose overlap has ended.
+ * (`/api/…`). On its schedule it retires rolled keys whose overlap has ended. When it sells
+ * tiers on AWS Marketplace, `POST /marketplace` is the product's fulfillment URL (marketplace.ts).
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
+import { MARKETPLACE_TOKEN_FIELD } from '../../shared/marketplace';
 import { adminAction, AdminAction, listConsumers } from './admin';
 import { authAction } from './auth';
 import { CLIENT_SCRIPT } from './client-script';
 import { configFromEnv, PortalConfig } from './config';
 import { AuditEntry, Caller, PortalDeps, PortalError } from './keys';
+import { linkMarketplace, REGISTRATION_TOKEN_PATTERN } from './marketplace';
 import { apiReference, indexHtml, SECURITY_HEADERS, STYLE_CSS } from './pages';
 import { cancel, changeTier, listTiers, retireDue, revealValue, roll, showSubscription, subscribe } from './subscriptions';
 
@@ -39,7 +43,8 @@ function runtime(): { deps: PortalDeps; cognito: CognitoIdentityProviderClient }
   if (!cached) {
     const config = configFromEnv();
     const now = () => Date.now();
-    cached = { deps: { apigw: new APIGatewayClient({}), config, now, audit: auditLine(config.portalId, now) }, cognito: new CognitoIdentityProviderClient({}) };
+    const metering = config.marketplace.length > 0 ? new MarketplaceMeteringClient({}) : undefined;
+    cached = { deps: { apigw: new APIGatewayClient({}), config, metering, now, audit: auditLine(config.portalId, now) }, cognito: new CognitoIdentityProviderClient({}) };
   }
   return cached;
 }
@@ -63,10 +68,14 @@ export function callerOf(config: PortalConfig, claims: Record<string, unknown> |
   return { sub, email: String(claims!.email ?? ''), admin: groups.includes(config.adminGroup), authTime: Number(claims!.auth_time ?? 0) };
 }
 
+function textOf(event: ProxyEvent): string {
+  return event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+}
+
 function bodyOf(event: ProxyEvent): Record<string, unknown> {
   if (!event.body) return {};
   try {
-    const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const text = textOf(event);
     const v = JSON.parse(text) as unknown;
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
   } catch {
@@ -87,7 +96,7 @@ function basePath(event: ProxyEvent): string {
 
 export async function handlePortalRequest(deps: PortalDeps, cognito: CognitoIdentityProviderClient, event: ProxyEvent): Promise<ProxyResult> {
   try {
-    const page = servePage(deps.config, event);
+    const page = servePage(deps.config, event) ?? fulfillmentPage(deps.config, event);
     if (page) return page;
     const m = /^\/auth\/([a-z-]+)$/.exec(event.path);
     if (m && event.httpMethod === 'POST') return json(200, await authAction(cognito, deps.config.userPoolClientId, m[1], bodyOf(event)));
@@ -111,6 +120,21 @@ function servePage(config: PortalConfig, event: ProxyEvent): ProxyResult | undef
   return t ? { statusCode: 200, headers: { 'content-type': t[0], ...SECURITY_HEADERS }, body: t[1]() } : undefined;
 }
 
+/**
+ * The fulfillment URL: AWS Marketplace POSTs the buyer's browser here with the registration
+ * token as a form field. The answer is the portal's page (200, as AWS Marketplace requires)
+ * holding the token for its script, which keeps it in the tab until the consumer is signed in.
+ */
+function fulfillmentPage(config: PortalConfig, event: ProxyEvent): ProxyResult | undefined {
+  if (event.httpMethod !== 'POST' || event.path !== '/marketplace' || config.marketplace.length === 0) return undefined;
+  const token = new URLSearchParams(textOf(event)).get(MARKETPLACE_TOKEN_FIELD) ?? '';
+  const headers = { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS };
+  if (!REGISTRATION_TOKEN_PATTERN.test(token)) {
+    return { statusCode: 400, headers, body: indexHtml(config.title, './', { error: `This page expects the AWS Marketplace registration token (${MARKETPLACE_TOKEN_FIELD}). Open the product on AWS Marketplace and choose "Set up your account".` }) };
+  }
+  return { statusCode: 200, headers, body: indexHtml(config.title, './', { marketplaceToken: token }) };
+}
+
 async function route(deps: PortalDeps, caller: Caller, event: ProxyEvent): Promise<unknown> {
   const key = `${event.httpMethod} ${event.path}`;
   switch (key) {
@@ -122,6 +146,7 @@ async function route(deps: PortalDeps, caller: Caller, event: ProxyEvent): Promi
     case 'POST /api/subscription/roll': return roll(deps, caller);
     case 'POST /api/subscription/reveal': return revealValue(deps, caller);
     case 'POST /api/subscription/tier': return changeTier(deps, caller, bodyOf(event).tier);
+    case 'POST /api/subscription/marketplace': return linkMarketplace(deps, caller, bodyOf(event).token);
     case 'GET /api/admin/consumers': return listConsumers(deps, caller);
   }
   const a = /^POST \/api\/admin\/consumers\/([^/]+)\/(approve|refuse|disable|enable)$/.exec(key);

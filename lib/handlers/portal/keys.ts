@@ -11,11 +11,15 @@ import {
   portalKeyNamePrefix, PortalStatus, TAG_PORTAL, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER,
 } from '../../shared/portal';
 import { listApiKeys } from '../../sdk/paginate';
+import { MARKETPLACE_CUSTOMER_TAG } from '../../shared/marketplace';
+import type { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { PortalConfig } from './config';
 
 export interface PortalDeps {
   readonly apigw: APIGatewayClient;
   readonly config: PortalConfig;
+  /** AWS Marketplace Metering (ResolveCustomer), when the portal sells tiers there. */
+  readonly metering?: MarketplaceMeteringClient;
   readonly now: () => number;
   /** Receives one structured audit line per key action. */
   readonly audit: (entry: AuditEntry) => void;
@@ -73,6 +77,28 @@ export interface NewKey {
   readonly planId: string;
   readonly status: PortalStatus;
   readonly extraTags?: Record<string, string>;
+  /** The AWS Marketplace customer the key is metered to. */
+  readonly customerId?: string;
+}
+
+/** Whether a key belongs to an AWS Marketplace customer (metered to them). */
+export function isMarketplaceKey(key: ApiKey): boolean {
+  return key.customerId !== undefined && key.customerId !== '' && key.tags?.[MARKETPLACE_CUSTOMER_TAG] === key.customerId;
+}
+
+/** The tags that make a key a consumer's subscription in this portal. */
+function portalTags(deps: PortalDeps, consumer: Caller, planId: string, status: PortalStatus): Record<string, string> {
+  return {
+    [TAG_PORTAL]: deps.config.portalId, [TAG_PORTAL_CONSUMER]: consumer.sub, [TAG_PORTAL_EMAIL]: tagSafe(consumer.email),
+    [TAG_PORTAL_TIER]: planId, [TAG_PORTAL_STATUS]: status,
+  };
+}
+
+/** Makes a key the subscription handler made for a Marketplace customer this consumer's subscription (its name and tags). */
+export async function claimKey(deps: PortalDeps, key: ApiKey, consumer: Caller, planId: string): Promise<void> {
+  const name = `${portalKeyNamePrefix(deps.config.portalId, consumer.sub)}${deps.now()}`;
+  await deps.apigw.send(new UpdateApiKeyCommand({ apiKey: key.id!, patchOperations: [{ op: 'replace', path: '/name', value: name }] }));
+  await deps.apigw.send(new TagResourceCommand({ resourceArn: keyArn(key.id!), tags: portalTags(deps, consumer, planId, key.enabled ? 'active' : 'disabled') }));
 }
 
 /** Creates a key for a consumer (tagged in the same call) and, when active, associates it with its tier. */
@@ -84,10 +110,8 @@ export async function createPortalKey(deps: PortalDeps, k: NewKey): Promise<{ id
     description: `Developer portal ${portalId}`.slice(0, 125),
     enabled: k.status === 'active',
     value,
-    tags: {
-      [TAG_PORTAL]: portalId, [TAG_PORTAL_CONSUMER]: k.consumer.sub, [TAG_PORTAL_EMAIL]: tagSafe(k.consumer.email),
-      [TAG_PORTAL_TIER]: k.planId, [TAG_PORTAL_STATUS]: k.status, ...k.extraTags,
-    },
+    ...(k.customerId ? { customerId: k.customerId } : {}),
+    tags: { ...portalTags(deps, k.consumer, k.planId, k.status), ...(k.customerId ? { [MARKETPLACE_CUSTOMER_TAG]: k.customerId } : {}), ...k.extraTags },
   }));
   if (k.status === 'active') await associate(deps, created.id!, k.planId);
   return { id: created.id!, value };

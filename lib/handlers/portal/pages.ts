@@ -25,12 +25,15 @@ function escapeHtml(s: string): string {
 }
 
 /** The page; `base` (`./` or `./<stage>/`) makes its relative URLs work with or without a trailing slash in the address. */
-export function indexHtml(title: string, base: string): string {
+export function indexHtml(title: string, base: string, marketplace: { marketplaceToken?: string; error?: string } = {}): string {
   const t = escapeHtml(title);
+  // The fulfillment page hands the registration token to the script in an attribute (no inline script under the CSP).
+  const token = marketplace.marketplaceToken ? ` data-marketplace-token="${escapeHtml(marketplace.marketplaceToken)}"` : '';
+  const error = marketplace.error ? ` data-message="${escapeHtml(marketplace.error)}"` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${t}</title><link rel="stylesheet" href="${escapeHtml(base)}style.css"></head>
-<body data-base="${escapeHtml(base)}">
+<body data-base="${escapeHtml(base)}"${token}${error}>
 <header><h1>${t}</h1><span id="who"></span> <button id="sign-out" hidden>Sign out</button></header>
 <p id="message" role="status"></p>
 <main>

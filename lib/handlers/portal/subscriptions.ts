@@ -6,11 +6,13 @@
 import { ApiKey, DeleteApiKeyCommand, GetApiKeyCommand, GetUsageCommand, GetUsagePlanCommand, UntagResourceCommand } from '@aws-sdk/client-api-gateway';
 import { TAG_RETIRE_AFTER, TAG_ROTATION_OF } from '../../shared/constants';
 import { TAG_PORTAL_STATUS, TAG_PORTAL_TIER } from '../../shared/portal';
-import { OfferedTier } from './config';
+import { OfferedTier, tierNameOf } from './config';
 import {
-  associate, Caller, checkKeyHeadroom, createPortalKey, dissociate, keyArn, PortalDeps, PortalError, portalKeys, setKey, statusOf,
+  associate, Caller, checkKeyHeadroom, createPortalKey, dissociate, isMarketplaceKey, keyArn, PortalDeps, PortalError, portalKeys, setKey, statusOf,
 } from './keys';
 import { limitsInWords } from './words';
+
+const MANAGED_ON_MARKETPLACE = 'Your subscription is billed through AWS Marketplace: change or cancel it there (Your Marketplace Software).';
 
 /** A sign-in at most this old may reveal a key's value again. */
 export const FRESH_SIGN_IN_SECONDS = 300;
@@ -55,12 +57,11 @@ export async function showSubscription(deps: PortalDeps, caller: Caller): Promis
   const { key, all } = await current(deps, caller);
   if (!key) return { subscription: null, ended: all.map((k) => ({ keyId: k.id, status: statusOf(k) })) };
   const planId = key.tags![TAG_PORTAL_TIER];
-  const tier = deps.config.tiers.find((t) => t.planId === planId);
   const predecessor = key.tags?.[TAG_ROTATION_OF];
   const usage = statusOf(key) === 'pending' ? { days: [], quotaLeft: null } : await usageOf(deps, planId, [key.id!, ...(predecessor ? [predecessor] : [])]);
   return {
     subscription: {
-      keyId: key.id, tier: tier?.name ?? planId, status: statusOf(key), enabled: key.enabled, createdDate: key.createdDate?.toISOString(),
+      keyId: key.id, tier: tierNameOf(deps.config, planId), status: statusOf(key), marketplace: isMarketplaceKey(key), enabled: key.enabled, createdDate: key.createdDate?.toISOString(),
       ...(predecessor ? { previousKeyId: predecessor, previousKeyRetiresAt: key.tags?.[TAG_RETIRE_AFTER] } : {}),
       ...usage,
     },
@@ -106,8 +107,9 @@ export async function roll(deps: PortalDeps, caller: Caller): Promise<Record<str
   await checkKeyHeadroom(deps);
   const planId = key.tags![TAG_PORTAL_TIER];
   const retireAfter = new Date(deps.now() + deps.config.overlapSeconds * 1000).toISOString();
+  // A Marketplace customer's new key is metered to them too (same customerId).
   const made = await createPortalKey(deps, {
-    consumer: caller, planId, status: 'active', extraTags: { [TAG_ROTATION_OF]: key.id!, [TAG_RETIRE_AFTER]: retireAfter },
+    consumer: caller, planId, status: 'active', extraTags: { [TAG_ROTATION_OF]: key.id!, [TAG_RETIRE_AFTER]: retireAfter }, customerId: isMarketplaceKey(key) ? key.customerId : undefined,
   });
   // The predecessor is no longer the subscription: it only serves out its overlap.
   await setKey(deps, key.id!, { tags: { [TAG_PORTAL_STATUS]: 'cancelled' } });
@@ -139,6 +141,7 @@ export async function changeTier(deps: PortalDeps, caller: Caller, tierRef: unkn
   const tier = offered(deps, tierRef);
   const { key } = await current(deps, caller);
   if (!key || statusOf(key) !== 'active') throw new PortalError(409, 'Only an active subscription can change its tier.');
+  if (isMarketplaceKey(key)) throw new PortalError(409, MANAGED_ON_MARKETPLACE);
   if (tier.approval) throw new PortalError(409, `The tier ${tier.name} needs an admin's approval: cancel and subscribe to it.`);
   const from = key.tags![TAG_PORTAL_TIER];
   if (from === tier.planId) return { keyId: key.id, tier: tier.name, status: 'active' };
@@ -156,6 +159,7 @@ export async function changeTier(deps: PortalDeps, caller: Caller, tierRef: unkn
 export async function cancel(deps: PortalDeps, caller: Caller): Promise<Record<string, unknown>> {
   const { key } = await current(deps, caller);
   if (!key) throw new PortalError(404, 'You have no subscription to cancel.');
+  if (isMarketplaceKey(key)) throw new PortalError(409, MANAGED_ON_MARKETPLACE);
   const ids = [key.id!, ...(key.tags?.[TAG_ROTATION_OF] ? [key.tags[TAG_ROTATION_OF]] : [])];
   for (const id of ids) {
     await setKey(deps, id, { enabled: false, tags: { [TAG_PORTAL_STATUS]: 'cancelled' } });

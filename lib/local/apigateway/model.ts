@@ -152,6 +152,8 @@ export interface UsagePlan {
   apiStages: ApiStage[];
   throttle?: ThrottleSettings;
   quota?: QuotaSettings;
+  /** The AWS Marketplace product code (set by UpdateUsagePlan `/productCode`; CloudFormation has no property for it). */
+  productCode?: string;
   readonly tags: Record<string, string>;
 }
 

@@ -7,6 +7,7 @@
  * what its last event left.
  */
 import { CustomResourceRecords, ResourceHandler, StackContext } from './context';
+import { isAwsCustomResourceProvider, unemulatedCalls } from './aws-custom-resource';
 import { unsupportedProvider } from './provider-framework';
 import { obj, Obj } from './values';
 
@@ -98,9 +99,10 @@ export function declareCustomResources(ctx: StackContext, emulated: (type: strin
   for (const [logicalId, raw] of Object.entries(ctx.resources)) {
     const type = String(obj(raw).Type);
     if (!isCustomResourceType(type) || ctx.skipped.has(logicalId)) continue;
-    // Only the Provider framework's custom resources run; others (AwsCustomResource, SNS-backed) are listed as not emulated.
+    // The Provider framework's custom resources and AwsCustomResource calls to emulated services run; others (SNS-backed, other Lambdas) are listed as not emulated.
     const serviceToken = String(ctx.resolver.resolve(obj(obj(raw).Properties).ServiceToken) ?? '');
-    const unsupported = unsupportedProvider(ctx.model.functions.get(serviceToken), serviceToken);
+    const fn = ctx.model.functions.get(serviceToken);
+    const unsupported = unsupportedProvider(fn, serviceToken) ?? (isAwsCustomResourceProvider(fn) ? unemulatedCalls(obj(raw).Properties) : undefined);
     if (unsupported) {
       ctx.report(logicalId, type, unsupported);
       continue;

@@ -13,6 +13,9 @@
  * The framework itself runs in the gateway's process (its functions only pass events along);
  * the Lambda and Step Functions clients it loads at start are stand-ins that refuse, since
  * their calls are the ones served here.
+ *
+ * aws-cdk-lib's AwsCustomResource has no framework: its function is invoked with the event
+ * directly and answers the ResponseURL itself (aws-custom-resource.ts).
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
@@ -23,6 +26,7 @@ import * as path from 'path';
 import Module from 'module';
 import { LambdaFunction } from '../apigateway/model';
 import { LocalLambdaInvoker } from '../lambda/aws-invoker';
+import { isAwsCustomResourceProvider, LOCAL_RESPONSE_HOST, localEvent } from './aws-custom-resource';
 import { Obj } from './values';
 
 /** A request CloudFormation sends to a custom resource's provider (without ResponseURL and ServiceToken). */
@@ -72,7 +76,8 @@ function nativeProcess(): NodeJS.Process {
 /** Why a service token cannot run locally, or undefined. */
 export function unsupportedProvider(fn: LambdaFunction | undefined, serviceToken: string): string | undefined {
   if (!fn) return `its ServiceToken ${serviceToken} is not a Lambda function of this app (SNS-backed and external providers are not run locally)`;
-  if (fn.handler !== 'framework.onEvent' || !fn.codeDir) return 'its provider is not the CDK Provider framework (only Provider-framework custom resources run locally)';
+  if (isAwsCustomResourceProvider(fn)) return fn.unsupportedReason;
+  if (fn.handler !== 'framework.onEvent' || !fn.codeDir) return 'its provider is neither the CDK Provider framework nor AwsCustomResource (only those custom resources run locally)';
   return fn.unsupportedReason;
 }
 
@@ -94,20 +99,39 @@ export class ProviderFramework {
     if (reason || !fn) throw new Error(reason);
     await this.listen();
     const requestId = randomUUID();
-    const event = {
-      ...request, ServiceToken: serviceToken, RequestId: requestId,
-      ResponseURL: `http://127.0.0.1:${this.port}/cloudformation-response/${encodeURIComponent(`${request.StackId}|${request.LogicalResourceId}|${requestId}`)}`,
-    };
+    const responsePath = `/cloudformation-response/${encodeURIComponent(`${request.StackId}|${request.LogicalResourceId}|${requestId}`)}`;
+    if (isAwsCustomResourceProvider(fn)) {
+      await this.invokeDirectly(fn, { ...request, ServiceToken: serviceToken, RequestId: requestId, ResponseURL: `https://${LOCAL_RESPONSE_HOST}${responsePath}` }, requestId);
+      return this.takeResponse(requestId, request);
+    }
+    const event = { ...request, ServiceToken: serviceToken, RequestId: requestId, ResponseURL: `http://127.0.0.1:${this.port}${responsePath}` };
     await this.withEnvironment(fn, async () => {
       this.execution = undefined;
       await this.handler(fn)(event);
       const execution = this.execution as { stateMachineArn: string; input: string } | undefined;
       if (execution && !this.responses.has(requestId)) await this.runWaiter(execution);
     });
+    return this.takeResponse(requestId, request);
+  }
+
+  private takeResponse(requestId: string, request: CustomResourceRequest): CustomResourceResponse {
     const response = this.responses.get(requestId);
     this.responses.delete(requestId);
     if (!response) throw new Error(`the provider sent no response to CloudFormation for ${request.RequestType} ${request.LogicalResourceId}`);
     return response;
+  }
+
+  /** CloudFormation invoking a Lambda-backed custom resource's function (asynchronously on AWS; here until it answered). */
+  private async invokeDirectly(fn: LambdaFunction, event: Obj & { ResourceProperties: Obj }, requestId: string): Promise<void> {
+    // No waiter here to speed up: the function runs on the wall's clock (its timeout too).
+    const out = await this.options.invoke(fn.arn, localEvent(event), {
+      clockRate: 1,
+      environment: { __KEYGATE_CFN_RESPONSE: JSON.stringify({ host: LOCAL_RESPONSE_HOST, port: this.port }) },
+    });
+    if (this.responses.has(requestId)) return;
+    // On AWS, CloudFormation would wait for the answer until the resource's timeout; here the function's end is enough.
+    const why = out.failure ? (out.failure === 'timeout' ? 'timed out' : 'crashed') : out.error ? `failed: ${out.error.errorType}: ${out.error.errorMessage}` : 'ended';
+    throw new Error(`the function ${fn.logicalId} ${why} without answering CloudFormation`);
   }
 
   close(): void {

@@ -24,7 +24,7 @@ export function sdkModulesDir(): string {
 }
 
 /** Invokes the function `lambdaArn` with `event` as Lambda's Invoke API does: the raw outcome, errors included. */
-export type LocalLambdaInvoker = (lambdaArn: string, event: object, options?: { clockRate?: number }) => Promise<InvokeResult & { readonly logicalId: string }>;
+export type LocalLambdaInvoker = (lambdaArn: string, event: object, options?: { clockRate?: number; environment?: Record<string, string> }) => Promise<InvokeResult & { readonly logicalId: string }>;
 
 /**
  * `clock` is the gateway's: the function's `Date` follows it (a job run with `--clock +100d`
@@ -46,6 +46,7 @@ export function localLambdaInvoker(model: Pick<Model, 'functions'>, lambdas: Lam
         NODE_PATH: [fn.codeDir, sdkModulesDir()].filter(Boolean).join(path.delimiter),
         // The function runs on Lambda's Node.js; the SDK's warning about this machine's Node is noise here.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...options.environment,
       },
     };
     const out = await lambdas.invoke(local, event, `local-aws-${++invocations}`, fn.timeoutSeconds * 1000, clock() - Date.now(), options.clockRate);

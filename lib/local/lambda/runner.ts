@@ -16,6 +16,22 @@ const path = require('path');
 const url = require('url');
 const { codeDir, handler, fnName, timeoutMs } = JSON.parse(process.env.__KEYGATE_WORKER);
 delete process.env.__KEYGATE_WORKER;
+// A custom resource's handler answers CloudFormation with an https PUT to the event's ResponseURL
+// (on AWS an S3 presigned URL). Here that URL names a placeholder host, and an https request to it
+// goes over http to the gateway's loopback listener that reads the answer (the handler's code is
+// otherwise untouched: it builds the request with the options it always does).
+if (process.env.__KEYGATE_CFN_RESPONSE) {
+  const { host, port } = JSON.parse(process.env.__KEYGATE_CFN_RESPONSE);
+  delete process.env.__KEYGATE_CFN_RESPONSE;
+  const https = require('https');
+  const http = require('http');
+  const realRequest = https.request;
+  https.request = function (options, ...rest) {
+    if (!options || typeof options !== 'object' || options instanceof URL || (options.hostname || options.host) !== host) return realRequest.call(this, options, ...rest);
+    const { agent, host: _h, hostname: _n, port: _p, protocol: _s, ...kept } = options;
+    return http.request({ ...kept, hostname: '127.0.0.1', port }, ...rest);
+  };
+}
 // The gateway's clock (e.g. --clock +100d): each invocation says how far it is from this machine's,
 // and how fast it runs (a custom resource's clock runs faster than the wall's: its timers too).
 let clockOffsetMs = 0;

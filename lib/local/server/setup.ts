@@ -25,7 +25,9 @@ import { localCognitoOf } from '../cognito/serve';
 import { LocalCognito } from '../cognito/service';
 import { LocalCloudWatch } from '../cloudwatch/service';
 import { LocalSecretsManager, RotationInvoker } from '../secrets-manager/service';
-import { LocalSns } from '../sns/service';
+import { LocalSns, TopicSeed } from '../sns/service';
+import { LocalMarketplaceMetering } from '../marketplace-metering/service';
+import { marketplaceTopicProductCode } from '../../shared/marketplace';
 import { ServiceRegistry } from '../services';
 import { applyState, readState, snapshotState, StateFile, StateStore, templatePlanFingerprints } from '../state';
 import { apiInfos } from './info';
@@ -100,6 +102,8 @@ export interface GatewayServices {
   readonly s3: LocalS3;
   readonly eventBus: LocalEventBus;
   readonly firehose: LocalFirehose;
+  /** AWS Marketplace: ResolveCustomer, and a buyer's subscription (registration token, subscribe-success). */
+  readonly marketplace: LocalMarketplaceMetering;
   /** The AWS services besides the stages, in dispatch order (the control plane last: it takes any other path). */
   readonly registry: ServiceRegistry;
   /** Invokes a Lambda function of the app, with the AWS SDK pointed at this gateway. */
@@ -207,7 +211,9 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   });
   const dashboard = new Dashboard({ model, throttles, quotas, activity, clock, log, port: () => endpoint.port, apis: () => apiInfos(model, base()), sns, cloudwatch });
   const controlPlane = new ControlPlane(model, { clock, quotas, persist: store ? () => store.saveNow() : undefined, limits: options.controlPlaneLimits });
+  const marketplace = localMarketplace(model, sns, topics, clock, log);
   const registry = new ServiceRegistry()
+    .register(marketplace.asService())
     .register(s3.asService())
     .register(eventBus.asService())
     .register(secretsManager.asService())
@@ -215,9 +221,21 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     .register(sns.asService())
     .register(controlPlane.asService());
   return {
-    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, registry, invokeLocally, schedules, throttles, stateMachines, lastRuns, alarms: monitoring.alarms,
+    model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, marketplace, registry, invokeLocally, schedules, throttles, stateMachines, lastRuns, alarms: monitoring.alarms,
     customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow(secretsManager),
   };
+}
+
+/** AWS Marketplace for the usage plans' product codes, publishing on AWS Marketplace's topic of a product the app subscribes to. */
+function localMarketplace(model: Model, sns: LocalSns, topics: TopicSeed[], clock: () => number, log: (line: string) => void): LocalMarketplaceMetering {
+  return new LocalMarketplaceMetering({
+    clock, log,
+    productCodes: () => [...model.plans.values()].flatMap((p) => (p.productCode ? [p.productCode] : [])),
+    notify: (productCode, message) => {
+      const topic = topics.find((t) => marketplaceTopicProductCode(t.arn) === productCode);
+      return topic !== undefined && sns.publishFromService(topic.arn, undefined, message) !== undefined;
+    },
+  });
 }
 
 /**

@@ -2,6 +2,7 @@
 import { PROTOCOLS } from './subscriptions';
 import { ResourceHandler, StackContext } from '../cloudformation/context';
 import { str } from '../cloudformation/values';
+import { marketplaceTopicProductCode } from '../../shared/marketplace';
 
 /** Adds a subscription (an AWS::SNS::Subscription, or an entry of a topic's `Subscription`), reporting a bad one. */
 export function addSubscription(ctx: StackContext, logicalId: string, type: string, topicArn: string | undefined, protocol: string | undefined, endpoint: string | undefined, raw = false): void {
@@ -10,6 +11,10 @@ export function addSubscription(ctx: StackContext, logicalId: string, type: stri
     return;
   }
   ctx.subscriptions.push({ topicArn, protocol, endpoint, rawMessageDelivery: raw });
+  // AWS Marketplace's subscription topic for a product is AWS's, not the app's: the local Marketplace publishes on it.
+  if (marketplaceTopicProductCode(topicArn) && !ctx.topics.some((t) => t.arn === topicArn)) {
+    ctx.topics.push({ arn: topicArn, name: topicArn.slice(topicArn.lastIndexOf(':') + 1), fifo: false });
+  }
 }
 
 export const snsSubscriptionHandler: ResourceHandler = {

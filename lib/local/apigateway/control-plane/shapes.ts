@@ -106,6 +106,7 @@ export function planJson(p: UsagePlan): Json {
     })),
     throttle: p.throttle ? { rateLimit: p.throttle.rateLimit, burstLimit: p.throttle.burstLimit } : undefined,
     quota: p.quota ? { limit: p.quota.limit, offset: p.quota.offset, period: p.quota.period } : undefined,
+    productCode: p.productCode,
     tags: Object.keys(p.tags).length ? p.tags : undefined,
   };
   return withoutEmpty(out);

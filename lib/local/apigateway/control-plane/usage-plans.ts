@@ -1,6 +1,6 @@
 /**
  * Usage plans in the control plane: CreateUsagePlan's input, and
- * UpdateUsagePlan's patch operations (name, description, throttle, quota, API stages and
+ * UpdateUsagePlan's patch operations (name, description, throttle, quota, AWS Marketplace product code, API stages and
  * per-method throttles `/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/…`).
  */
 import { Json } from '../../service-error';
@@ -98,7 +98,7 @@ export function updateUsagePlan(model: Model, plan: UsagePlan, body: Json): Usag
   if (ops !== undefined && !Array.isArray(ops)) throw bad('patchOperations must be a list');
   // Work on a copy; the plan changes only if every operation is valid.
   let next: Omit<UsagePlan, 'id' | 'tags'> = {
-    name: plan.name, description: plan.description, throttle: plan.throttle, quota: plan.quota,
+    name: plan.name, description: plan.description, throttle: plan.throttle, quota: plan.quota, productCode: plan.productCode,
     apiStages: plan.apiStages.map((s) => ({ ...s, throttle: { ...s.throttle } })),
   };
   for (const raw of (ops ?? []) as Json[]) {
@@ -114,6 +114,7 @@ export function updateUsagePlan(model: Model, plan: UsagePlan, body: Json): Usag
   plan.description = next.description;
   plan.throttle = next.throttle;
   plan.quota = next.quota;
+  plan.productCode = next.productCode;
   plan.apiStages = next.apiStages;
   return plan;
 }
@@ -133,6 +134,12 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
     case '/description':
       if (op !== 'replace') invalidOp('replace');
       return { ...p, description: typeof value === 'string' && value !== '' ? value : undefined };
+    case '/productCode':
+      // The SaaS product's code, as AWS Marketplace issued it (AwsCustomResource of MarketplaceSubscriptions sets it).
+      if (op === 'remove') return { ...p, productCode: undefined };
+      if (op !== 'replace' && op !== 'add') invalidOp('add, remove, replace');
+      if (typeof value !== 'string' || !/^[A-Za-z0-9]{1,255}$/.test(value)) throw bad(`Invalid productCode: ${JSON.stringify(String(value ?? '')).slice(0, 80)}`);
+      return { ...p, productCode: value };
     case '/throttle':
       if (op !== 'remove') invalidOp('remove');
       return { ...p, throttle: undefined };
@@ -180,7 +187,7 @@ function applyPlanPatch(model: Model, plan: UsagePlan, p: PlanFields, op: string
 /** A patch of `/apiStages/{apiId}:{stage}/throttle[/{resourcePath}/{httpMethod}[/rateLimit|burstLimit]]`. */
 /** The paths UpdateUsagePlan patches (REF PatchOperation / UpdateUsagePlan), listed in its refusal. */
 const PLAN_PATCH_PATHS = [
-  '/name', '/description', '/throttle', '/throttle/rateLimit', '/throttle/burstLimit', '/quota', '/quota/limit', '/quota/offset', '/quota/period',
+  '/name', '/description', '/productCode', '/throttle', '/throttle/rateLimit', '/throttle/burstLimit', '/quota', '/quota/limit', '/quota/offset', '/quota/period',
   '/apiStages', '/apiStages/{apiId}:{stage}/throttle', '/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}[/rateLimit|/burstLimit]',
 ];
 
