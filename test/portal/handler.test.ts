@@ -5,6 +5,7 @@
  */
 import { GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { rotateKey, retireKey, deleteKey } from '../../lib/ops';
+import { overrideWarning, setKeyEnabled } from '../../lib/ops/keys';
 import { managedBy, managedKeyReason } from '../../lib/shared/managed';
 import { PortalConfig } from '../../lib/handlers/portal/config';
 import { AuditEntry, Caller, PortalDeps } from '../../lib/handlers/portal/keys';
@@ -48,14 +49,36 @@ test('an unknown tier is refused naming the offered ones', async () => {
   await expect(subscribe(deps(), caller('third'), '<script>')).rejects.toThrow('tier "<script>" is not offered here; choose one of Free');
 });
 
-test('the ops CLI refuses to rotate, retire or delete a portal\'s key, naming the portal and the consumer', async () => {
+test('the ops CLI refuses to rotate, retire, disable, enable or delete a portal\'s key, naming the portal and the consumer and saying where it is changed', async () => {
   const made = await subscribe(deps(), caller('ops-victim'), 'Free');
   const keyId = String(made.keyId);
-  await expect(rotateKey(p.apigw, keyId)).rejects.toThrow(/Not rotating key ".*" \(\w+\) out of band: it belongs to the keygate developer portal TestPortal \(consumer ops-victim\)/);
-  await expect(retireKey(p.apigw, keyId)).rejects.toThrow(/belongs to the keygate developer portal TestPortal/);
-  await expect(deleteKey(p.apigw, keyId)).rejects.toThrow(/Not deleting ".*" \(\w+\): it belongs to the keygate developer portal TestPortal \(consumer ops-victim\)/);
+  const owner = 'it belongs to the keygate developer portal TestPortal \\(consumer ops-victim@example\\.com, sub ops-victim\\)';
+  const admin = 'an admin disables or re-enables the consumer on the portal\'s admin page \\(Consumers\\)\\.';
+  await expect(rotateKey(p.apigw, keyId)).rejects.toThrow(new RegExp(`^Not rotating key ".*" \\(${keyId}\\) out of band: ${owner}\\. `
+    + `The consumer rolls it in the portal \\(the old key keeps working for the portal's overlap, then the portal retires it\\) or cancels it there; ${admin}$`));
+  await expect(retireKey(p.apigw, keyId)).rejects.toThrow(new RegExp(`^Not retiring key ".*" \\(${keyId}\\) out of band: ${owner}\\. `
+    + `The portal retires a rolled key's predecessor itself once the overlap ends; the consumer cancels the subscription in the portal; ${admin}$`));
+  const change = `${owner}\\. The consumer rolls or cancels it in the portal; ${admin} Pass --override-managed to do it anyway \\(e\\.g\\. to stop a leaked key now\\); `
+    + 'the portal\'s record of the subscription \\(the key\'s keygate:portal-status tag\\) is not changed\\.$';
+  await expect(deleteKey(p.apigw, keyId)).rejects.toThrow(new RegExp(`^Not deleting ".*" \\(${keyId}\\): ${change}`));
+  await expect(setKeyEnabled(p.apigw, keyId, false)).rejects.toThrow(new RegExp(`^Not disabling ".*" \\(${keyId}\\): ${change}`));
+  await expect(setKeyEnabled(p.apigw, keyId, true)).rejects.toThrow(new RegExp(`^Not enabling ".*" \\(${keyId}\\): ${change}`));
+  for (const refused of [rotateKey(p.apigw, keyId), deleteKey(p.apigw, keyId), setKeyEnabled(p.apigw, keyId, false)]) {
+    await expect(refused).rejects.not.toThrow(/drifts from the code|deploy/);
+  }
+  // --override-managed still stops a leaked key at once; the warning says what the portal now shows
+  const stopped = await setKeyEnabled(p.apigw, keyId, false, { overrideManaged: true });
+  expect(stopped).toMatchObject({ enabled: false, changed: true });
+  expect(overrideWarning(stopped)).toMatch(new RegExp(`^warning: ${owner}; the portal still records the subscription as active\\. The consumer rolls or cancels it in the portal; ${admin}$`));
+  expect(await callApi(p, String(made.value))).toBe(403);
   expect(managedBy({ tags: { 'keygate:portal': 'P' } })).toBe('portal');
-  expect(managedKeyReason({ tags: { 'keygate:portal': 'P', 'keygate:portal-consumer': 'u1' } })).toBe('it belongs to the keygate developer portal P (consumer u1): the consumer rolls or cancels it in the portal');
+  expect(managedKeyReason({ tags: { 'keygate:portal': 'P', 'keygate:portal-consumer': 'u1' } })).toBe('it belongs to the keygate developer portal P (consumer u1)');
+});
+
+test('the ops CLI\'s warning after overriding a stack-owned key still speaks of the code', () => {
+  const key = { id: 'k', name: 'n', enabled: false, plans: [], stages: [], tags: { 'aws:cloudformation:stack-name': 'Shop' } };
+  expect(overrideWarning(key)).toBe('warning: it belongs to the CloudFormation stack Shop; this change drifts from the code until it is made there.');
+  expect(overrideWarning({ ...key, tags: {} })).toBeUndefined();
 });
 
 test('limits in words', () => {
