@@ -10,7 +10,9 @@ import { managedBy, managedKeyReason } from '../../lib/shared/managed';
 import { PortalConfig } from '../../lib/handlers/portal/config';
 import { AuditEntry, Caller, PortalDeps } from '../../lib/handlers/portal/keys';
 import { apiReference, indexHtml } from '../../lib/handlers/portal/pages';
-import { changeTier, roll, subscribe } from '../../lib/handlers/portal/subscriptions';
+import { changeTier, roll, showSubscription, subscribe } from '../../lib/handlers/portal/subscriptions';
+import { maintain } from '../../lib/handlers/portal/maintenance';
+import { GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { limitsInWords } from '../../lib/handlers/portal/words';
 import { callApi, PortalApp, startPortalApp } from './portal-app';
 
@@ -112,4 +114,34 @@ test('change tier: the key (and a predecessor in its overlap) moves to the other
   expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([made.keyId]));
   expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([rolled.keyId]));
   expect(await callApi(p, String(rolled.value))).toBe(200);
+});
+
+test('an expired subscription: the job disables only keys past the lifetime written on them; the consumer may subscribe again, and the expired key goes', async () => {
+  // GIVEN a portal whose keys live one minute, and one whose keys never expire
+  const short = deps({ keyLifetimeSeconds: 60 });
+  const who = caller('short-lived');
+  const made = await subscribe(short, who, 'Free');
+  const forever = await subscribe(deps(), caller('forever'), 'Free');
+  const later = { ...short, now: () => Date.now() + 120_000 };
+  const who2 = { ...who, authTime: Math.floor(later.now() / 1000) };
+
+  // WHEN the job runs two minutes later
+  const report = await maintain(later);
+
+  // THEN only the short-lived key is expired, and the consumer is told so
+  // (the earlier test's rolled key, its 60 s overlap over, is retired in the same run)
+  expect(report).toMatchObject({ expired: [made.keyId], idle: [], failures: [] });
+  expect((await p.apigw.send(new GetApiKeyCommand({ apiKey: String(forever.keyId) }))).enabled).toBe(true);
+  expect((await showSubscription(later, who2)).subscription).toMatchObject({ keyId: made.keyId, status: 'expired', enabled: false, notice: expect.stringMatching(/^Your key expired at /) });
+  expect(await callApi(p, String(made.value))).toBe(403);
+  // AND a second run finds nothing more to do
+  expect((await maintain(later)).expired).toEqual([]);
+
+  // WHEN the consumer subscribes again instead of rolling
+  const again = await subscribe(later, who2, 'Free');
+
+  // THEN a working key, and the expired one is deleted (it counted against the account's limit)
+  expect(again).toMatchObject({ status: 'active', value: expect.stringMatching(/^[A-Za-z0-9]{40}$/) });
+  expect(await callApi(p, String(again.value))).toBe(200);
+  await expect(p.apigw.send(new GetApiKeyCommand({ apiKey: String(made.keyId) }))).rejects.toThrow(/Invalid API Key identifier specified/);
 });
