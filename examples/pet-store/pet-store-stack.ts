@@ -93,6 +93,8 @@ export class PetStoreStack extends Stack {
       title: 'Pet store developer portal',
       tiers: [{ tier: free }, { tier: basic }, { tier: premium, approval: true }],
       keyRollOverlap: Duration.days(1),
+      keyLifetime: Duration.days(365),
+      disableUnusedAfter: Duration.days(90),
     });
 
     new CfnOutput(this, 'InvokeUrl', { value: this.api.url, description: 'Base URL of the prod stage' });

@@ -4,10 +4,12 @@
  * keygate client set manages are left alone unless the construct was told otherwise: a
  * change made here would drift from the code that owns them. Keys that a secret's rotation
  * schedule owns are always left alone: the schedule retires them, and disabling the current
- * one would leave its client without a working key.
+ * one would leave its client without a working key. Keys that a developer portal made are
+ * always left to the portal: its job applies the portal's own `disableUnusedAfter` and marks
+ * the subscription `idle`, so the consumer and the admin see why (lib/handlers/portal/maintenance.ts).
  */
 import { UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { rotationSecretOf } from '../shared/managed';
+import { portalOf, rotationSecretOf } from '../shared/managed';
 import { findUnusedKeys } from '../sdk/unused';
 import { eachKey, finishRun, KeyJobDependencies, lambdaKeyJobDependencies, notifyOwner } from './notify';
 
@@ -25,6 +27,8 @@ export interface HygieneReport {
   readonly disabled: string[];
   /** Unused keys left alone because IaC or a rotation schedule manages them. */
   readonly skippedManaged: string[];
+  /** Unused keys left to the developer portal that made them (its own idle rule applies). */
+  readonly leftToPortal: string[];
   readonly failures: string[];
 }
 
@@ -32,8 +36,10 @@ export async function disableUnusedKeys(deps: KeyJobDependencies, event: Disable
   const report = await findUnusedKeys(deps.apigw, { days: event.days, usagePlanIds: event.usagePlanIds, now: deps.now });
   const disabled: string[] = [];
   const skippedManaged: string[] = [];
+  const leftToPortal: string[] = [];
   const candidates = report.unused.filter((k) => k.enabled);
   const failures = await eachKey(candidates, async (key) => {
+    if (portalOf(key) !== undefined) return void leftToPortal.push(key.id);
     const ownedByRotation = rotationSecretOf(key) !== undefined;
     if (key.managed && (!event.includeManagedKeys || ownedByRotation)) return void skippedManaged.push(key.id);
     await deps.apigw.send(new UpdateApiKeyCommand({ apiKey: key.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }));
@@ -44,7 +50,7 @@ export async function disableUnusedKeys(deps: KeyJobDependencies, event: Disable
       keyId: key.id, keyName: key.name, customerId: key.customerId, unusedFrom: report.from, unusedTo: report.to,
     });
   });
-  return { from: report.from, to: report.to, disabled, skippedManaged, failures };
+  return { from: report.from, to: report.to, disabled, skippedManaged, leftToPortal, failures };
 }
 
 /** The Lambda entry point; a run with failures ends in an error. */

@@ -1,18 +1,21 @@
 /*
  * The key-expiry job (a scheduled Lambda function): for each watched key, reads its expiry
  * from its tags, disables a key past it and tells the owner. Idempotent: a disabled key is
- * left alone, so a run after a deploy that re-enabled a key disables it again.
+ * left alone, so a run after a deploy that re-enabled a key disables it again. A key that a
+ * developer portal made is left to the portal, whose job applies the same rule and records the
+ * subscription as `expired` (lib/handlers/portal/maintenance.ts).
  */
 import { GetApiKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { isNotFound } from '../sdk/errors';
 import { expiryOf } from '../shared/expiry-rule';
+import { portalOf } from '../shared/managed';
 import { eachKey, finishRun, KeyJobDependencies, lambdaKeyJobDependencies, notifyOwner } from './notify';
 
 export interface ExpireKeysEvent {
   readonly keyIds: string[];
 }
 
-export type ExpiryOutcome = 'disabled' | 'expired, already disabled' | 'not expired' | 'no expiry' | 'deleted';
+export type ExpiryOutcome = 'disabled' | 'expired, already disabled' | 'not expired' | 'no expiry' | 'deleted' | 'left to its portal';
 
 export interface ExpiryReport {
   readonly keys: { readonly id: string; readonly outcome: ExpiryOutcome; readonly expiresAt?: string }[];
@@ -29,6 +32,7 @@ export async function expireKeys(deps: KeyJobDependencies, keyIds: string[]): Pr
       if (isNotFound(e)) return void keys.push({ id, outcome: 'deleted' });
       throw e;
     }
+    if (portalOf(key) !== undefined) return void keys.push({ id, outcome: 'left to its portal' });
     const expiry = expiryOf({ createdDate: key.createdDate?.getTime() ?? 0, tags: key.tags });
     if (expiry === undefined) return void keys.push({ id, outcome: 'no expiry' });
     const expiresAt = new Date(expiry).toISOString();

@@ -3,11 +3,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
 import { KeygateError } from '../errors';
 import { TAG_EXPIRES_AFTER_SECONDS, TAG_EXPIRES_AT } from '../shared/expiry-rule';
+import { keyLifetimeSeconds } from './durations';
 import { markEmulatedLocally, ScheduledJob, validateInterval } from './scheduled-job';
 
 /**
@@ -19,12 +20,7 @@ export abstract class Expiration {
   public static after(duration: Duration): Expiration {
     return new (class extends Expiration {
       public _tags(scope: IConstruct, property: string): { [key: string]: string } {
-        const seconds = duration.toSeconds({ integral: false });
-        if (Token.isUnresolved(seconds)) throw KeygateError.of(scope, property, 'Expiration.after needs a concrete duration, not a token');
-        if (!Number.isInteger(seconds) || seconds < 60) {
-          throw KeygateError.of(scope, property, 'Expiration.after needs a duration of at least one minute, in whole seconds', duration.toHumanString());
-        }
-        return { [TAG_EXPIRES_AFTER_SECONDS]: String(seconds) };
+        return { [TAG_EXPIRES_AFTER_SECONDS]: String(keyLifetimeSeconds(scope, property, duration, 'Expiration.after needs a duration')) };
       }
     })();
   }

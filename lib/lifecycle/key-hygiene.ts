@@ -2,12 +2,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IKeyProtectedApi } from '../api-contract';
-import { KeygateError } from '../errors';
 import { acknowledgeNag, nagArn } from '../common/nag';
 import { lazyUsagePlanIds, readUsagePlansStatement } from './api-tiers';
+import { unusedWindowDays } from './durations';
 import { ScheduledJob, validateInterval } from './scheduled-job';
 
 /** Options of `api.addKeyHygiene(options)`. */
@@ -17,7 +17,9 @@ export interface KeyHygieneOptions {
 
   /**
    * Also disable unused keys that a CloudFormation stack (such as this app's clients) or a
-   * keygate client set manages. Their next deploy may enable them again.
+   * keygate client set manages. Their next deploy may enable them again. Keys that a secret's
+   * rotation schedule or a developer portal owns are left alone either way: a portal applies
+   * its own `disableUnusedAfter` to its keys and tells the consumer why.
    * @default false - only keys made outside infrastructure as code (ops CLI, console)
    */
   readonly includeStackManagedKeys?: boolean;
@@ -55,10 +57,7 @@ export class KeyHygiene extends Construct {
 
   constructor(scope: Construct, id: string, props: KeyHygieneProps) {
     super(scope, id);
-    const seconds = props.disableUnusedAfter.toSeconds({ integral: false });
-    if (Token.isUnresolved(seconds) || seconds % 86_400 !== 0 || seconds < 86_400) {
-      throw KeygateError.of(this, 'disableUnusedAfter', 'must be a whole number of days, at least 1', props.disableUnusedAfter.toHumanString());
-    }
+    const days = unusedWindowDays(this, 'disableUnusedAfter', props.disableUnusedAfter);
     const every = props.schedule ?? Duration.days(1);
     validateInterval(this, 'schedule', every, Duration.hours(1), Duration.days(7));
 
@@ -69,7 +68,7 @@ export class KeyHygiene extends Construct {
       every,
       input: events.RuleTargetInput.fromObject({
         usagePlanIds: lazyUsagePlanIds(props.api),
-        days: seconds / 86_400,
+        days,
         includeManagedKeys: props.includeStackManagedKeys ?? false,
       }),
       notifies: this.topic,

@@ -74,6 +74,39 @@ const plan = {
   },
 } as const;
 
+const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+/** A local Cognito user: the password only as its scrypt salt (16 bytes) and hash (32 bytes). */
+const cognitoUser = {
+  type: 'object',
+  required: ['sub', 'email', 'salt', 'hash', 'confirmed', 'groups'],
+  additionalProperties: false,
+  properties: {
+    sub: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+    email: { type: 'string', minLength: 3, maxLength: 256 },
+    salt: { type: 'string', pattern: '^[A-Za-z0-9+/]{22}==$' },
+    hash: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+    confirmed: { type: 'boolean' },
+    code: { type: 'string', pattern: '^\\d{6}$' },
+    groups: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } },
+  },
+} as const;
+
+/** The local Cognito's signing key: an RSA private key as a JWK. */
+const signingKey = {
+  type: 'object',
+  required: ['kid', 'privateJwk'],
+  additionalProperties: false,
+  properties: {
+    kid: { type: 'string', minLength: 1, maxLength: 128 },
+    privateJwk: {
+      type: 'object',
+      required: ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'],
+      properties: { kty: { type: 'string', const: 'RSA' }, n: b64url, e: b64url, d: b64url, p: b64url, q: b64url, dp: b64url, dq: b64url, qi: b64url },
+    },
+  },
+} as const;
+
 export const STATE_SCHEMA = {
   type: 'object',
   required: ['version', 'keys'],
@@ -136,6 +169,13 @@ export const STATE_SCHEMA = {
     secrets: { type: 'array', items: secret },
     /** Each scheduled job's last run by name (schedules continue across restarts). */
     schedules: { type: 'object', additionalProperties: timestamp },
+    /** The local Cognito's users by user pool id, and its signing key. */
+    cognito: {
+      type: 'object',
+      required: ['pools'],
+      additionalProperties: false,
+      properties: { signingKey, pools: { type: 'object', additionalProperties: { type: 'array', items: cognitoUser } } },
+    },
     template: {
       type: 'object',
       properties: {

@@ -1,6 +1,7 @@
 /**
  * Optional persistence of the mutable state — keys, plan-key associations, quota counters,
- * the local Secrets Manager's secrets with their versions and staging labels, and the values
+ * the local Secrets Manager's secrets with their versions and staging labels, the local
+ * Cognito's users and signing key, and the values
  * generated for the template (key values, secrets, random ids) — in one JSON
  * file. Read: checked against a schema before anything is used, so a damaged file is refused
  * naming the file and the field, never half-loaded. Written atomically through an exclusive,
@@ -16,6 +17,7 @@ import { ApiKey, Model, UsagePlan } from './apigateway/model';
 import { LocalServiceError } from './service-error';
 import { UsageCounts } from './apigateway/data-plane/quota';
 import { PersistedSecret } from './secrets-manager/service';
+import { SavedCognito } from './cognito/service';
 import { STATE_SCHEMA, STATE_VERSION } from './state-schema';
 
 export { STATE_VERSION } from './state-schema';
@@ -39,6 +41,8 @@ export interface StateFile {
   readonly customResources?: CustomResourceRecords;
   /** Each scheduled job's last run (ms since the epoch, gateway clock) by name: schedules continue across restarts. */
   readonly schedules?: Record<string, number>;
+  /** The local Cognito's users (password hashes, never passwords) and its signing key: accounts and tokens survive a restart. */
+  readonly cognito?: SavedCognito;
 }
 
 /** What a template says about a plan, to notice when the template itself changed it. */
@@ -97,7 +101,7 @@ export function readState(file: string): StateFile | undefined {
     version: STATE_VERSION, savedAt: s.savedAt ?? '', keys: s.keys ?? [], templateKeyIds: s.templateKeyIds ?? [],
     planKeys: s.planKeys ?? {}, plans: s.plans, templatePlans: s.templatePlans, usage: s.usage ?? {},
     template: { keyValues: s.template?.keyValues ?? {}, secrets: s.template?.secrets ?? {}, physicalIds: s.template?.physicalIds ?? {} },
-    secrets: s.secrets, customResources: s.customResources, schedules: s.schedules,
+    secrets: s.secrets, customResources: s.customResources, schedules: s.schedules, cognito: s.cognito,
   };
 }
 
@@ -201,7 +205,7 @@ export function applyState(model: Model, state: StateFile, templateKeyIds: Set<s
 
 export function snapshotState(
   model: Model, usage: UsageCounts, templateKeyIds: Set<string>, template: PersistedTemplateValues, templatePlans: Record<string, string> = {},
-  secrets?: PersistedSecret[], customResources?: CustomResourceRecords, schedules?: Record<string, number>,
+  secrets?: PersistedSecret[], customResources?: CustomResourceRecords, schedules?: Record<string, number>, cognito?: SavedCognito,
 ): StateFile {
   const planKeys: Record<string, string[]> = {};
   for (const [planId, set] of model.planKeys) planKeys[planId] = [...set];
@@ -210,6 +214,8 @@ export function snapshotState(
     templateKeyIds: [...templateKeyIds], planKeys, plans: [...model.plans.values()], templatePlans, usage, template, secrets, customResources,
     // Only once a job ran: a file without scheduled runs stays as it was.
     ...(schedules && Object.keys(schedules).length > 0 ? { schedules } : {}),
+    // Only for an app with user pools: other apps' files stay as they were.
+    ...(cognito && Object.keys(cognito.pools).length > 0 ? { cognito } : {}),
   };
 }
 

@@ -2,7 +2,8 @@ import {
   APIGatewayClient, ApiKey, DeleteApiKeyCommand, UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { UsageError } from './errors';
-import { managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
+import { TAG_PORTAL_STATUS } from '../shared/portal';
+import { managedBy, managedKeyReason, portalKeyAdvice, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
 import { listApiKeys, listUsagePlanKeys, listUsagePlans } from '../sdk/paginate';
 import { planStages, resolveKey, resolvePlan } from '../sdk/resolve';
 
@@ -95,20 +96,33 @@ export interface KeyChangeOptions {
 }
 
 /**
- * Refuses to change a key that infrastructure as code manages, unless told to: the change
- * would drift from the code (CloudFormation puts it back only when that property changes in
- * the template; a client set's next deploy does).
+ * Refuses to change a key that infrastructure as code, a rotation schedule or a developer
+ * portal manages, unless told to: the change would drift from its owner (CloudFormation puts it
+ * back only when that property changes in the template; a client set's next deploy does; a
+ * portal keeps the subscription's state in the key's tags).
  */
 export function refuseManagedChange(key: ApiKey, action: string, options: KeyChangeOptions): void {
   const reason = managedKeyReason(key);
   if (!reason || options.overrideManaged) return;
+  const anyway = 'Pass --override-managed to do it anyway (e.g. to stop a leaked key now)';
   const secret = rotationSecretOf(key);
-  if (secret !== undefined) {
-    throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. ${rotateThroughSecretsManager(secret)} `
-      + 'Pass --override-managed to do it anyway (e.g. to stop a leaked key now).');
+  if (secret !== undefined) throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. ${rotateThroughSecretsManager(secret)} ${anyway}.`);
+  if (managedBy(key) === 'portal') {
+    throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. ${portalKeyAdvice('change')} `
+      + `${anyway}; the portal's record of the subscription (the key's keygate:portal-status tag) is not changed.`);
   }
   throw new UsageError(`Not ${action} "${key.name}" (${key.id}): ${reason}. Change it in the code that manages it and deploy; `
-    + 'a change made here drifts from the code. Pass --override-managed to do it anyway (e.g. to stop a leaked key now).');
+    + `a change made here drifts from the code. ${anyway}.`);
+}
+
+/** What `keys enable|disable --override-managed` warns after changing a managed key: how its owner sees it now. */
+export function overrideWarning(key: KeyInfo): string | undefined {
+  const managed = managedKeyReason(key);
+  if (!managed) return undefined;
+  if (managedBy(key) === 'portal') {
+    return `warning: ${managed}; the portal still records the subscription as ${key.tags[TAG_PORTAL_STATUS] ?? 'active'}. ${portalKeyAdvice('change')}`;
+  }
+  return `warning: ${managed}; this change drifts from the code until it is made there.`;
 }
 
 /** Enables or disables a key. Returns the key as it is afterwards. */

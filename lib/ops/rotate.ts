@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'crypto';
 import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared/constants';
 import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from '../sdk/errors';
 import { RetryPolicy, Sleep } from '../sdk/retry';
-import { managedBy, managedKeyReason, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
+import { managedBy, managedKeyReason, portalKeyAdvice, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
 import { resolveKey } from '../sdk/resolve';
 
@@ -39,14 +39,14 @@ export function successorName(key: ApiKey): string {
   return `${base}-gen${generationOf(key) + 1}`;
 }
 
-function refuseManaged(key: ApiKey, what: string): void {
+function refuseManaged(key: ApiKey, what: 'rotating' | 'retiring'): void {
   const reason = managedKeyReason(key);
   const secret = rotationSecretOf(key);
   if (reason && secret !== undefined) {
     throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}. ${rotateThroughSecretsManager(secret)}`);
   }
   if (reason && managedBy(key) === 'portal') {
-    throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}; its overlap and retirement are the portal's.`);
+    throw new UsageError(`Not ${what} key "${key.name}" (${key.id}) out of band: ${reason}. ${portalKeyAdvice(what)}`);
   }
   if (reason) {
     const where = managedBy(key) === 'client-set'

@@ -14,6 +14,7 @@ import type { ITier } from '../tier';
 import type { MarketplaceSubscriptions } from '../usage/marketplace';
 import { MAX_API_KEYS } from '../shared/constants';
 import { PORTAL_API_DESCRIPTION_PREFIX } from '../shared/portal';
+import { keyLifetimeSeconds, unusedWindowDays } from '../lifecycle/durations';
 import { grantPortalKeys } from './portal-permissions';
 import { acknowledgePortalFindings } from './portal-nag';
 
@@ -69,10 +70,29 @@ export interface DeveloperPortalProps {
    */
   readonly rateLimit?: number;
   /**
-   * How often rolled keys whose overlap has ended are retired (whole minutes).
+   * How often the portal's job runs (whole minutes): it retires rolled keys whose overlap has
+   * ended, and applies `keyLifetime` and `disableUnusedAfter`.
    * @default Duration.minutes(15)
    */
   readonly retireEvery?: Duration;
+  /**
+   * How long a key the portal hands out works: it expires this long after it goes into service
+   * (subscribed, approved, rolled), at least one minute, in whole seconds. The portal writes the
+   * instant on the key in keygate's expiry tag (`keygate:expires-at`); its job disables the key
+   * at the next run after it and marks the subscription `expired`, and the consumer rolls the
+   * key for a new one (with a new lifetime) or subscribes again.
+   * @default - keys never expire
+   */
+  readonly keyLifetime?: Duration;
+  /**
+   * Disable an active key of the portal that had no request (across the offered tiers) for
+   * this long, in whole days, at least 1; it counts from when the key went into service (made,
+   * approved, re-enabled by an admin). The subscription is marked `idle`, and the consumer
+   * rolls the key for a new one or subscribes again. keygate's `KeyHygiene` leaves portal keys
+   * to this rule.
+   * @default - keys are never disabled for being unused
+   */
+  readonly disableUnusedAfter?: Duration;
   /**
    * What happens to the user pool (the consumers' accounts) when the portal is removed.
    * @default RemovalPolicy.RETAIN
@@ -105,7 +125,7 @@ export class DeveloperPortal extends Construct {
 
   constructor(scope: Construct, id: string, props: DeveloperPortalProps) {
     super(scope, id);
-    validatePortalProps(this, props);
+    const rules = validatePortalProps(this, props);
     this.portalId = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }).replace(/[^A-Za-z0-9-]/g, '');
     this.userPool = this.makeUserPool(props);
     this.userPoolClient = this.userPool.addClient('Client', {
@@ -118,7 +138,7 @@ export class DeveloperPortal extends Construct {
     new cognito.CfnUserPoolGroup(this, 'AdminsGroup', {
       userPoolId: this.userPool.userPoolId, groupName: DeveloperPortal.ADMIN_GROUP, description: 'Admins of the developer portal',
     });
-    this.handler = this.makeHandler(props);
+    this.handler = this.makeHandler(props, rules);
     const sold = props.marketplace ?? [];
     grantPortalKeys(this.handler, this.portalId, [...props.tiers, ...sold].map((t) => t.tier.usagePlanId), sold.length > 0);
     this.portalApi = this.makeApi(props);
@@ -127,11 +147,12 @@ export class DeveloperPortal extends Construct {
       this.fulfillmentUrl = `${this.url}marketplace`;
       new CfnOutput(this, 'FulfillmentUrl', { value: this.fulfillmentUrl, description: 'AWS Marketplace fulfillment URL (the SaaS listing\'s registration page)' });
     }
-    const retire = new events.Rule(this, 'RetireSchedule', {
-      description: 'Runs: developer portal: retire rolled keys whose overlap has ended',
+    // The logical id stays RetireSchedule (the rule's first job) so that existing portals keep their rule.
+    const maintenance = new events.Rule(this, 'RetireSchedule', {
+      description: 'Runs: developer portal: retire rolled keys after their overlap, disable expired and idle keys',
       schedule: events.Schedule.rate(props.retireEvery ?? Duration.minutes(15)),
     });
-    retire.addTarget(new targets.LambdaFunction(this.handler, { event: events.RuleTargetInput.fromObject({ action: 'retire-due' }), retryAttempts: 2 }));
+    maintenance.addTarget(new targets.LambdaFunction(this.handler, { event: events.RuleTargetInput.fromObject({ action: 'maintain' }), retryAttempts: 2 }));
     new CfnOutput(this, 'Url', { value: this.url, description: 'Developer portal' });
     acknowledgePortalFindings(this);
   }
@@ -149,7 +170,7 @@ export class DeveloperPortal extends Construct {
     });
   }
 
-  private makeHandler(props: DeveloperPortalProps): lambda.Function {
+  private makeHandler(props: DeveloperPortalProps, rules: PortalKeyRules): lambda.Function {
     const api = props.api;
     return new lambda.Function(this, 'Handler', {
       code: bundledHandlerCode('portal'),
@@ -172,6 +193,8 @@ export class DeveloperPortal extends Construct {
         ADMIN_GROUP: DeveloperPortal.ADMIN_GROUP,
         API_URL: api.restApi.url,
         API_ROUTES: Lazy.string({ produce: () => JSON.stringify(routesOf(api)) }),
+        ...(rules.lifetimeSeconds ? { KEY_LIFETIME_SECONDS: String(rules.lifetimeSeconds) } : {}),
+        ...(rules.unusedDays ? { DISABLE_UNUSED_AFTER_DAYS: String(rules.unusedDays) } : {}),
       },
       logGroup: keygateLogGroup(this, 'HandlerLogs'),
     });
@@ -230,7 +253,13 @@ function routesOf(api: IKeyProtectedApi): { method: string; path: string; apiKey
     .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
 }
 
-function validatePortalProps(scope: Construct, props: DeveloperPortalProps): void {
+/** The portal's rules for its keys, validated: the lifetime in seconds, the idle window in days. */
+interface PortalKeyRules {
+  readonly lifetimeSeconds?: number;
+  readonly unusedDays?: number;
+}
+
+function validatePortalProps(scope: Construct, props: DeveloperPortalProps): PortalKeyRules {
   const sold = props.marketplace ?? [];
   if (props.tiers.length === 0 && sold.length === 0) throw KeygateError.of(scope, 'tiers', 'a portal must offer at least one tier (or sell one: marketplace)', props.tiers);
   const seen = new Set<string>();
@@ -253,4 +282,8 @@ function validatePortalProps(scope: Construct, props: DeveloperPortalProps): voi
   if (every !== undefined && !Token.isUnresolved(every) && (every % 60 !== 0 || every < 60)) {
     throw KeygateError.of(scope, 'retireEvery', 'must be whole minutes, at least 1', props.retireEvery!.toHumanString());
   }
+  return {
+    lifetimeSeconds: props.keyLifetime && keyLifetimeSeconds(scope, 'keyLifetime', props.keyLifetime, 'must be a duration'),
+    unusedDays: props.disableUnusedAfter && unusedWindowDays(scope, 'disableUnusedAfter', props.disableUnusedAfter),
+  };
 }

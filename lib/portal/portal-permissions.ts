@@ -7,7 +7,7 @@ import { MARKETPLACE_CUSTOMER_TAG } from '../shared/marketplace';
 /**
  * The portal Lambda's rights on API Gateway, no more: list and read keys (it filters by its
  * tags), create keys only tagged with this portal, change, tag and delete only keys that carry
- * this portal's tag, read the offered tiers' plans and their usage, and associate keys with
+ * this portal's tag, read the offered tiers' plans, their keys and their usage, and associate keys with
  * those plans only. API Gateway authorizes by tags on API keys (aws:RequestTag on CreateApiKey,
  * aws:ResourceTag on the key for UpdateApiKey, DeleteApiKey, TagResource and UntagResource).
  */
@@ -25,9 +25,10 @@ export function grantPortalKeys(fn: lambda.IFunction, portalId: string, planIds:
     }),
     new iam.PolicyStatement({ sid: 'ChangePortalKeys', actions: ['apigateway:PATCH', 'apigateway:DELETE'], resources: [arn('/apikeys', '*')], conditions: ours }),
     new iam.PolicyStatement({ sid: 'TagPortalKeys', actions: ['apigateway:PUT', 'apigateway:DELETE'], resources: [arn('/tags', '*')], conditions: ours }),
+    // GetUsagePlan, GetUsage and GetUsagePlanKeys (the idle rule reads which keys are in the plan).
     new iam.PolicyStatement({
       sid: 'OfferedPlans', actions: ['apigateway:GET'],
-      resources: planIds.flatMap((id) => [arn('/usageplans', id), arn('/usageplans', `${id}/usage`)]),
+      resources: planIds.flatMap((id) => [arn('/usageplans', id), arn('/usageplans', `${id}/usage`), arn('/usageplans', `${id}/keys`)]),
     }),
     new iam.PolicyStatement({
       sid: 'AssociateWithOfferedPlans', actions: ['apigateway:POST', 'apigateway:DELETE'],

@@ -72,6 +72,20 @@ describe('expiry job', () => {
     expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
   });
 
+  test('leaves a developer portal\'s key to the portal, even past its expiry (the portal\'s job disables it and marks the subscription expired)', async () => {
+    // GIVEN a portal key past the expiry the portal wrote on it
+    apigwMock.on(GetApiKeyCommand, { apiKey: 'pk' }).resolves({
+      id: 'pk', enabled: true, createdDate: new Date(NOW - 30 * DAY), tags: { 'keygate:portal': 'ShopPortal', 'keygate:portal-status': 'active', 'keygate:expires-at': '2026-12-01T00:00:00.000Z' },
+    });
+
+    // WHEN
+    const report = await expireKeys(deps(), ['pk']);
+
+    // THEN
+    expect(report).toEqual({ keys: [{ id: 'pk', outcome: 'left to its portal' }], failures: [] });
+    expect(apigwMock).not.toHaveReceivedCommand(UpdateApiKeyCommand);
+  });
+
   test('one failing key doesn\'t hold up the others; the run then fails so that it shows and is retried', async () => {
     // GIVEN
     process.env.TOPIC_ARN = TOPIC;
@@ -109,7 +123,7 @@ describe('hygiene job', () => {
     const report = await disableUnusedKeys(deps(), { usagePlanIds: ['p1'], days: 90 });
 
     // THEN
-    expect(report).toEqual({ from: '2026-09-22', to: '2026-12-20', disabled: ['idle'], skippedManaged: ['stack'], failures: [] });
+    expect(report).toEqual({ from: '2026-09-22', to: '2026-12-20', disabled: ['idle'], skippedManaged: ['stack'], leftToPortal: [], failures: [] });
     expect(apigwMock).toHaveReceivedCommandTimes(UpdateApiKeyCommand, 1);
     expect(apigwMock).toHaveReceivedCommandWith(UpdateApiKeyCommand, { apiKey: 'idle', patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] });
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: 'keygate: API key idle unused for 90 days, disabled', MessageAttributes: expect.objectContaining({ customerId: { DataType: 'String', StringValue: 'c-idle' } }) });
@@ -132,6 +146,21 @@ describe('hygiene job', () => {
 
     // THEN it is left alone and counted as managed
     expect(report).toMatchObject({ disabled: [], skippedManaged: ['idle'], failures: [] });
+    expect(apigwMock).not.toHaveReceivedCommand(UpdateApiKeyCommand);
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  test('leaves a developer portal\'s unused key to the portal, even with includeManagedKeys (the portal applies its own disableUnusedAfter)', async () => {
+    // GIVEN the idle key was made by a developer portal
+    apigwMock.on(GetApiKeysCommand).resolves({
+      items: [{ id: 'idle', name: 'ShopPortal.sub-1.1', enabled: true, createdDate: old, tags: { 'keygate:portal': 'ShopPortal', 'keygate:portal-consumer': 'sub-1' } }],
+    });
+
+    // WHEN
+    const report = await disableUnusedKeys(deps(), { usagePlanIds: ['p1'], days: 90, includeManagedKeys: true });
+
+    // THEN
+    expect(report).toMatchObject({ disabled: [], skippedManaged: [], leftToPortal: ['idle'], failures: [] });
     expect(apigwMock).not.toHaveReceivedCommand(UpdateApiKeyCommand);
     expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
   });

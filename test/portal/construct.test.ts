@@ -76,11 +76,53 @@ describe('DeveloperPortal template', () => {
     expect(statements.some((s) => s.Resource === '*' && String(s.Action).startsWith('apigateway'))).toBe(false);
   });
 
-  test('a schedule retires rolled keys after their overlap', () => {
+  test('a schedule runs the portal\'s job (retire after the overlap, expiry, idle keys); without keyLifetime or disableUnusedAfter those rules are off', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(15 minutes)',
-      Targets: [Match.objectLike({ Input: JSON.stringify({ action: 'retire-due' }) })],
+      Targets: [Match.objectLike({ Input: JSON.stringify({ action: 'maintain' }) })],
     });
+    const fns = t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('developer portal') } });
+    const env = (Object.values(fns)[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+    expect(env.KEY_LIFETIME_SECONDS).toBeUndefined();
+    expect(env.DISABLE_UNUSED_AFTER_DAYS).toBeUndefined();
+  });
+
+  test('the idle rule may read which keys are in the offered plans (GetUsagePlanKeys), and no other plan', () => {
+    const policies = t.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties.PolicyDocument.Statement);
+    const offered = JSON.stringify(stack.resolve(statements.find((s) => s.Sid === 'OfferedPlans')!.Resource));
+    expect(offered.match(/\/keys"/g)).toHaveLength(2);
+    expect(offered.match(new RegExp(`${stack.resolve(free.usagePlanId).Ref as string}"\\},"\\/keys"`, 'g'))).toHaveLength(1);
+  });
+});
+
+describe('DeveloperPortal key rules', () => {
+  test('keyLifetime and disableUnusedAfter reach the portal\'s Lambda in seconds and days', () => {
+    const { stack, api, free } = shop();
+    new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }], keyLifetime: Duration.days(90), disableUnusedAfter: Duration.days(30) });
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('developer portal') } });
+    const env = (Object.values(fns)[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+    expect([env.KEY_LIFETIME_SECONDS, env.DISABLE_UNUSED_AFTER_DAYS]).toEqual(['7776000', '30']);
+  });
+  test('keyLifetime under a minute', () => {
+    const { stack, api, free } = shop();
+    expect(() => new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }], keyLifetime: Duration.seconds(30) }))
+      .toThrow(/\[Shop\/Portal\] keyLifetime: must be a duration of at least one minute, in whole seconds \(got "30 seconds"\)/);
+  });
+  test('keyLifetime in fractions of a second', () => {
+    const { stack, api, free } = shop();
+    expect(() => new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }], keyLifetime: Duration.millis(90_500) }))
+      .toThrow(/\[Shop\/Portal\] keyLifetime: must be a duration of at least one minute, in whole seconds \(got "1 minute 30 seconds"\)/);
+  });
+  test('disableUnusedAfter not whole days', () => {
+    const { stack, api, free } = shop();
+    expect(() => new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }], disableUnusedAfter: Duration.hours(36) }))
+      .toThrow(/\[Shop\/Portal\] disableUnusedAfter: must be a whole number of days, at least 1 \(got "1 day 12 hours"\)/);
+  });
+  test('disableUnusedAfter under a day', () => {
+    const { stack, api, free } = shop();
+    expect(() => new DeveloperPortal(stack, 'Portal', { api, tiers: [{ tier: free }], disableUnusedAfter: Duration.hours(12) }))
+      .toThrow(/\[Shop\/Portal\] disableUnusedAfter: must be a whole number of days, at least 1 \(got "12 hours"\)/);
   });
 });
 

@@ -5,11 +5,14 @@
  */
 import { GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { rotateKey, retireKey, deleteKey } from '../../lib/ops';
+import { overrideWarning, setKeyEnabled } from '../../lib/ops/keys';
 import { managedBy, managedKeyReason } from '../../lib/shared/managed';
 import { PortalConfig } from '../../lib/handlers/portal/config';
 import { AuditEntry, Caller, PortalDeps } from '../../lib/handlers/portal/keys';
 import { apiReference, indexHtml } from '../../lib/handlers/portal/pages';
-import { changeTier, roll, subscribe } from '../../lib/handlers/portal/subscriptions';
+import { changeTier, roll, showSubscription, subscribe } from '../../lib/handlers/portal/subscriptions';
+import { maintain } from '../../lib/handlers/portal/maintenance';
+import { GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { limitsInWords } from '../../lib/handlers/portal/words';
 import { callApi, PortalApp, startPortalApp } from './portal-app';
 
@@ -48,14 +51,36 @@ test('an unknown tier is refused naming the offered ones', async () => {
   await expect(subscribe(deps(), caller('third'), '<script>')).rejects.toThrow('tier "<script>" is not offered here; choose one of Free');
 });
 
-test('the ops CLI refuses to rotate, retire or delete a portal\'s key, naming the portal and the consumer', async () => {
+test('the ops CLI refuses to rotate, retire, disable, enable or delete a portal\'s key, naming the portal and the consumer and saying where it is changed', async () => {
   const made = await subscribe(deps(), caller('ops-victim'), 'Free');
   const keyId = String(made.keyId);
-  await expect(rotateKey(p.apigw, keyId)).rejects.toThrow(/Not rotating key ".*" \(\w+\) out of band: it belongs to the keygate developer portal TestPortal \(consumer ops-victim\)/);
-  await expect(retireKey(p.apigw, keyId)).rejects.toThrow(/belongs to the keygate developer portal TestPortal/);
-  await expect(deleteKey(p.apigw, keyId)).rejects.toThrow(/Not deleting ".*" \(\w+\): it belongs to the keygate developer portal TestPortal \(consumer ops-victim\)/);
+  const owner = 'it belongs to the keygate developer portal TestPortal \\(consumer ops-victim@example\\.com, sub ops-victim\\)';
+  const admin = 'an admin disables or re-enables the consumer on the portal\'s admin page \\(Consumers\\)\\.';
+  await expect(rotateKey(p.apigw, keyId)).rejects.toThrow(new RegExp(`^Not rotating key ".*" \\(${keyId}\\) out of band: ${owner}\\. `
+    + `The consumer rolls it in the portal \\(the old key keeps working for the portal's overlap, then the portal retires it\\) or cancels it there; ${admin}$`));
+  await expect(retireKey(p.apigw, keyId)).rejects.toThrow(new RegExp(`^Not retiring key ".*" \\(${keyId}\\) out of band: ${owner}\\. `
+    + `The portal retires a rolled key's predecessor itself once the overlap ends; the consumer cancels the subscription in the portal; ${admin}$`));
+  const change = `${owner}\\. The consumer rolls or cancels it in the portal; ${admin} Pass --override-managed to do it anyway \\(e\\.g\\. to stop a leaked key now\\); `
+    + 'the portal\'s record of the subscription \\(the key\'s keygate:portal-status tag\\) is not changed\\.$';
+  await expect(deleteKey(p.apigw, keyId)).rejects.toThrow(new RegExp(`^Not deleting ".*" \\(${keyId}\\): ${change}`));
+  await expect(setKeyEnabled(p.apigw, keyId, false)).rejects.toThrow(new RegExp(`^Not disabling ".*" \\(${keyId}\\): ${change}`));
+  await expect(setKeyEnabled(p.apigw, keyId, true)).rejects.toThrow(new RegExp(`^Not enabling ".*" \\(${keyId}\\): ${change}`));
+  for (const refused of [rotateKey(p.apigw, keyId), deleteKey(p.apigw, keyId), setKeyEnabled(p.apigw, keyId, false)]) {
+    await expect(refused).rejects.not.toThrow(/drifts from the code|deploy/);
+  }
+  // --override-managed still stops a leaked key at once; the warning says what the portal now shows
+  const stopped = await setKeyEnabled(p.apigw, keyId, false, { overrideManaged: true });
+  expect(stopped).toMatchObject({ enabled: false, changed: true });
+  expect(overrideWarning(stopped)).toMatch(new RegExp(`^warning: ${owner}; the portal still records the subscription as active\\. The consumer rolls or cancels it in the portal; ${admin}$`));
+  expect(await callApi(p, String(made.value))).toBe(403);
   expect(managedBy({ tags: { 'keygate:portal': 'P' } })).toBe('portal');
-  expect(managedKeyReason({ tags: { 'keygate:portal': 'P', 'keygate:portal-consumer': 'u1' } })).toBe('it belongs to the keygate developer portal P (consumer u1): the consumer rolls or cancels it in the portal');
+  expect(managedKeyReason({ tags: { 'keygate:portal': 'P', 'keygate:portal-consumer': 'u1' } })).toBe('it belongs to the keygate developer portal P (consumer u1)');
+});
+
+test('the ops CLI\'s warning after overriding a stack-owned key still speaks of the code', () => {
+  const key = { id: 'k', name: 'n', enabled: false, plans: [], stages: [], tags: { 'aws:cloudformation:stack-name': 'Shop' } };
+  expect(overrideWarning(key)).toBe('warning: it belongs to the CloudFormation stack Shop; this change drifts from the code until it is made there.');
+  expect(overrideWarning({ ...key, tags: {} })).toBeUndefined();
 });
 
 test('limits in words', () => {
@@ -89,4 +114,34 @@ test('change tier: the key (and a predecessor in its overlap) moves to the other
   expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([made.keyId]));
   expect(await inPlan(config.tiers[0].planId)).not.toEqual(expect.arrayContaining([rolled.keyId]));
   expect(await callApi(p, String(rolled.value))).toBe(200);
+});
+
+test('an expired subscription: the job disables only keys past the lifetime written on them; the consumer may subscribe again, and the expired key goes', async () => {
+  // GIVEN a portal whose keys live one minute, and one whose keys never expire
+  const short = deps({ keyLifetimeSeconds: 60 });
+  const who = caller('short-lived');
+  const made = await subscribe(short, who, 'Free');
+  const forever = await subscribe(deps(), caller('forever'), 'Free');
+  const later = { ...short, now: () => Date.now() + 120_000 };
+  const who2 = { ...who, authTime: Math.floor(later.now() / 1000) };
+
+  // WHEN the job runs two minutes later
+  const report = await maintain(later);
+
+  // THEN only the short-lived key is expired, and the consumer is told so
+  // (the earlier test's rolled key, its 60 s overlap over, is retired in the same run)
+  expect(report).toMatchObject({ expired: [made.keyId], idle: [], failures: [] });
+  expect((await p.apigw.send(new GetApiKeyCommand({ apiKey: String(forever.keyId) }))).enabled).toBe(true);
+  expect((await showSubscription(later, who2)).subscription).toMatchObject({ keyId: made.keyId, status: 'expired', enabled: false, notice: expect.stringMatching(/^Your key expired at /) });
+  expect(await callApi(p, String(made.value))).toBe(403);
+  // AND a second run finds nothing more to do
+  expect((await maintain(later)).expired).toEqual([]);
+
+  // WHEN the consumer subscribes again instead of rolling
+  const again = await subscribe(later, who2, 'Free');
+
+  // THEN a working key, and the expired one is deleted (it counted against the account's limit)
+  expect(again).toMatchObject({ status: 'active', value: expect.stringMatching(/^[A-Za-z0-9]{40}$/) });
+  expect(await callApi(p, String(again.value))).toBe(200);
+  await expect(p.apigw.send(new GetApiKeyCommand({ apiKey: String(made.keyId) }))).rejects.toThrow(/Invalid API Key identifier specified/);
 });

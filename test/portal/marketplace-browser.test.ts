@@ -24,7 +24,7 @@ describeInBrowser('an AWS Marketplace buyer on the developer portal in headless 
   let browser: Browser;
 
   beforeAll(async () => {
-    p = await startPortalApp('Pet store developer portal', { marketplace: true });
+    p = await startPortalApp({ title: 'Pet store developer portal', marketplace: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 120_000);
   afterAll(async () => {

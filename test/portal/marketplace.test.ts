@@ -29,7 +29,7 @@ function mint(customerIdentifier: string, customerAwsAccountId?: string) {
 }
 
 beforeAll(async () => {
-  p = await startPortalApp('Pet store portal', { marketplace: true });
+  p = await startPortalApp({ marketplace: true });
   metering = new MarketplaceMeteringClient({ endpoint: p.gateway.info.controlPlane, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }, 180_000);
 

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AdminAddUserToGroupCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { DeveloperPortal, KeyProtectedApi, MarketplaceSubscriptions } from '../../lib';
+import { DeveloperPortal, DeveloperPortalProps, KeyProtectedApi, MarketplaceSubscriptions } from '../../lib';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { mock } from '../support/keygate-fixtures';
 
@@ -22,7 +22,23 @@ export interface PortalApp {
   readonly logs: string[];
   /** Moves the gateway's clock. */
   advance(ms: number): void;
+  /** The gateway's clock. */
+  now(): number;
+  /** Stops the gateway and starts it again on the same app, state file (if any) and clock: the app as it is after the restart. */
+  restart(): Promise<PortalApp>;
   close(): Promise<void>;
+}
+
+export interface PortalAppOptions {
+  readonly title?: string;
+  /** More props of the portal (its rules for keys). */
+  readonly portal?: Partial<DeveloperPortalProps>;
+  /** Also give the API keygate's general KeyHygiene (including managed keys), to see it leave the portal's keys alone. */
+  readonly keyHygiene?: boolean;
+  /** Serve with `--state` in this file. */
+  readonly statePath?: string;
+  /** Also sell a Pro+ tier on AWS Marketplace (product PRODUCT_CODE) through the portal. */
+  readonly marketplace?: boolean;
 }
 
 export const PASSWORD = 'Correct-Horse-9-Battery';
@@ -30,7 +46,9 @@ export const PASSWORD = 'Correct-Horse-9-Battery';
 /** The AWS Marketplace product the portal app sells when asked to (its Pro+ tier). */
 export const PRODUCT_CODE = 'petsprod0123456789abcdef';
 
-export async function startPortalApp(title = 'Pet store portal', options: { marketplace?: boolean } = {}): Promise<PortalApp> {
+export async function startPortalApp(options: PortalAppOptions | string = {}): Promise<PortalApp> {
+  const opts = typeof options === 'string' ? { title: options } : options;
+  const title = opts.title ?? 'Pet store portal';
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-portal-'));
   const app = new App({ outdir: path.join(workDir, 'cdk.out') });
   const stack = new Stack(app, 'Shop');
@@ -39,26 +57,37 @@ export async function startPortalApp(title = 'Pet store portal', options: { mark
   api.addRoute('GET /health', mock(), { apiKeyRequired: false });
   const free = api.addTier('Free', { throttle: { rateLimit: 50, burstLimit: 100 }, quota: { limit: 10_000, period: apigw.Period.MONTH } });
   const pro = api.addTier('Pro', { throttle: { rateLimit: 100, burstLimit: 200 } });
-  const marketplace = options.marketplace ? [new MarketplaceSubscriptions(stack, 'Marketplace', {
+  const marketplace = opts.marketplace ? [new MarketplaceSubscriptions(stack, 'Marketplace', {
     tier: api.addTier('ProPlus', { throttle: { rateLimit: 100, burstLimit: 200 }, quota: { limit: 100_000, period: apigw.Period.MONTH } }),
     productCode: PRODUCT_CODE,
     // AWS Marketplace's own topic for the product (the local gateway's Marketplace publishes on it).
     subscriptionTopic: sns.Topic.fromTopicArn(stack, 'MarketplaceTopic', `arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-${PRODUCT_CODE}`),
   })] : undefined;
   new DeveloperPortal(stack, 'Portal', {
-    api, title, tiers: [{ tier: free }, { tier: pro, approval: true }], keyRollOverlap: Duration.hours(1), rateLimit: 100, marketplace,
+    api, title, tiers: [{ tier: free }, { tier: pro, approval: true }], keyRollOverlap: Duration.hours(1), rateLimit: 100, marketplace, ...opts.portal,
   });
+  if (opts.keyHygiene) api.addKeyHygiene({ disableUnusedAfter: Duration.days(7), includeStackManagedKeys: true });
   const assembly = app.synth();
-  let offset = 0;
+  return serve(workDir, assembly.directory, { offset: 0 }, opts.statePath);
+}
+
+async function serve(workDir: string, assemblyDir: string, clock: { offset: number }, statePath?: string): Promise<PortalApp> {
   const logs: string[] = [];
-  const gateway = await startLocalGateway({ assemblyDir: assembly.directory, port: 0, clock: () => Date.now() + offset, log: (l) => logs.push(l) });
+  const gateway = await startLocalGateway({ assemblyDir, port: 0, statePath, clock: () => Date.now() + clock.offset, log: (l) => logs.push(l) });
   const local = { endpoint: gateway.info.controlPlane, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const apiInfo = gateway.info.apis.find((a) => a.name === 'pets')!;
   const poolId = poolOf(gateway);
   const clients = { apigw: new APIGatewayClient(local), cognito: new CognitoIdentityProviderClient(local) };
   return {
     gateway, portalUrl: gateway.info.portals[0].url, apiUrl: apiInfo.stages[0].url.replace(/\/$/, ''), poolId, logs, ...clients,
-    advance: (ms) => { offset += ms; },
+    advance: (ms) => { clock.offset += ms; },
+    now: () => Date.now() + clock.offset,
+    async restart() {
+      await gateway.close();
+      clients.apigw.destroy();
+      clients.cognito.destroy();
+      return serve(workDir, assemblyDir, clock, statePath);
+    },
     async close() {
       await gateway.close();
       clients.apigw.destroy();

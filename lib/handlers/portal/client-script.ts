@@ -51,17 +51,19 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
   };
   $('copy-key').onclick = function () { if (navigator.clipboard) navigator.clipboard.writeText(shownKey || '').then(function () { say('Copied.'); }, function () { say('Select the key and copy it.'); }); };
   function act(method, path, body, done) { call(method, path, body).then(function (r) { if (done) done(r); refresh(); }, function (e) { say(e.message); }); }
-  $('roll').onclick = function () { act('POST', 'api/subscription/roll', null, function (r) { showKey(r.value); say('New key made: the previous one works until ' + r.previousKeyRetiresAt + '.'); }); };
+  $('roll').onclick = function () { act('POST', 'api/subscription/roll', null, function (r) { showKey(r.value); say(r.previousKeyRetiresAt ? 'New key made: the previous one works until ' + r.previousKeyRetiresAt + '.' : 'New key made.'); }); };
   $('reveal').onclick = function () { act('POST', 'api/subscription/reveal', null, function (r) { showKey(r.value); }); };
   $('cancel').onclick = function () { act('DELETE', 'api/subscription', null, function () { showKey(null); say('Cancelled: the key no longer works.'); }); };
   $('change-tier').onclick = function () { act('POST', 'api/subscription/tier', { tier: $('tier-select').value }, function (r) { say('Now on ' + r.tier + '.'); }); };
   function renderSubscription(s) {
     var box = $('subscription'); box.textContent = '';
-    $('actions').hidden = !s || s.status !== 'active';
+    $('actions').hidden = !s || ['active', 'expired', 'idle'].indexOf(s.status) < 0;
     var rows = $('usage').tBodies[0]; rows.textContent = '';
     if (!s) { box.appendChild(el('p', 'No subscription yet: choose a tier below.')); return; }
     var p = el('p'); p.appendChild(el('strong', s.tier)); p.appendChild(el('span', ' · key id ')); p.appendChild(el('code', s.keyId));
     p.appendChild(el('span', ' · ' + s.status)); p.id = 'subscription-line'; box.appendChild(p);
+    if (s.notice) { var n = el('p', s.notice); n.id = 'subscription-notice'; box.appendChild(n); }
+    else if (s.expiresAt) box.appendChild(el('p', 'Key expires ' + s.expiresAt));
     if (s.quotaLeft !== null && s.quotaLeft !== undefined) box.appendChild(el('p', 'Quota left this period: ' + s.quotaLeft));
     if (s.previousKeyId) box.appendChild(el('p', 'Previous key ' + s.previousKeyId + ' works until ' + s.previousKeyRetiresAt));
     (s.days || []).filter(function (d) { return d.used > 0; }).forEach(function (d) { var tr = el('tr'); tr.appendChild(el('td', d.date)); tr.appendChild(el('td', d.used)); rows.appendChild(tr); });
@@ -88,7 +90,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     list.forEach(function (c) {
       var tr = el('tr'); [c.email, c.tier, c.keyId, c.status, c.used30Days].forEach(function (v) { tr.appendChild(el('td', v)); });
       var td = el('td');
-      ({ pending: ['approve', 'refuse'], active: ['disable'], disabled: ['enable'] }[c.status] || []).forEach(function (a) {
+      ({ pending: ['approve', 'refuse'], active: ['disable'], expired: ['disable'], idle: ['disable'], disabled: ['enable'] }[c.status] || []).forEach(function (a) {
         var b = el('button', a); b.dataset.key = c.keyId; b.dataset.action = a; b.onclick = function () { act('POST', 'api/admin/consumers/' + encodeURIComponent(c.keyId) + '/' + a); }; td.appendChild(b);
       });
       tr.appendChild(td); rows.appendChild(tr);

@@ -36,6 +36,10 @@ export interface PortalConfig {
   /** The API's stage URL (for the reference page's curl lines). */
   readonly apiUrl: string;
   readonly routes: ApiRoute[];
+  /** A key expires this long after it goes into service (seconds); undefined: never. */
+  readonly keyLifetimeSeconds?: number;
+  /** An active key with no request for this many days is disabled as idle; undefined: never. */
+  readonly disableUnusedAfterDays?: number;
 }
 
 /** A tier's name by its plan id (offered or sold on AWS Marketplace), or the id. */
@@ -61,5 +65,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PortalConfi
     adminGroup: env.ADMIN_GROUP ?? 'admins',
     apiUrl: need('API_URL'),
     routes: JSON.parse(need('API_ROUTES')) as ApiRoute[],
+    keyLifetimeSeconds: optionalCount(env, 'KEY_LIFETIME_SECONDS'),
+    disableUnusedAfterDays: optionalCount(env, 'DISABLE_UNUSED_AFTER_DAYS'),
   };
+}
+
+/** A whole number ≥ 1 from the environment, or undefined when unset or empty. */
+function optionalCount(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`the portal's environment has ${name}=${JSON.stringify(v)}, not a whole number ≥ 1`);
+  return n;
 }

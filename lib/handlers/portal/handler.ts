@@ -2,8 +2,10 @@
  * The developer portal's Lambda: behind the portal's REST API (Lambda proxy), it serves the
  * pages (`GET /`, `/app.js`, `/style.css`), sign-up and sign-in (`POST /auth/…`, passed to
  * Cognito) and, behind the Cognito authorizer, the consumer's and the admin's API
- * (`/api/…`). On its schedule it retires rolled keys whose overlap has ended. When it sells
- * tiers on AWS Marketplace, `POST /marketplace` is the product's fulfillment URL (marketplace.ts).
+ * (`/api/…`). On its schedule (`{"action":"maintain"}`) it applies the portal's rules to its
+ * keys (lib/handlers/portal/maintenance.ts): retirement after a roll's overlap, expiry, idle keys.
+ * When it sells tiers on AWS Marketplace, `POST /marketplace` is the product's fulfillment URL
+ * (marketplace.ts).
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
@@ -15,8 +17,10 @@ import { CLIENT_SCRIPT } from './client-script';
 import { configFromEnv, PortalConfig } from './config';
 import { AuditEntry, Caller, PortalDeps, PortalError } from './keys';
 import { linkMarketplace, REGISTRATION_TOKEN_PATTERN } from './marketplace';
+import { maintain, MaintenanceReport } from './maintenance';
+import { finishRun } from '../notify';
 import { apiReference, indexHtml, SECURITY_HEADERS, STYLE_CSS } from './pages';
-import { cancel, changeTier, listTiers, retireDue, revealValue, roll, showSubscription, subscribe } from './subscriptions';
+import { cancel, changeTier, listTiers, revealValue, roll, showSubscription, subscribe } from './subscriptions';
 
 export interface ProxyEvent {
   readonly httpMethod: string;
@@ -49,9 +53,15 @@ function runtime(): { deps: PortalDeps; cognito: CognitoIdentityProviderClient }
   return cached;
 }
 
-export async function handler(event: ProxyEvent & { action?: string }): Promise<ProxyResult | { retired: string[] }> {
+/** The scheduled job's actions: `maintain`, and `retire-due`, its former name (a retried event of an earlier deploy may still carry it). */
+const SCHEDULED_ACTIONS = ['maintain', 'retire-due'];
+
+export async function handler(event: ProxyEvent & { action?: string }): Promise<ProxyResult | MaintenanceReport> {
   const { deps, cognito } = runtime();
-  if (event.action === 'retire-due') return { retired: await retireDue(deps) };
+  if (event.action !== undefined && SCHEDULED_ACTIONS.includes(event.action)) {
+    const report = await maintain(deps);
+    return finishRun('developer portal', report, { retired: report.retired, expired: report.expired, idle: report.idle, failures: report.failures });
+  }
   return handlePortalRequest(deps, cognito, event);
 }
 

@@ -3,12 +3,13 @@
  * (`<portalId>.<sub>.`) and trusted only when their tags name this portal and that consumer.
  */
 import {
-  APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand,
+  APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand,
   TagResourceCommand, UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { generateKeyValue, MAX_API_KEYS } from '../../shared/constants';
+import { TAG_EXPIRES_AT } from '../../shared/expiry-rule';
 import {
-  portalKeyNamePrefix, PortalStatus, TAG_PORTAL, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER,
+  portalKeyNamePrefix, PortalStatus, TAG_PORTAL, TAG_PORTAL_ACTIVE_SINCE, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER,
 } from '../../shared/portal';
 import { listApiKeys } from '../../sdk/paginate';
 import { MARKETPLACE_CUSTOMER_TAG } from '../../shared/marketplace';
@@ -111,10 +112,29 @@ export async function createPortalKey(deps: PortalDeps, k: NewKey): Promise<{ id
     enabled: k.status === 'active',
     value,
     ...(k.customerId ? { customerId: k.customerId } : {}),
-    tags: { ...portalTags(deps, k.consumer, k.planId, k.status), ...(k.customerId ? { [MARKETPLACE_CUSTOMER_TAG]: k.customerId } : {}), ...k.extraTags },
+    tags: {
+      ...portalTags(deps, k.consumer, k.planId, k.status),
+      // A Marketplace customer's key lives as long as their subscription: the portal's lifetime and idle rules are for self-service keys.
+      ...(k.customerId ? { [MARKETPLACE_CUSTOMER_TAG]: k.customerId } : k.status === 'active' ? activationTags(deps) : {}),
+      ...k.extraTags,
+    },
   }));
   if (k.status === 'active') await associate(deps, created.id!, k.planId);
   return { id: created.id!, value };
+}
+
+/**
+ * The tags of a key that goes into service now (made active, approved): since when (the idle
+ * rule counts from there) and, with the portal's `keyLifetime`, when it expires, in the shared
+ * expiry tag that keygate's expiry rule reads (lib/shared/expiry-rule.ts).
+ */
+export function activationTags(deps: PortalDeps): Record<string, string> {
+  const now = deps.now();
+  const lifetime = deps.config.keyLifetimeSeconds;
+  return {
+    [TAG_PORTAL_ACTIVE_SINCE]: new Date(now).toISOString(),
+    ...(lifetime === undefined ? {} : { [TAG_EXPIRES_AT]: new Date(now + lifetime * 1000).toISOString() }),
+  };
 }
 
 export async function associate(deps: PortalDeps, keyId: string, planId: string): Promise<void> {
@@ -125,6 +145,15 @@ export async function associate(deps: PortalDeps, keyId: string, planId: string)
 export async function dissociate(deps: PortalDeps, keyId: string, planId: string): Promise<void> {
   try {
     await deps.apigw.send(new DeleteUsagePlanKeyCommand({ usagePlanId: planId, keyId }));
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'NotFoundException') throw e;
+  }
+}
+
+/** Deletes a key (nothing to do when it is gone already). */
+export async function deleteKeyIfThere(deps: PortalDeps, keyId: string): Promise<void> {
+  try {
+    await deps.apigw.send(new DeleteApiKeyCommand({ apiKey: keyId }));
   } catch (e) {
     if ((e as { name?: string }).name !== 'NotFoundException') throw e;
   }

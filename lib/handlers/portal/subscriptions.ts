@@ -5,10 +5,11 @@
  */
 import { ApiKey, DeleteApiKeyCommand, GetApiKeyCommand, GetUsageCommand, GetUsagePlanCommand, UntagResourceCommand } from '@aws-sdk/client-api-gateway';
 import { TAG_RETIRE_AFTER, TAG_ROTATION_OF } from '../../shared/constants';
-import { TAG_PORTAL_STATUS, TAG_PORTAL_TIER } from '../../shared/portal';
+import { expiryOf } from '../../shared/expiry-rule';
+import { PortalStatus, TAG_PORTAL_STATUS, TAG_PORTAL_TIER } from '../../shared/portal';
 import { OfferedTier, tierNameOf } from './config';
 import {
-  associate, Caller, checkKeyHeadroom, createPortalKey, dissociate, isMarketplaceKey, keyArn, PortalDeps, PortalError, portalKeys, setKey, statusOf,
+  associate, Caller, checkKeyHeadroom, createPortalKey, deleteKeyIfThere, dissociate, isMarketplaceKey, keyArn, PortalDeps, PortalError, portalKeys, setKey, statusOf,
 } from './keys';
 import { limitsInWords } from './words';
 
@@ -31,18 +32,40 @@ function offered(deps: PortalDeps, planId: unknown): OfferedTier {
   return tier;
 }
 
-/** The consumer's current subscription key (pending, active or disabled by an admin): the newest one not cancelled or refused. */
+/** Statuses of a subscription that is still the consumer's (not cancelled or refused). */
+const CURRENT: PortalStatus[] = ['pending', 'active', 'disabled', 'expired', 'idle'];
+/** Statuses the portal's job sets: the key no longer works, and the consumer rolls it (or subscribes again) for a new one. */
+const LAPSED: PortalStatus[] = ['expired', 'idle'];
+
+/** The consumer's current subscription key: the newest one not cancelled or refused. */
 async function current(deps: PortalDeps, caller: Caller): Promise<{ key?: ApiKey; all: ApiKey[] }> {
   const all = await portalKeys(deps, caller.sub);
-  return { key: all.find((k) => ['pending', 'active', 'disabled'].includes(statusOf(k))), all };
+  return { key: all.find((k) => CURRENT.includes(statusOf(k))), all };
+}
+
+/** When the key expires (ISO 8601), by keygate's one expiry rule, or undefined. */
+export function expiresAtOf(key: ApiKey): string | undefined {
+  const at = expiryOf({ createdDate: key.createdDate?.getTime() ?? 0, tags: key.tags });
+  return at === undefined ? undefined : new Date(at).toISOString();
+}
+
+/** What the consumer is told about a lapsed key: why it stopped working and what to do. */
+function noticeOf(deps: PortalDeps, key: ApiKey): string | undefined {
+  const next = 'Roll it for a new key in the same tier, or cancel and subscribe again.';
+  if (statusOf(key) === 'expired') return `Your key expired at ${expiresAtOf(key) ?? '(unknown)'} and no longer works. ${next}`;
+  if (statusOf(key) === 'idle') {
+    const days = deps.config.disableUnusedAfterDays;
+    return `Your key was disabled because it had no requests ${days === undefined ? 'for a long time' : `for ${days} days`}. ${next}`;
+  }
+  return undefined;
 }
 
 export async function subscribe(deps: PortalDeps, caller: Caller, tierRef: unknown): Promise<Record<string, unknown>> {
   const tier = offered(deps, tierRef);
   const { key, all } = await current(deps, caller);
-  if (key) throw new PortalError(409, 'You already have a subscription: change its tier, roll its key or cancel it first.');
+  if (key && !LAPSED.includes(statusOf(key))) throw new PortalError(409, 'You already have a subscription: change its tier, roll its key or cancel it first.');
   await checkKeyHeadroom(deps);
-  // Keys of earlier, ended subscriptions go: they count against the account's limit.
+  // Keys of earlier, ended (or lapsed) subscriptions go: they count against the account's limit.
   for (const old of all) await deps.apigw.send(new DeleteApiKeyCommand({ apiKey: old.id! }));
   const status = tier.approval ? 'pending' : 'active';
   const made = await createPortalKey(deps, { consumer: caller, planId: tier.planId, status });
@@ -59,9 +82,12 @@ export async function showSubscription(deps: PortalDeps, caller: Caller): Promis
   const planId = key.tags![TAG_PORTAL_TIER];
   const predecessor = key.tags?.[TAG_ROTATION_OF];
   const usage = statusOf(key) === 'pending' ? { days: [], quotaLeft: null } : await usageOf(deps, planId, [key.id!, ...(predecessor ? [predecessor] : [])]);
+  const expiresAt = expiresAtOf(key);
+  const notice = noticeOf(deps, key);
   return {
     subscription: {
       keyId: key.id, tier: tierNameOf(deps.config, planId), status: statusOf(key), marketplace: isMarketplaceKey(key), enabled: key.enabled, createdDate: key.createdDate?.toISOString(),
+      ...(expiresAt ? { expiresAt } : {}), ...(notice ? { notice } : {}),
       ...(predecessor ? { previousKeyId: predecessor, previousKeyRetiresAt: key.tags?.[TAG_RETIRE_AFTER] } : {}),
       ...usage,
     },
@@ -102,7 +128,8 @@ export async function revealValue(deps: PortalDeps, caller: Caller): Promise<Rec
 
 export async function roll(deps: PortalDeps, caller: Caller): Promise<Record<string, unknown>> {
   const { key } = await current(deps, caller);
-  if (!key || statusOf(key) !== 'active') throw new PortalError(409, 'Only an active subscription can roll its key.');
+  if (key && LAPSED.includes(statusOf(key))) return renew(deps, caller, key);
+  if (!key || statusOf(key) !== 'active') throw new PortalError(409, 'Only an active, expired or idle subscription can roll its key.');
   if (key.tags?.[TAG_ROTATION_OF]) throw new PortalError(409, `Your previous key is still in its overlap until ${key.tags[TAG_RETIRE_AFTER]}: roll again after that.`);
   await checkKeyHeadroom(deps);
   const planId = key.tags![TAG_PORTAL_TIER];
@@ -117,6 +144,19 @@ export async function roll(deps: PortalDeps, caller: Caller): Promise<Record<str
   return { keyId: made.id, value: made.value, previousKeyId: key.id, previousKeyRetiresAt: retireAfter };
 }
 
+/**
+ * Rolls a lapsed (expired or idle) key: a new key in the same tier, in service from now (a new
+ * lifetime), with no overlap (the old key no longer works); the old key and a predecessor it
+ * still had are deleted, as they count against the account's limit.
+ */
+async function renew(deps: PortalDeps, caller: Caller, key: ApiKey): Promise<Record<string, unknown>> {
+  await checkKeyHeadroom(deps);
+  const made = await createPortalKey(deps, { consumer: caller, planId: key.tags![TAG_PORTAL_TIER], status: 'active' });
+  for (const id of [key.id!, ...(key.tags?.[TAG_ROTATION_OF] ? [key.tags[TAG_ROTATION_OF]] : [])]) await deleteKeyIfThere(deps, id);
+  deps.audit({ actor: caller.sub, action: 'roll', keyId: made.id, consumer: caller.sub, detail: `replaces ${statusOf(key)} key ${key.id}` });
+  return { keyId: made.id, value: made.value, previousKeyId: key.id };
+}
+
 /** Disables and deletes predecessors whose overlap has ended (for one consumer, or all of the portal's). */
 export async function retireDue(deps: PortalDeps, consumer?: string): Promise<string[]> {
   const retired: string[] = [];
@@ -124,11 +164,7 @@ export async function retireDue(deps: PortalDeps, consumer?: string): Promise<st
     const pred = k.tags?.[TAG_ROTATION_OF];
     const after = Date.parse(k.tags?.[TAG_RETIRE_AFTER] ?? '');
     if (!pred || !(after <= deps.now())) continue;
-    try {
-      await deps.apigw.send(new DeleteApiKeyCommand({ apiKey: pred }));
-    } catch (e) {
-      if ((e as { name?: string }).name !== 'NotFoundException') throw e;
-    }
+    await deleteKeyIfThere(deps, pred);
     await deps.apigw.send(new UntagResourceCommand({ resourceArn: keyArn(k.id!), tagKeys: [TAG_ROTATION_OF, TAG_RETIRE_AFTER] }));
     deps.audit({ actor: 'portal', action: 'retire', keyId: pred, consumer: k.tags?.['keygate:portal-consumer'], detail: `overlap of ${k.id} ended` });
     retired.push(pred);

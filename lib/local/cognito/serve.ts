@@ -18,8 +18,8 @@ export interface CognitoHost {
   readonly apis: Map<string, { readonly id: string; readonly description?: string; readonly stages: Map<string, unknown> }>;
 }
 
-export function localCognitoOf(model: CognitoHost, clock: () => number, log: (line: string) => void): LocalCognito {
-  return new LocalCognito(cognitoSeedsOf(model), { region: model.region, accountId: model.accountId, clock, log });
+export function localCognitoOf(model: CognitoHost, clock: () => number, log: (line: string) => void, persist?: () => void): LocalCognito {
+  return new LocalCognito(cognitoSeedsOf(model), { region: model.region, accountId: model.accountId, clock, log, persist });
 }
 
 /** The local Cognito's answer, or undefined when the request is not for it. */

@@ -2,16 +2,41 @@
  * The local Cognito slice: the app's user pools with self sign-up (the confirmation code is
  * printed to the terminal instead of e-mailed), confirmation, USER_PASSWORD_AUTH sign-in with
  * tokens signed by a local key, groups, and each pool's JWKS. It speaks Cognito's JSON
- * protocol (`X-Amz-Target: AWSCognitoIdentityProviderService.*`) to the real AWS SDK. Users
- * live in memory for the gateway's run.
+ * protocol (`X-Amz-Target: AWSCognitoIdentityProviderService.*`) to the real AWS SDK. With
+ * `--state`, the users (scrypt hashes of their passwords, never the passwords; confirmation
+ * status and pending code; groups; `sub`) and the signing key are saved after every change and
+ * restored at start, so accounts and unexpired tokens survive a restart.
  */
 import { awsJsonError, LocalServiceError, LocalServiceResponse } from '../service-error';
 import { randomInt, randomUUID, scryptSync, timingSafeEqual, randomBytes } from 'crypto';
 import { IncomingHttpHeaders } from 'http';
 import { PasswordPolicySeed, UserPoolSeed } from './cfn-user-pool';
-import { issueTokens, issuerOf, newSigningKey, SigningKey, TOKEN_LIFETIME_SECONDS, verifyIdToken } from './tokens';
+import { issueTokens, issuerOf, newSigningKey, SavedSigningKey, SigningKey, signingKeyOf, TOKEN_LIFETIME_SECONDS, verifyIdToken } from './tokens';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
+/** The operations that change users: the state is saved after each. */
+const CHANGES = new Set(['SignUp', 'ConfirmSignUp', 'ResendConfirmationCode', 'AdminConfirmSignUp', 'AdminAddUserToGroup']);
+/** scrypt's output length for password hashes (Node's defaults otherwise: N = 16384, r = 8, p = 1). */
+const HASH_BYTES = 32;
+
+/** A user as the state file keeps it: the password only as its scrypt salt and hash (base64). */
+export interface SavedUser {
+  readonly sub: string;
+  readonly email: string;
+  readonly salt: string;
+  readonly hash: string;
+  readonly confirmed: boolean;
+  /** The confirmation code not yet used. */
+  readonly code?: string;
+  readonly groups: string[];
+}
+
+/** The local Cognito as the state file keeps it. */
+export interface SavedCognito {
+  readonly signingKey?: SavedSigningKey;
+  /** Users by user pool id. */
+  readonly pools: Record<string, SavedUser[]>;
+}
 
 interface LocalUser {
   readonly sub: string;
@@ -31,6 +56,8 @@ export interface LocalCognitoOptions {
   readonly accountId: string;
   readonly clock: () => number;
   readonly log: (line: string) => void;
+  /** Saves the state (after a change of users, and once the signing key is made). */
+  readonly persist?: () => void;
 }
 
 export class LocalCognito {
@@ -51,7 +78,46 @@ export class LocalCognito {
   }
 
   private key(): Promise<SigningKey> {
-    return (this.keyPromise ??= newSigningKey());
+    return (this.keyPromise ??= newSigningKey().then((k) => {
+      this.savedKey = k.saved;
+      // Saved before the first token is signed with it, so no token outlives its key.
+      this.options.persist?.();
+      return k;
+    }));
+  }
+
+  /** The signing key to save (the one made or restored). */
+  private savedKey?: SavedSigningKey;
+
+  /** The users and the signing key, for the state file. */
+  public snapshot(): SavedCognito {
+    const pools: Record<string, SavedUser[]> = {};
+    for (const [poolId, users] of this.users) {
+      pools[poolId] = [...users.values()].map((u) => ({
+        sub: u.sub, email: u.email, salt: u.salt.toString('base64'), hash: u.hash.toString('base64'), confirmed: u.confirmed,
+        ...(u.code === undefined ? {} : { code: u.code }), groups: [...u.groups],
+      }));
+    }
+    return { ...(this.savedKey ? { signingKey: this.savedKey } : {}), pools };
+  }
+
+  /**
+   * Restores what a previous run saved: the users of the pools the app still has (a pool that
+   * is gone takes its users with it, as deleting a user pool does) and the signing key.
+   */
+  public restore(saved: SavedCognito): void {
+    for (const [poolId, users] of Object.entries(saved.pools)) {
+      const pool = this.users.get(poolId);
+      if (!pool) continue;
+      for (const u of users) {
+        const groups = new Set(u.groups.filter((g) => this.pools.get(poolId)!.groups.includes(g)));
+        pool.set(u.email.toLowerCase(), { ...u, salt: Buffer.from(u.salt, 'base64'), hash: Buffer.from(u.hash, 'base64'), groups });
+      }
+    }
+    if (saved.signingKey) {
+      this.savedKey = saved.signingKey;
+      this.keyPromise = signingKeyOf(saved.signingKey);
+    }
   }
 
   /** The JWKS of a pool (`GET /<poolId>/.well-known/jwks.json`), or undefined for another path. */
@@ -69,7 +135,9 @@ export class LocalCognito {
       } catch {
         throw new LocalServiceError('SerializationException', 'the body is not JSON');
       }
-      const out = await this.dispatch(target.slice(TARGET_PREFIX.length), input);
+      const op = target.slice(TARGET_PREFIX.length);
+      const out = await this.dispatch(op, input);
+      if (CHANGES.has(op)) this.options.persist?.();
       return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(out) };
     } catch (e) {
       if (!(e instanceof LocalServiceError)) throw e;
@@ -122,7 +190,7 @@ export class LocalCognito {
     const password = String(input.Password ?? '');
     checkPassword(pool.passwordPolicy, password);
     const salt = randomBytes(16);
-    const user: LocalUser = { sub: randomUUID(), email, salt, hash: scryptSync(password, salt, 32), confirmed: false, groups: new Set() };
+    const user: LocalUser = { sub: randomUUID(), email, salt, hash: scryptSync(password, salt, HASH_BYTES), confirmed: false, groups: new Set() };
     this.users.get(pool.id)!.set(email.toLowerCase(), user);
     this.sendCode(pool, user);
     return { UserConfirmed: false, UserSub: user.sub, CodeDeliveryDetails: { Destination: mask(email), DeliveryMedium: 'EMAIL', AttributeName: 'email' } };
@@ -159,7 +227,7 @@ export class LocalCognito {
     if (!client.userPasswordAuth) throw new LocalServiceError('InvalidParameterException', 'USER_PASSWORD_AUTH flow not enabled for this client');
     const params = (input.AuthParameters ?? {}) as Record<string, string>;
     const user = this.findUser(pool, params.USERNAME);
-    const given = scryptSync(String(params.PASSWORD ?? ''), user?.salt ?? Buffer.alloc(16), 32);
+    const given = scryptSync(String(params.PASSWORD ?? ''), user?.salt ?? Buffer.alloc(16), HASH_BYTES);
     if (!user || !timingSafeEqual(given, user.hash)) throw new LocalServiceError('NotAuthorizedException', 'Incorrect username or password.');
     if (!user.confirmed) throw new LocalServiceError('UserNotConfirmedException', 'User is not confirmed.');
     const tokens = await issueTokens(await this.key(), issuerOf(this.options.region, pool.id), client.id, { sub: user.sub, email: user.email, groups: [...user.groups] }, this.options.clock());

@@ -1,23 +1,44 @@
 /**
- * The local Cognito's tokens: RS256 JWTs signed with one RSA key per gateway run (made with
- * `jose`), shaped as Cognito's ID and access tokens, and verified as API Gateway's Cognito
+ * The local Cognito's tokens: RS256 JWTs signed with one RSA key (made with `jose` at the first
+ * sign-in, kept in the `--state` file so tokens outlive a restart), shaped as Cognito's ID and access tokens, and verified as API Gateway's Cognito
  * user-pool authorizer verifies them: signature, issuer, expiry, audience (an app client of the
  * pool) and `token_use` (an ID token unless the method names OAuth scopes).
  */
 import { randomUUID } from 'crypto';
-import { exportJWK, generateKeyPair, JWK, jwtVerify, KeyLike, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, JWK, jwtVerify, KeyLike, SignJWT } from 'jose';
 
 export interface SigningKey {
   readonly kid: string;
   readonly privateKey: KeyLike;
   readonly publicKey: KeyLike;
+  /** The public key as the pool's JWKS publishes it. */
   readonly jwk: JWK;
+  /** What the state file keeps of it (the private key as a JWK). */
+  readonly saved: SavedSigningKey;
+}
+
+/** A signing key as the state file keeps it. */
+export interface SavedSigningKey {
+  readonly kid: string;
+  /** The RSA private key as a JWK (`kty`, `n`, `e`, `d`, `p`, `q`, `dp`, `dq`, `qi`). */
+  readonly privateJwk: JWK;
 }
 
 export async function newSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const kid = randomUUID();
-  return { kid, privateKey, publicKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const privateJwk = await exportJWK(privateKey);
+  return signingKeyOf({ kid: randomUUID(), privateJwk });
+}
+
+/** The signing key from what the state file kept: signs and verifies as it did before the restart. */
+export async function signingKeyOf(saved: SavedSigningKey): Promise<SigningKey> {
+  const { kty, n, e } = saved.privateJwk;
+  const publicJwk = { kty, n, e };
+  const [privateKey, publicKey] = await Promise.all([importJWK(saved.privateJwk, 'RS256'), importJWK(publicJwk, 'RS256')]);
+  return {
+    kid: saved.kid, privateKey: privateKey as KeyLike, publicKey: publicKey as KeyLike, saved,
+    jwk: { ...publicJwk, kid: saved.kid, alg: 'RS256', use: 'sig' },
+  };
 }
 
 export function issuerOf(region: string, poolId: string): string {

@@ -145,6 +145,12 @@ export interface Endpoint {
   port: number;
 }
 
+/** The services whose state the state file keeps besides the model's. */
+interface StatefulServices {
+  readonly secrets: LocalSecretsManager;
+  readonly cognito: LocalCognito;
+}
+
 /** The model from the assembly and the state file, and the store that saves it. */
 function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: StateFile) {
   const assembly = loadAssembly(options.assemblyDir);
@@ -162,10 +168,10 @@ function loadModel(options: LocalGatewayOptions, clock: () => number, carried?: 
     physicalIds: { ...state?.template.physicalIds, ...generated.physicalIds },
   };
   const lastRuns: Record<string, number> = { ...state?.schedules };
-  const snapshot = (secrets: LocalSecretsManager): StateStore | undefined => options.statePath
-    ? new StateStore(options.statePath, () => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns))
-    : undefined;
-  return { ...built, assembly, state, quotas, snapshot, records, lastRuns, snapshotNow: (secrets: LocalSecretsManager) => snapshotState(model, quotas.counts, templateKeyIds, template, templatePlans, secrets.snapshot(), records, lastRuns) };
+  const snapshotNow = (parts: StatefulServices) => snapshotState(
+    model, quotas.counts, templateKeyIds, template, templatePlans, parts.secrets.snapshot(), records, lastRuns, parts.cognito.snapshot());
+  const snapshot = (parts: StatefulServices): StateStore | undefined => options.statePath ? new StateStore(options.statePath, () => snapshotNow(parts)) : undefined;
+  return { ...built, assembly, state, quotas, snapshot, records, lastRuns, snapshotNow };
 }
 
 export function setUpServices(options: LocalGatewayOptions, clock: () => number, log: (line: string) => void, endpoint: Endpoint, carried?: CarriedState): GatewayServices {
@@ -191,10 +197,12 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     persist: () => store?.saveNow(),
   });
   if (state?.secrets) secretsManager.restore(state.secrets);
-  const store = snapshot(secretsManager);
+  // The local Cognito's users and signing key, as a previous run saved them (restored before the first save).
+  const cognito = localCognitoOf(model, clock, log, () => store?.saveNow());
+  if (state?.cognito) cognito.restore(state.cognito);
+  const store = snapshot({ secrets: secretsManager, cognito });
   store?.saveNow();
 
-  const cognito = localCognitoOf(model, clock, log);
   const { s3, eventBus, firehose, accessLog } = usageExportServices(options, model, clock, log, { buckets, streams, carried: carried?.s3, assetDirs: assemblyDirs(options.assemblyDir, assembly) });
   // The dashboard reads the data plane's buckets and counters and observes its requests.
   const throttles = carried?.throttles ?? new ThrottleRegistry();
@@ -222,7 +230,7 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     .register(controlPlane.asService());
   return {
     model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, marketplace, registry, invokeLocally, schedules, throttles, stateMachines, lastRuns, alarms: monitoring.alarms,
-    customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow(secretsManager),
+    customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow({ secrets: secretsManager, cognito }),
   };
 }
 

@@ -1,7 +1,6 @@
 /** `keygate keys enable|disable`. */
 import { Command } from 'commander';
-import { managedKeyReason } from '../../shared/managed';
-import { setKeyEnabled } from '../keys';
+import { overrideWarning, setKeyEnabled } from '../keys';
 import { common, CommonOptions, OVERRIDE_MANAGED, printJson, run } from './kit';
 
 /** Registers `keys disable` and `keys enable` on the `keys` command. */
@@ -13,8 +12,8 @@ export function register(keys: Command): void {
       .option('--override-managed', `change ${OVERRIDE_MANAGED}`)
       .action((ref: string, opts: CommonOptions & { overrideManaged?: boolean }) => run(opts, async (connect) => {
         const k = await setKeyEnabled(connect().apigw, ref, enabled, { overrideManaged: opts.overrideManaged });
-        const managed = managedKeyReason(k);
-        if (managed) console.error(`warning: ${managed}; this change drifts from the code until it is made there.`);
+        const warning = overrideWarning(k);
+        if (warning) console.error(warning);
         if (opts.json) return printJson(k);
         console.log(`${k.name} (${k.id}) ${k.changed ? 'is now' : 'was already'} ${enabled ? 'enabled' : 'disabled'}.`);
       }));

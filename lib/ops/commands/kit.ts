@@ -16,7 +16,7 @@ export interface CommonOptions extends ConnectionOptions {
 export const HIDDEN = '(hidden: pass --show-value)';
 
 /** What --override-managed lets a command change. */
-export const OVERRIDE_MANAGED = 'a key that a CloudFormation stack, a client set or a rotation schedule manages (it drifts from the code)';
+export const OVERRIDE_MANAGED = 'a key that a CloudFormation stack, a client set, a rotation schedule or a developer portal manages (for emergencies: it drifts from its owner)';
 
 /** Adds --region, --profile, --endpoint and --json to a command. */
 export function common(cmd: Command): Command {
