@@ -137,6 +137,17 @@ describe('SNS delivery', () => {
     expect(lines).toContain('keygate local: SNS sms to +15555550100: short');
   }, 60_000);
 
+  test('a long mail is clipped on the terminal, whole on the dashboard', async () => {
+    const body = `${'line of an alarm mail '.repeat(40)}END`;
+    const out = await client.send(new PublishCommand({ TopicArn: topicArn, Subject: 'Long', Message: body }));
+    await gw.sns.subscriptions?.idle();
+    const printed = lines.find((l) => l.startsWith('keygate local: SNS email to ops@example.com: "Long" '))!;
+    expect(printed).toMatch(/… \(\d+ more characters: the whole message is on the dashboard\)$/);
+    expect(printed).not.toContain('END');
+    const mail = gw.sns.subscriptions!.deliveries.find((d) => d.messageId === out.MessageId && d.protocol === 'email');
+    expect(mail?.message).toBe(body);
+  }, 60_000);
+
   test('Subscribe through the SDK: a new loopback endpoint is confirmed by its SubscribeURL; UnsubscribeURL ends it', async () => {
     received.length = 0;
     const second = `${endpoint}/second`;

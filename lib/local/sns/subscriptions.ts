@@ -150,9 +150,13 @@ export class SnsSubscriptions {
   }
 }
 
+/** A printed message on one line, its start only: a terminal line, not the mail (the dashboard keeps the whole message). */
+export const PRINTED_MESSAGE_CHARS = 320;
+
 function oneLine(s: string): string {
   const flat = s.replace(/\s*\n\s*/g, ' ');
-  return flat.length > 2000 ? `${flat.slice(0, 2000)}…` : flat;
+  if (flat.length <= PRINTED_MESSAGE_CHARS) return flat;
+  return `${flat.slice(0, PRINTED_MESSAGE_CHARS)}… (${flat.length - PRINTED_MESSAGE_CHARS} more characters: the whole message is on the dashboard)`;
 }
 
 function xmlAnswer(status: number, body: string): LocalServiceResponse {
