@@ -205,6 +205,7 @@ export class DeveloperPortal extends Construct {
     const authRate = Math.max(1, Math.floor(rate / 10));
     const accessLog = new logs.LogGroup(this, 'AccessLog', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
     const restApi = new apigw.RestApi(this, 'Api', {
+      restApiName: `${props.api.restApi.restApiName}-portal`,
       description: `${PORTAL_API_DESCRIPTION_PREFIX} of ${props.api.restApi.restApiName}`,
       deployOptions: {
         stageName: 'portal',

@@ -40,6 +40,7 @@ describe('DeveloperPortal template', () => {
   });
 
   test('the portal API: /api needs the Cognito authorizer, the pages and sign-up do not; the stage is throttled, sign-up harder', () => {
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'Api-portal', Description: 'keygate developer portal of Api' });
     t.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS', IdentitySource: 'method.request.header.Authorization' });
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', AuthorizationType: 'COGNITO_USER_POOLS' });
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'NONE' });
