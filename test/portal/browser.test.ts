@@ -5,30 +5,24 @@
  * subscription that needs approval. Hostile names stay text. The screenshot goes to
  * docs/developer-portal.png.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { describeInBrowser, launchChromium } from '../support/chromium';
 import { callApi, codeFor, PASSWORD, PortalApp, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(240_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'developer-portal.png');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPING the developer portal browser tests: ${CHROMIUM} is missing (scripts/install-chromium.sh) ***\n\n`);
-const describeInBrowser = haveChromium || process.env.CI === 'true' ? describe : describe.skip;
-
-describeInBrowser('the developer portal in headless Chromium', () => {
+describeInBrowser('the developer portal browser tests')('the developer portal in headless Chromium', () => {
   let p: PortalApp;
   let browser: Browser;
   const errors: string[] = [];
 
   beforeAll(async () => {
     p = await startPortalApp('Pet store developer portal');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

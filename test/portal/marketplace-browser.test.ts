@@ -5,27 +5,21 @@
  * confirmation and sign-in (sessionStorage, no cookie), then links the subscription: the key
  * shown works and carries the customer id.
  */
-import * as fs from 'fs';
 import { GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { Browser, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
+import { describeInBrowser, launchChromium } from '../support/chromium';
 import { callApi, codeFor, PASSWORD, PortalApp, PRODUCT_CODE, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(240_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPING the Marketplace portal browser test: ${CHROMIUM} is missing (scripts/install-chromium.sh) ***\n\n`);
-const describeInBrowser = haveChromium || process.env.CI === 'true' ? describe : describe.skip;
-
-describeInBrowser('an AWS Marketplace buyer on the developer portal in headless Chromium', () => {
+describeInBrowser('the Marketplace portal browser test')('an AWS Marketplace buyer on the developer portal in headless Chromium', () => {
   let p: PortalApp;
   let browser: Browser;
 
   beforeAll(async () => {
     p = await startPortalApp({ title: 'Pet store developer portal', marketplace: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
