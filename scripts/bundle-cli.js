@@ -11,7 +11,6 @@ const path = require('path');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const outfile = path.join(root, 'dist', 'bin', 'keygate.js');
 
 /** chart.js's browser build, inlined as text: the HTML usage chart embeds it. */
 const inlineChartJs = {
@@ -25,7 +24,11 @@ const inlineChartJs = {
   },
 };
 
-async function main() {
+/**
+ * Bundles the CLI into `outfile`. The tests run the CLI from such a bundle of the current sources
+ * (test/support/global-setup.js), built with these same options, as users run dist/bin/keygate.js.
+ */
+async function bundleCli(outfile = path.join(root, 'dist', 'bin', 'keygate.js'), { legalComments = 'linked', logLevel = 'warning' } = {}) {
   await esbuild.build({
     entryPoints: [path.join(root, 'bin', 'keygate.ts')],
     outfile,
@@ -38,13 +41,17 @@ async function main() {
     // were it to, they are the user's peers and must not be copied.
     external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
     plugins: [inlineChartJs],
-    legalComments: 'linked',
-    logLevel: 'warning',
+    legalComments,
+    logLevel,
   });
   fs.chmodSync(outfile, 0o755);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+module.exports = { bundleCli };
+
+if (require.main === module) {
+  bundleCli().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -9,9 +9,9 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { LocalGateway, startLocalGateway, synthesizeApp } from '../../lib/local';
+import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { stringToSign } from '../../lib/local/sns/signing';
-import { REPO_ROOT } from '../support/run-cli';
+import { exampleAppAssembly } from '../support/example-app';
 import { AlarmSeed, AlarmStatus, evaluateAlarm } from '../../lib/local/cloudwatch/alarms';
 import { MetricDataPoint } from '../../lib/local/cloudwatch/service';
 import { evaluateMath, parseMath } from '../../lib/local/cloudwatch/metric-math';
@@ -49,7 +49,7 @@ describe('alarms of the example app', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    asm = await synthesizeApp({ cwd: REPO_ROOT });
+    asm = await exampleAppAssembly();
   }, 120_000);
 
   beforeEach(async () => {

@@ -5,9 +5,9 @@
 import {
   APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetUsageCommand, GetUsagePlansCommand, UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
-import { LocalGateway, startLocalGateway, synthesizeApp } from '../../lib/local';
+import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { UsagePlan } from '../../lib/local/apigateway/model';
-import { REPO_ROOT } from '../support/run-cli';
+import { exampleAppAssembly } from '../support/example-app';
 
 process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = '1';
 
@@ -39,7 +39,7 @@ describe('keygate local on the example app', () => {
   };
 
   beforeAll(async () => {
-    asm = await synthesizeApp({ cwd: REPO_ROOT });
+    asm = await exampleAppAssembly();
   }, 120_000);
 
   beforeEach(async () => {

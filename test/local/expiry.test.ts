@@ -11,7 +11,7 @@ import { Expiration, KeyProtectedApi } from '../../lib';
 import { describeExpiry, expirySummaryLines, isKeyRefused, parseClockOption } from '../../lib/local/apigateway/data-plane/expiry';
 import { ApiKey } from '../../lib/local/apigateway/model';
 import { mock } from '../support/keygate-fixtures';
-import { REPO_ROOT } from '../support/run-cli';
+import { keygateCommand, REPO_ROOT } from '../support/run-cli';
 import { startLocalGateway } from '../../lib/local';
 
 const DAY = 86_400_000;
@@ -93,7 +93,7 @@ describe('keygate local --clock +15d (what npm start -- --clock +15d shows)', ()
 
   test('lists the trial key as expired and, after the expiry job that was due, disabled; it gets 403, the other key 200', async () => {
     // WHEN
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, 'bin', 'keygate.ts'), 'local', '--app', dir, '--port', '0', '--show-values', '--clock', '+15d'], { cwd: REPO_ROOT });
+    const child = spawn(...keygateCommand(['local', '--app', dir, '--port', '0', '--show-values', '--clock', '+15d']), { cwd: REPO_ROOT });
     try {
       const summary = await new Promise<string>((resolve, reject) => {
         let out = '';

@@ -13,10 +13,12 @@ import { LocalGateway, startLocalGateway } from '../../lib/local';
 import { formatSummary } from '../../lib/local/command/cli';
 import { removeOnFailure } from '../../lib/local/command/start-cleanup';
 import { synthPetApp } from './fixtures';
+import { keygateCommand } from '../support/run-cli';
 
 const run = promisify(execFile);
-const REPO = path.resolve(__dirname, '../..');
-const KEYGATE = `TS_NODE_TRANSPILE_ONLY=1 node -r ts-node/register ${REPO}/bin/keygate.ts`;
+/** `npx keygate` of this checkout: its bin, bundled from the current sources (test/support/cli-bundle.js). */
+const [NODE, [KEYGATE_BUNDLE]] = keygateCommand([]);
+const KEYGATE = `'${NODE}' '${KEYGATE_BUNDLE}'`;
 /** A shell without AWS credentials or region, as on a fresh machine. */
 const SHELL_ENV = { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 

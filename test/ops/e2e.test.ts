@@ -1,11 +1,11 @@
 /**
  * End to end: the CLI as a process against the local gateway serving the pet-store example
- * (bin/app.ts), synthesized in beforeAll. Control plane through --endpoint, data plane by fetch.
+ * (bin/app.ts), synthesized in beforeAll (test/support/example-app.ts). Control plane through --endpoint, data plane by fetch.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { exampleAppAssembly } from '../support/example-app';
 import { REPO_ROOT, runCli, CliResult } from '../support/run-cli';
 
 interface LocalInfo {
@@ -16,7 +16,7 @@ interface LocalInfo {
 interface LocalGateway { info: LocalInfo; close(): Promise<void> | void }
 type Start = (options: { assemblyDir: string; port: number }) => Promise<LocalGateway>;
 
-// Each test starts the CLI several times (ts-node + the AWS SDK: seconds each on a busy machine).
+// Each test starts the CLI several times (the bundled CLI and the AWS SDK: a second or more each on a busy machine).
 jest.setTimeout(180_000);
 
 const LOCAL_ENTRY = path.join(REPO_ROOT, 'lib', 'local', 'index.ts');
@@ -49,8 +49,7 @@ describeLocal('ops CLI against the local gateway (pet-store)', () => {
 
   beforeAll(async () => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-ops-e2e-'));
-    const assemblyDir = path.join(outDir, 'cdk.out');
-    execFileSync('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', assemblyDir], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 240_000 });
+    const assemblyDir = await exampleAppAssembly();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startLocalGateway } = require(LOCAL_ENTRY) as { startLocalGateway: Start };
     gw = await startLocalGateway({ assemblyDir, port: 0 });

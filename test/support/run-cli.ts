@@ -1,9 +1,20 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-/** ts-node's register hook by path: a CLI started in another folder (a temp app) finds it too. */
-const TS_NODE = require.resolve('ts-node/register/transpile-only');
+
+/**
+ * `node` and its arguments for `keygate ARGS…`: the bundle of the current sources that jest's
+ * global setup builds (cli-bundle.js), as users run dist/bin/keygate.js.
+ */
+export function keygateCommand(args: string[]): [string, string[]] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cliBundlePath } = require('./cli-bundle') as { cliBundlePath(): string };
+  const bundle = cliBundlePath();
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: jest's globalSetup (test/support/global-setup.js) builds it`);
+  return [process.execPath, [bundle, ...args]];
+}
 
 export interface CliResult {
   readonly code: number | null;
@@ -11,10 +22,11 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `keygate ARGS…` from the TypeScript sources as a separate process, as a user would. */
+/** Runs `keygate ARGS…` built from the TypeScript sources as a separate process, as a user would. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const [node, argv] = keygateCommand(args);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', TS_NODE, path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], {
+    const child = spawn(node, argv, {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -41,9 +53,11 @@ export interface Running {
 
 /** Starts `keygate ARGS` and resolves with its first stdout line (the server keeps running). */
 export function startCli(args: string[], cwd = REPO_ROOT): Promise<Running> {
+  const [node, argv] = keygateCommand(args);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', TS_NODE, path.join(REPO_ROOT, 'bin', 'keygate.ts'), ...args], {
-      // The repository's compiler options, wherever it runs (ts-node looks for tsconfig.json from the cwd).
+    const child = spawn(node, argv, {
+      // The repository's compiler options for an app the CLI runs with ts-node (--app "<command>"), wherever it runs
+      // (ts-node looks for tsconfig.json from the cwd).
       cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_PROJECT: process.env.TS_NODE_PROJECT ?? path.join(REPO_ROOT, 'tsconfig.json') },
     });
     let out = '';

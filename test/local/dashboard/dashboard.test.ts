@@ -7,8 +7,9 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import { Browser, chromium, Page } from 'playwright-core';
-import { LocalGateway, startLocalGateway, synthesizeApp } from '../../../lib/local';
+import { LocalGateway, startLocalGateway } from '../../../lib/local';
 import { REPO_ROOT } from '../../support/run-cli';
+import { exampleAppAssembly } from '../../support/example-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -49,7 +50,7 @@ describeInBrowser('the local dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`${CHROMIUM} is missing and CI=true: the dashboard must be tested in a browser (run scripts/install-chromium.sh)`);
-    asm = await synthesizeApp({ cwd: REPO_ROOT });
+    asm = await exampleAppAssembly();
     // A fixed clock: throttle buckets refill only when the test says so.
     gw = await startLocalGateway({ assemblyDir: asm, port: 0, clock: () => now, log: (l) => logLines.push(l) });
     base = gw.info.apis[0].stages[0].url;
@@ -59,7 +60,6 @@ describeInBrowser('the local dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await gw?.close();
-    if (asm) fs.rmSync(asm, { recursive: true, force: true });
   });
 
   test('the printed URL opens the page, drops the token from the address bar and lists the APIs and keys, never a value', async () => {
