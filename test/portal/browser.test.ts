@@ -3,8 +3,9 @@
  * consumer signs up, confirms with the code the local Cognito printed, signs in, subscribes,
  * copies the key, calls the API, sees the call counted, rolls, cancels; an admin approves a
  * subscription that needs approval. Hostile names stay text. The screenshot goes to
- * docs/developer-portal.png.
+ * __screenshots__/ (gitignored); KEYGATE_UPDATE_SCREENSHOT=1 copies it to docs/developer-portal.png.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,7 +15,9 @@ import { callApi, codeFor, PASSWORD, PortalApp, startPortalApp } from './portal-
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(240_000);
 
-const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'developer-portal.png');
+const SCREENSHOT = path.join(__dirname, '__screenshots__', 'developer-portal.png');
+/** The README's copy; written when KEYGATE_UPDATE_SCREENSHOT=1 (a test run leaves the repository's files alone). */
+const README_SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'developer-portal.png');
 describeInBrowser('the developer portal browser tests')('the developer portal in headless Chromium', () => {
   let p: PortalApp;
   let browser: Browser;
@@ -77,7 +80,10 @@ describeInBrowser('the developer portal browser tests')('the developer portal in
     await refresh(page);
     await page.locator('#usage tbody tr td', { hasText: /^1$/ }).waitFor();
     await page.locator('#reference code', { hasText: `curl -H "x-api-key: ${first}" "${p.apiUrl}/pets"` }).waitFor();
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+    if (process.env.KEYGATE_UPDATE_SCREENSHOT === '1') fs.copyFileSync(SCREENSHOT, README_SCREENSHOT);
 
     await page.click('#roll');
     await page.locator('#message', { hasText: 'New key made' }).waitFor();

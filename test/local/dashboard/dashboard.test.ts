@@ -6,25 +6,17 @@ import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { LocalGateway, startLocalGateway } from '../../../lib/local';
 import { REPO_ROOT } from '../../support/run-cli';
 import { exampleAppAssembly } from '../../support/example-app';
+import { describeInBrowser, launchChromium } from '../../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(__dirname, '__screenshots__', 'local-dashboard.png');
 /** Where the README's copy lives; written when KEYGATE_UPDATE_SCREENSHOT=1. */
 const README_SCREENSHOT = path.join(REPO_ROOT, 'docs', 'local-dashboard.png');
 
-const haveChromium = fs.existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-if (!haveChromium && !inCi) {
-  process.stderr.write(`\n*** SKIPPING the local dashboard browser tests: ${CHROMIUM} is missing. Install it with scripts/install-chromium.sh ***\n\n`);
-}
-const describeInBrowser = haveChromium || inCi ? describe : describe.skip;
-
-describeInBrowser('the local dashboard in headless Chromium', () => {
+describeInBrowser('the local dashboard browser tests')('the local dashboard in headless Chromium', () => {
   let asm: string;
   let gw: LocalGateway;
   let browser: Browser;
@@ -49,12 +41,11 @@ describeInBrowser('the local dashboard in headless Chromium', () => {
     page.locator(selector, { hasText: text }).first().waitFor({ timeout: 10_000 });
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`${CHROMIUM} is missing and CI=true: the dashboard must be tested in a browser (run scripts/install-chromium.sh)`);
     asm = await exampleAppAssembly();
     // A fixed clock: throttle buckets refill only when the test says so.
     gw = await startLocalGateway({ assemblyDir: asm, port: 0, clock: () => now, log: (l) => logLines.push(l) });
     base = gw.info.apis[0].stages[0].url;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
   }, 120_000);
   afterAll(async () => {
