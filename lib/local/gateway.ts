@@ -24,6 +24,7 @@ import { CustomResourceEvent, CustomResourceFailure } from './cloudformation/cus
 import { Deployment, deployStack, DeployTarget } from './server/deploy';
 import { LambdaFunction } from './apigateway/model';
 import { loadAssembly } from './cloudformation/assembly';
+import { keepProviders, keptAssemblyDir, providerFunctions } from './cloudformation/kept-providers';
 import { diffAssemblies, ResourceChange } from './cloudformation/template-diff';
 import { GatewayServerParts } from './server/http-server';
 
@@ -97,6 +98,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       // The functions that custom resources run call this gateway.
       pointLambdasAtGateway(services.model, `http://127.0.0.1:${endpoint.port}`);
       await deployStack(deployTarget(g, options), log);
+      keepPreviousProviders(g.services, options, log);
     }
   } catch (e) {
     await retire(g.services);
@@ -168,8 +170,24 @@ async function retire(s: GatewayServices): Promise<void> {
 function carriedFrom(s: GatewayServices, seen: { functions: Map<string, LambdaFunction>; stateMachines: Map<string, Record<string, unknown>> }): CarriedState {
   return {
     state: s.snapshot(), throttles: s.throttles, s3: s.s3,
-    functions: new Map([...seen.functions, ...s.model.functions]), stateMachines: new Map([...seen.stateMachines, ...s.stateMachines]),
+    functions: new Map([...s.previousProviders.functions, ...seen.functions, ...s.model.functions]),
+    stateMachines: new Map([...s.previousProviders.stateMachines, ...seen.stateMachines, ...s.stateMachines]),
   };
+}
+
+/**
+ * With --state, keeps the providers of the custom resources that now exist next to the state
+ * file (a restart whose app dropped one of them and its provider sends its Delete through them);
+ * a failure is reported, the gateway serves anyway.
+ */
+function keepPreviousProviders(s: GatewayServices, options: LocalGatewayOptions, log: (line: string) => void): void {
+  if (!options.statePath) return;
+  const target = keptAssemblyDir(options.statePath);
+  try {
+    keepProviders(target, s.assembly, providerFunctions(s.customResources.records, { functions: s.model.functions, stateMachines: s.stateMachines }));
+  } catch (e) {
+    log(`keygate local: cannot keep the custom resources' providers in ${target}: ${(e as Error).message} (a restart whose app drops one cannot send its Delete)`);
+  }
 }
 
 /** Builds `options`' app with `from`'s state, points its functions at the gateway and serves it. */
@@ -217,6 +235,7 @@ async function applyChange(g: Running & { runner: ScheduleRunner }, assemblyDir:
     throw e;
   }
   Object.assign(g, { options });
+  if (options.runCustomResources !== false) keepPreviousProviders(g.services, options, g.log);
   await replaceRunning(g, before);
   return { changes, customResourceEvents: deployment.events };
 }

@@ -3,14 +3,16 @@
  * same stack) runs through the CDK Provider framework's runtime from the synthesized asset and
  * keygate's bundled reconciler in the local Lambda runner, against the local control plane;
  * checked through the real AWS SDK and the data plane over HTTP. `--state` + restart keeps the
- * values (no event), removing 10 clients retires them through the reconciler's Update.
+ * values (no event), removing 10 clients retires them through the reconciler's Update; removing
+ * the whole set (and with it its provider's functions) deletes its keys through the old provider,
+ * kept next to the state file.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { APIGatewayClient, ApiKey, GetApiKeyCommand, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
-import { BulkStack } from '../../examples/bulk/bulk-stack';
+import { addExampleApi, BulkStack } from '../../examples/bulk/bulk-stack';
 import { LocalGateway, startLocalGateway } from '../../lib/local';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -108,6 +110,54 @@ test('the client set runs at start; keys answer 200, survive a restart with --st
     expect(await call(gw, values.get('customer-00001') as string)).toBe(200);
     const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
     expect(Object.values(state.customResources)).toEqual([expect.objectContaining({ data: expect.objectContaining({ Retired: 10 }) })]);
+  } finally {
+    await gw.close();
+  }
+});
+
+/** The bulk example's stack without its client set: the Provider framework and the reconciler are gone too. */
+function synthWithoutSet(name: string): string {
+  const outdir = path.join(work, name);
+  const app = new App({ outdir });
+  addExampleApi(new Stack(app, 'KeygateBulk', { env: { account: '123456789012', region: 'us-east-1' } }), 'Api');
+  return app.synth().directory;
+}
+
+test('a restart whose app dropped the client set and its provider deletes the set\'s keys through the old provider, kept next to the state file', async () => {
+  const withSet = synth('with-set', 5);
+  const statePath = path.join(work, 'dropped.json');
+  const kept = `${statePath}.assembly`;
+  let { gw, client } = await start(withSet, statePath);
+  let values: string[];
+  try {
+    values = [...(await keysByName(client)).values()].map((k) => k.value as string);
+    expect(values).toHaveLength(5);
+    for (const v of values) expect(await call(gw, v)).toBe(200);
+  } finally {
+    await gw.close();
+  }
+  // The kept copy: the manifests and templates and only the providers' code (the framework's asset and the reconciler's), not the clients' file asset.
+  const assets = (dir: string) => fs.readdirSync(dir).filter((f) => f.startsWith('asset.')).sort();
+  expect(fs.existsSync(path.join(kept, 'manifest.json'))).toBe(true);
+  expect(fs.existsSync(path.join(kept, 'KeygateBulk.template.json'))).toBe(true);
+  expect(fs.existsSync(path.join(kept, 'tree.json'))).toBe(false);
+  expect(assets(withSet)).toHaveLength(3);
+  expect(assets(kept)).toHaveLength(2);
+  expect(assets(withSet)).toEqual(expect.arrayContaining(assets(kept)));
+  expect(assets(kept).filter((a) => fs.existsSync(path.join(kept, a, 'framework.js')))).toHaveLength(1);
+  expect(fs.readdirSync(kept).sort()).toEqual([...assets(kept), 'KeygateBulk.assets.json', 'KeygateBulk.template.json', 'manifest.json'].sort());
+
+  logs.length = 0;
+  const without = synthWithoutSet('without-set');
+  ({ gw, client } = await start(without, statePath));
+  try {
+    expect(logs.filter((l) => /Custom::KeygateClientSet\): Delete done/.test(l))).toHaveLength(1);
+    expect(logs.filter((l) => /is not a Lambda function of this app/.test(l))).toEqual([]);
+    expect([...(await keysByName(client)).keys()].filter((n) => n.startsWith('customer-'))).toEqual([]);
+    for (const v of values) expect(await call(gw, v)).toBe(403);
+    expect(JSON.parse(fs.readFileSync(statePath, 'utf8')).customResources).toEqual({});
+    // Nothing left to keep: the copy is gone, no temp folder is left beside it.
+    expect(fs.readdirSync(work).filter((f) => f.startsWith('dropped.json.'))).toEqual([]);
   } finally {
     await gw.close();
   }

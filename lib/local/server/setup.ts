@@ -16,6 +16,7 @@ import { ScheduledInvocation } from '../events/schedules';
 import { localAwsInvoker, LocalAwsInvoker, localLambdaInvoker } from '../lambda/aws-invoker';
 import { CustomResourceRecords, DeclaredCustomResource } from '../cloudformation/context';
 import { ProviderFramework } from '../cloudformation/provider-framework';
+import { keptAssemblyDir, keptProviders, Providers } from '../cloudformation/kept-providers';
 import { assemblyAssets, LocalS3 } from '../s3/service';
 import { LocalEventBus } from '../events/bus';
 import { FirehoseSeed, LocalFirehose } from '../firehose/service';
@@ -118,6 +119,10 @@ export interface GatewayServices {
   readonly customResources: { readonly declared: DeclaredCustomResource[]; readonly records: CustomResourceRecords };
   /** The Provider framework's runtime, for the custom resources. */
   readonly providerFramework: ProviderFramework;
+  /** The previous apps' functions and state machines it also runs (a removed custom resource's provider): carried, or kept next to the state file. */
+  readonly previousProviders: Providers;
+  /** The app's cloud assembly. */
+  readonly assembly: CloudAssembly;
   readonly throttles: ThrottleRegistry;
   readonly stateMachines: Map<string, Record<string, unknown>>;
   /** The state as it is now (what --state saves; what --watch carries to the changed app). */
@@ -181,13 +186,14 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
   const base = (): string => `http://127.0.0.1:${endpoint.port}`;
   const cloudwatch = new LocalCloudWatch({ clock, log });
   const invokeLocally = withLambdaMetrics(localAwsInvoker(model, lambdas, base, clock), cloudwatch, clock);
-  const previousFunctions = carried?.functions ?? new Map();
+  const previous = previousProviders(options, { records, functions: model.functions, state, now: clock() }, log, carried);
+  const previousFunctions = previous.functions;
   const providerFramework = new ProviderFramework({
     invoke: localLambdaInvoker({ functions: new Map([...previousFunctions, ...model.functions]) }, lambdas, base, clock),
     // The framework's own log (every event it passes along): on request only.
     log: process.env.KEYGATE_LOCAL_PROVIDER_LOG ? log : () => undefined,
     functionOf: (arn) => model.functions.get(arn) ?? previousFunctions.get(arn),
-    stateMachineOf: (arn) => stateMachines.get(arn) ?? carried?.stateMachines.get(arn),
+    stateMachineOf: (arn) => stateMachines.get(arn) ?? previous.stateMachines.get(arn),
     clockRate: options.customResourceClockRate ?? DEFAULT_CUSTOM_RESOURCE_CLOCK_RATE,
   });
   // The local Secrets Manager: the app's secrets, with the versions a previous run saved (rotated values).
@@ -230,8 +236,28 @@ export function setUpServices(options: LocalGatewayOptions, clock: () => number,
     .register(controlPlane.asService());
   return {
     model, store, lambdas, secretsManager, sns, cloudwatch, dataPlane, dashboard, cognito, s3, eventBus, firehose, marketplace, registry, invokeLocally, schedules, throttles, stateMachines, lastRuns, alarms: monitoring.alarms,
-    customResources: { declared: declaredCustomResources, records }, providerFramework, snapshot: () => snapshotNow({ secrets: secretsManager, cognito }),
+    customResources: { declared: declaredCustomResources, records }, providerFramework, previousProviders: previous, assembly, snapshot: () => snapshotNow({ secrets: secretsManager, cognito }),
   };
+}
+
+/**
+ * The providers of the previous app that this one may have to run: carried by a running
+ * gateway (--watch, rebuilds), or at start those kept next to the state file when a custom
+ * resource's ServiceToken is not a function of this app (cloudformation/kept-providers.ts).
+ */
+function previousProviders(
+  options: LocalGatewayOptions, now: { records: CustomResourceRecords; functions: Map<string, LambdaFunction>; state?: StateFile; now: number },
+  log: (line: string) => void, carried?: CarriedState,
+): Providers {
+  if (carried) return { functions: carried.functions, stateMachines: carried.stateMachines };
+  const none: Providers = { functions: new Map(), stateMachines: new Map() };
+  if (!options.statePath || options.runCustomResources === false) return none;
+  try {
+    return keptProviders(keptAssemblyDir(options.statePath), now.records, now.functions, now.state?.template, now.now) ?? none;
+  } catch (e) {
+    log(`keygate local: the previous app's custom resource providers kept in ${keptAssemblyDir(options.statePath)} cannot be loaded: ${(e as Error).message}`);
+    return none;
+  }
 }
 
 /** AWS Marketplace for the usage plans' product codes, publishing on AWS Marketplace's topic of a product the app subscribes to. */
