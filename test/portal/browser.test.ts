@@ -10,7 +10,8 @@ import * as path from 'path';
 import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { describeInBrowser, launchChromium } from '../support/chromium';
-import { callApi, codeFor, PASSWORD, PortalApp, startPortalApp } from './portal-app';
+import { signUpAndConfirm } from './portal-page';
+import { callApi, PASSWORD, PortalApp, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(240_000);
@@ -45,13 +46,7 @@ describeInBrowser('the developer portal browser tests')('the developer portal in
   }
 
   async function signUpAndIn(page: Page, email: string, admin = false): Promise<void> {
-    await page.fill('#email', email);
-    await page.fill('#password', PASSWORD);
-    await page.click('#sign-up');
-    await page.locator('#confirm-box').waitFor({ state: 'visible' });
-    await page.fill('#code', codeFor(p.logs, email));
-    await page.click('#confirm');
-    await page.locator('#message', { hasText: 'Confirmed' }).waitFor();
+    await signUpAndConfirm(page, p, email);
     if (admin) await p.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: p.poolId, Username: email, GroupName: 'admins' }));
     await signIn(page, email);
   }

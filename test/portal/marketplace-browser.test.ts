@@ -8,7 +8,8 @@
 import { GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { Browser } from 'playwright-core';
 import { describeInBrowser, launchChromium } from '../support/chromium';
-import { callApi, codeFor, PASSWORD, PortalApp, PRODUCT_CODE, startPortalApp } from './portal-app';
+import { signUpAndConfirm } from './portal-page';
+import { callApi, PASSWORD, PortalApp, PRODUCT_CODE, startPortalApp } from './portal-app';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 jest.setTimeout(240_000);
@@ -43,13 +44,7 @@ describeInBrowser('the Marketplace portal browser test')('an AWS Marketplace buy
     expect(await context.cookies()).toEqual([]);
 
     const email = 'buyer@example.com';
-    await page.fill('#email', email);
-    await page.fill('#password', PASSWORD);
-    await page.click('#sign-up');
-    await page.locator('#confirm-box').waitFor({ state: 'visible' });
-    await page.fill('#code', codeFor(p.logs, email));
-    await page.click('#confirm');
-    await page.locator('#message', { hasText: 'Confirmed' }).waitFor();
+    await signUpAndConfirm(page, p, email);
     await page.fill('#password', PASSWORD);
     await page.click('#sign-in');
     await page.locator('#message', { hasText: 'Your AWS Marketplace subscription is linked: ProPlus.' }).waitFor();
