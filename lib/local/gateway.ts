@@ -94,9 +94,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const g: Running = { options, clock, log, services, server, endpoint, parts };
   try {
     endpoint.port = await listen(server, options.port);
+    // Functions (behind the APIs, and those custom resources run) call this gateway, not AWS
+    // (their execute-api and SDK endpoints); a rebuild during the deployment points its own.
+    pointLambdasAtGateway(services.model, `http://127.0.0.1:${endpoint.port}`);
     if (options.runCustomResources !== false) {
-      // The functions that custom resources run call this gateway.
-      pointLambdasAtGateway(services.model, `http://127.0.0.1:${endpoint.port}`);
       await deployStack(deployTarget(g, options), log);
       keepPreviousProviders(g.services, options, log);
     }
@@ -106,8 +107,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     server.closeAllConnections();
     throw e;
   }
-  // Functions behind the APIs call this gateway, not AWS (their execute-api and SDK endpoints).
-  pointLambdasAtGateway(g.services.model, `http://127.0.0.1:${endpoint.port}`);
   if (options.rotateOnStart) {
     for (const failure of await g.services.secretsManager.rotateScheduled()) log(`keygate local: ${failure}`);
   }
