@@ -8,7 +8,8 @@
  * rule (sdk/marketplace-customer.ts) keeps it to one key per customer. Key values are never
  * read or logged.
  */
-import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateApiKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { addKeyToPlan } from '../sdk/plan-keys';
 import { customerKeys, settleCreatedKey } from '../sdk/marketplace-customer';
 import { CUSTOMER_ID_PATTERN, MARKETPLACE_CUSTOMER_TAG } from '../shared/marketplace';
 
@@ -34,14 +35,6 @@ export interface SubscriptionOutcome {
 
 export { MARKETPLACE_CUSTOMER_TAG };
 
-async function ensureInPlan(client: APIGatewayClient, usagePlanId: string, keyId: string): Promise<void> {
-  try {
-    await client.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' }));
-  } catch (e) {
-    // Already in the plan (a retried notification): nothing to do.
-    if ((e as { name?: string }).name !== 'ConflictException') throw e;
-  }
-}
 
 async function subscribe(client: APIGatewayClient, config: MarketplaceConfig, customerId: string): Promise<SubscriptionOutcome> {
   const keys = await customerKeys(client, customerId);
@@ -53,7 +46,7 @@ async function subscribe(client: APIGatewayClient, config: MarketplaceConfig, cu
     // The portal may have made the customer's key meanwhile: one key survives.
     const key = await settleCreatedKey(client, customerId, created);
     if (key.id !== created.id) return subscribe(client, config, customerId);
-    await ensureInPlan(client, config.usagePlanId, key.id ?? '');
+    await addKeyToPlan(client, config.usagePlanId, key.id ?? '');
     return { action: 'subscribe-success', customerId, outcome: 'created', keyIds: [key.id ?? ''] };
   }
   let enabled = false;
@@ -62,7 +55,7 @@ async function subscribe(client: APIGatewayClient, config: MarketplaceConfig, cu
       await client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'true' }] }));
       enabled = true;
     }
-    await ensureInPlan(client, config.usagePlanId, k.id ?? '');
+    await addKeyToPlan(client, config.usagePlanId, k.id ?? '');
   }
   return { action: 'subscribe-success', customerId, outcome: enabled ? 'enabled' : 'already active', keyIds: keys.map((k) => k.id ?? '') };
 }

@@ -1,12 +1,13 @@
 import {
-  APIGatewayClient, ApiKey, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand,
+  APIGatewayClient, ApiKey, CreateApiKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand,
   UpdateApiKeyCommand, UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { timingSafeEqual } from 'crypto';
 import { generateKeyValue, TAG_BASE_NAME, TAG_GENERATION, TAG_RETIRE_AFTER, TAG_ROTATION_OF, TAG_SECRET_ARN } from '../shared/constants';
-import { isAlreadyInPlan, isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from '../sdk/errors';
+import { isConcurrentModification, isConflict, isNotFound, OpsError, UsageError } from '../sdk/errors';
 import { RetryPolicy, Sleep } from '../sdk/retry';
+import { addKeyToPlan } from '../sdk/plan-keys';
 import { managedBy, managedKeyReason, portalKeyAdvice, rotateThroughSecretsManager, rotationSecretOf } from '../shared/managed';
 import { listApiKeys, listUsagePlans } from '../sdk/paginate';
 import { resolveKey } from '../sdk/resolve';
@@ -87,13 +88,7 @@ const PLAN_KEY_ATTEMPTS = 6;
  * (done), or another write of the region ran at the same time (back off and try again).
  */
 async function addToPlan(client: APIGatewayClient, planId: string, keyId: string, retry: RetryPolicy): Promise<void> {
-  await retry.run('CreateUsagePlanKey', async () => {
-    try {
-      await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: planId, keyId, keyType: 'API_KEY' }));
-    } catch (err) {
-      if (!isAlreadyInPlan(err)) throw err;
-    }
-  });
+  await retry.run('CreateUsagePlanKey', () => addKeyToPlan(client, planId, keyId));
 }
 
 export interface RotateResult {

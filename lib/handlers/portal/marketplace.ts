@@ -11,10 +11,11 @@
 import { ApiKey, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { ResolveCustomerCommand, ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering';
 import { customerKeyOf, customerKeys, settleCreatedKey } from '../../sdk/marketplace-customer';
+import { addKeyToPlan } from '../../sdk/plan-keys';
 import { CUSTOMER_ID_PATTERN } from '../../shared/marketplace';
 import { TAG_PORTAL, TAG_PORTAL_CONSUMER } from '../../shared/portal';
 import { MarketplaceTier } from './config';
-import { associate, Caller, checkKeyHeadroom, claimKey, createPortalKey, PortalDeps, PortalError, portalKeys, statusOf } from './keys';
+import { Caller, checkKeyHeadroom, claimKey, createPortalKey, PortalDeps, PortalError, portalKeys, statusOf } from './keys';
 
 /** What the fulfillment page accepts as a token: the opaque text AWS Marketplace sends (base64-like), bounded. */
 export const REGISTRATION_TOKEN_PATTERN = /^[A-Za-z0-9+/=_.:-]{1,4096}$/;
@@ -76,6 +77,6 @@ async function createCustomerKey(deps: PortalDeps, caller: Caller, tier: Marketp
   if (key.id === made.id) return { keyId: made.id, status: 'active', value: made.value };
   // The subscription handler's key won the race (and ours is gone): it becomes this consumer's.
   const linked = await linkExisting(deps, caller, key, tier);
-  await associate(deps, key.id!, tier.planId).catch((e: { name?: string }) => { if (e.name !== 'ConflictException') throw e; });
+  await addKeyToPlan(deps.apigw, tier.planId, key.id!);
   return linked;
 }
