@@ -4,6 +4,7 @@
  * disable and re-enable a consumer. Only keys of this portal are reachable.
  */
 import { ApiKey, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { isNotFound } from '../../sdk/errors';
 import { TAG_ROTATION_OF } from '../../shared/constants';
 import { isExpired } from '../../shared/expiry-rule';
 import { PortalStatus, TAG_PORTAL, TAG_PORTAL_ACTIVE_SINCE, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER } from '../../shared/portal';
@@ -39,7 +40,7 @@ async function portalKey(deps: PortalDeps, keyId: unknown): Promise<ApiKey> {
   try {
     key = await deps.apigw.send(new GetApiKeyCommand({ apiKey: keyId }));
   } catch (e) {
-    if ((e as { name?: string }).name === 'NotFoundException') throw new PortalError(404, `no key ${keyId} in this portal`);
+    if (isNotFound(e)) throw new PortalError(404, `no key ${keyId} in this portal`);
     throw e;
   }
   if (key.tags?.[TAG_PORTAL] !== deps.config.portalId) throw new PortalError(404, `no key ${keyId} in this portal`);

@@ -11,6 +11,7 @@ import { TAG_EXPIRES_AT } from '../../shared/expiry-rule';
 import {
   portalKeyNamePrefix, PortalStatus, TAG_PORTAL, TAG_PORTAL_ACTIVE_SINCE, TAG_PORTAL_CONSUMER, TAG_PORTAL_EMAIL, TAG_PORTAL_STATUS, TAG_PORTAL_TIER,
 } from '../../shared/portal';
+import { isNotFound } from '../../sdk/errors';
 import { listApiKeys } from '../../sdk/paginate';
 import { MARKETPLACE_CUSTOMER_TAG } from '../../shared/marketplace';
 import type { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
@@ -146,7 +147,7 @@ export async function dissociate(deps: PortalDeps, keyId: string, planId: string
   try {
     await deps.apigw.send(new DeleteUsagePlanKeyCommand({ usagePlanId: planId, keyId }));
   } catch (e) {
-    if ((e as { name?: string }).name !== 'NotFoundException') throw e;
+    if (!isNotFound(e)) throw e;
   }
 }
 
@@ -155,7 +156,7 @@ export async function deleteKeyIfThere(deps: PortalDeps, keyId: string): Promise
   try {
     await deps.apigw.send(new DeleteApiKeyCommand({ apiKey: keyId }));
   } catch (e) {
-    if ((e as { name?: string }).name !== 'NotFoundException') throw e;
+    if (!isNotFound(e)) throw e;
   }
 }
 
