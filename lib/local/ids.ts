@@ -1,4 +1,4 @@
-/** IDs shaped like API Gateway's. Key values come from the one generator in `../shared-constants`. */
+/** IDs shaped like API Gateway's. Key values come from the one generator in `lib/shared/constants.ts` (`generateKeyValue`). */
 import * as cryptoModule from 'crypto';
 import { createHash, randomInt } from 'crypto';
 
